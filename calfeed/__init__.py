@@ -1,0 +1,39 @@
+"""calfeed: one hand-edited events.toml, served as iCalendar feeds.
+
+``create_app`` is the Flask application factory; Flask stays at this edge and
+in ``calfeed.web``, while loading, validation and compiling know nothing of HTTP.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from calfeed.store import SETTLE_SECONDS, CalendarStore
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """The web app for one events.toml.
+
+    Configuration comes in layers: defaults, then ``CALFEED_*`` environment
+    variables (``CALFEED_EVENTS``, ``CALFEED_BASE_URL``), then ``test_config``.
+    Raises ``CalendarErrors`` when the file is bad: the service does not start
+    on a calendar it cannot serve.
+    """
+    app = Flask(__name__)
+    app.config.from_mapping(EVENTS="events.toml", BASE_URL=None, RELOAD_SETTLE=SETTLE_SECONDS, TODAY=None)
+    app.config.from_prefixed_env("CALFEED", loads=str)
+    if test_config:
+        app.config.update(test_config)
+    app.extensions["calfeed"] = CalendarStore(
+        app.config["EVENTS"], base_url=app.config["BASE_URL"], settle=float(app.config["RELOAD_SETTLE"])
+    )
+
+    from calfeed.web import errors, feeds, pages, status
+
+    app.register_blueprint(feeds.bp)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(status.bp)
+    errors.register(app)
+    return app

@@ -1,0 +1,92 @@
+"""``calfeed build``: the site as static files, swapped into place whole.
+
+Everything is written into a fresh folder beside the output and then renamed
+over it, so a static host (or a build killed midway) never shows half a site.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import shutil
+import tempfile
+from datetime import date
+from pathlib import Path, PurePosixPath
+
+from calfeed.model import Calendar
+from calfeed.published import FeedFilter, Published
+
+_RENAME_EXCHANGE = 2
+
+
+class Writer:
+    """The one writer of a build folder: each file once, and only inside it."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.written: set[str] = set()
+
+    def write(self, relative: str, data: bytes) -> None:
+        path = PurePosixPath(relative)
+        if path.is_absolute() or ".." in path.parts:
+            raise ValueError(f"{relative} is outside the build folder")
+        if relative in self.written:
+            raise ValueError(f"{relative} would be written twice")
+        self.written.add(relative)
+        target = self.root.joinpath(*path.parts)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two paths in one step (Linux renameat2); False where unsupported."""
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    at_cwd = -100
+    result = renameat2(at_cwd, os.fsencode(first), at_cwd, os.fsencode(second), _RENAME_EXCHANGE)
+    return result == 0
+
+
+def _swap_into_place(staged: Path, out: Path) -> None:
+    if not out.exists():
+        staged.rename(out)
+        return
+    if not _exchange(staged, out):
+        retired = out.with_name(f".{out.name}.old-{os.getpid()}")
+        out.rename(retired)
+        staged.rename(out)
+        staged = retired
+    shutil.rmtree(staged)
+
+
+def write_site(calendar: Calendar, writer: Writer, today: date) -> None:
+    """Every feed and event file of the calendar."""
+    published = Published(calendar)
+    writer.write("calendar.ics", published.feed(FeedFilter(), today).data)
+    for category in calendar.categories:
+        selection = FeedFilter(categories=frozenset({category.slug}))
+        writer.write(selection.path().lstrip("/"), published.feed(selection, today).data)
+    for place in calendar.places:
+        selection = FeedFilter(places=frozenset({place.slug}))
+        writer.write(selection.path().lstrip("/"), published.feed(selection, today).data)
+    for event in calendar.events:
+        writer.write(f"events/{event.id}.ics", published.event_feed(event).data)
+
+
+def build_site(calendar: Calendar, out: Path, today: date) -> list[str]:
+    """Write the site to ``out`` (replacing what was there); the files written."""
+    out = out.absolute()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staged = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    try:
+        writer = Writer(staged)
+        write_site(calendar, writer, today)
+        staged.chmod(0o755)
+        _swap_into_place(staged, out)
+    except BaseException:
+        shutil.rmtree(staged, ignore_errors=True)
+        raise
+    return sorted(writer.written)

@@ -1,0 +1,89 @@
+"""The command line: ``calfeed check``, ``serve`` and ``build`` drive the same
+code as the web app."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from calfeed.build import build_site
+from calfeed.errors import CalendarErrors
+from calfeed.model import Calendar
+from calfeed.timezones import zone
+from calfeed.validation import load_calendar
+
+
+def _default_events() -> str:
+    return os.environ.get("CALFEED_EVENTS", "events.toml")
+
+
+def _load(path: str) -> Calendar:
+    try:
+        return load_calendar(path, base_url=os.environ.get("CALFEED_BASE_URL"))
+    except CalendarErrors as errors:
+        click.echo(errors.report(), err=True)
+        raise SystemExit(1) from None
+
+
+def summary(path: str, calendar: Calendar) -> str:
+    """The one line ``calfeed check`` prints for a good file."""
+    events = calendar.events
+    all_day = sum(event.all_day for event in events)
+    cancelled = sum(event.status == "cancelled" for event in events)
+    return (
+        f"{path}: OK: {len(events)} events ({all_day} all-day, {cancelled} cancelled), "
+        f"{len(calendar.places)} places, {len(calendar.categories)} categories"
+    )
+
+
+@click.group()
+def cli() -> None:
+    """calfeed: publish events.toml as iCalendar feeds."""
+
+
+@cli.command()
+@click.argument("path", required=False)
+def check(path: str | None) -> None:
+    """Validate events.toml: a summary, or every error with its place."""
+    path = path or _default_events()
+    click.echo(summary(path, _load(path)))
+
+
+@cli.command()
+@click.option("--events", "path", default=None, help="events.toml to serve (env CALFEED_EVENTS).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int, help="gunicorn worker processes.")
+def serve(path: str | None, host: str, port: int, workers: int) -> None:
+    """Serve the feeds with gunicorn; refuses to start on a bad file."""
+    from gunicorn.app.base import BaseApplication
+
+    from calfeed import create_app
+
+    path = path or _default_events()
+    _load(path)
+
+    class Server(BaseApplication):
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+
+        def load(self):
+            return create_app({"EVENTS": path})
+
+    Server().run()
+
+
+@cli.command()
+@click.argument("path", required=False)
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder to write the site into.")
+def build(path: str | None, out: str) -> None:
+    """Write the feeds and event files as static files."""
+    path = path or _default_events()
+    calendar = _load(path)
+    today = datetime.now(zone(calendar.timezone)).date()
+    written = build_site(calendar, Path(out), today)
+    click.echo(f"{out}: {len(written)} files from {path}")

@@ -1,0 +1,187 @@
+"""Calendar model → iCalendar bytes (RFC 5545, with RFC 7986 properties).
+
+The content lines are written here rather than through icalendar's
+``Component.to_ical`` so that the bytes depend only on the model: the same
+events.toml gives the same feed on every machine, in every process. Folding
+counts octets and never splits a UTF-8 character.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from urllib.parse import urlsplit
+
+from calfeed.model import Calendar, Event
+from calfeed.timezones import UTC, vtimezone_lines
+
+PRODID = "-//calfeed//calfeed 0.1//EN"
+DEFAULT_STAMP = datetime(2000, 1, 1, tzinfo=UTC)
+_LINE_OCTETS = 75
+
+
+def escape_text(text: str) -> str:
+    r"""A TEXT value with backslash, semicolon, comma and newline escaped.
+
+    >>> escape_text("Sala 1, piano terra; ingresso\nlibero \\ gratuito")
+    'Sala 1\\, piano terra\\; ingresso\\nlibero \\\\ gratuito'
+    """
+    return (
+        text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+    )
+
+
+def fold(line: str) -> bytes:
+    """One content line as bytes: CRLF-terminated, folded at 75 octets
+    without splitting a UTF-8 character.
+
+    >>> folded = fold("SUMMARY:" + "à" * 40)
+    >>> [len(line) for line in folded.split(b"\r\n")]
+    [74, 15, 0]
+    """
+    data = line.encode("utf-8")
+    if len(data) <= _LINE_OCTETS:
+        return data + b"\r\n"
+    pieces = []
+    start, room = 0, _LINE_OCTETS
+    while start < len(data):
+        end = min(start + room, len(data))
+        while end < len(data) and data[end] & 0xC0 == 0x80:
+            end -= 1  # back off to the first byte of the character
+        pieces.append(data[start:end])
+        start, room = end, _LINE_OCTETS - 1  # continuation lines start with a space
+    return b"\r\n ".join(pieces) + b"\r\n"
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _when(name: str, value: date | datetime, tzid: str | None) -> str:
+    """DTSTART/DTEND: a DATE, a UTC instant, or a local time with its TZID."""
+    if not isinstance(value, datetime):
+        return f"{name};VALUE=DATE:{value:%Y%m%d}"
+    if tzid is None:
+        return f"{name}:{_utc(value)}"
+    return f"{name};TZID={tzid}:{value:%Y%m%dT%H%M%S}"
+
+
+def _parameter(text: str) -> str:
+    """A parameter value: quoted when it holds , ; or : (DQUOTE itself is not allowed)."""
+    text = text.replace('"', "'")
+    return f'"{text}"' if any(c in text for c in ",;:") else text
+
+
+def _duration(length: timedelta) -> str:
+    """
+    >>> _duration(timedelta(hours=6)), _duration(timedelta(days=1, minutes=30))
+    ('PT6H', 'P1DT30M')
+    """
+    days, seconds = length.days, length.seconds
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    clock = "".join(f"{n}{unit}" for n, unit in ((hours, "H"), (minutes, "M"), (seconds, "S")) if n)
+    return "P" + (f"{days}D" if days else "") + (f"T{clock}" if clock else "" if days else "T0S")
+
+
+def _description(event: Event) -> str | None:
+    """The event's text, followed by its online and attachment links, which
+    Google Calendar and Outlook show only there."""
+    parts = [event.description.strip()] if event.description and event.description.strip() else []
+    links = [f"Online: {url}" for url in event.online] + list(event.attachments)
+    if links:
+        parts.append("\n".join(links))
+    return "\n\n".join(parts) or None
+
+
+def event_lines(event: Event, stamp: datetime) -> list[str]:
+    """The VEVENT of one event, as unfolded content lines."""
+    lines = [
+        "BEGIN:VEVENT",
+        f"UID:{event.uid}",
+        f"DTSTAMP:{_utc(event.updated or stamp)}",
+        _when("DTSTART", event.start, event.timezone),
+    ]
+    if event.end is not None:
+        lines.append(_when("DTEND", event.end, event.timezone))
+    lines.append(f"SUMMARY:{escape_text(event.title)}")
+    if description := _description(event):
+        lines.append(f"DESCRIPTION:{escape_text(description)}")
+    if location := event.location_text:
+        lines.append(f"LOCATION:{escape_text(location)}")
+    if event.place and event.place.geo:
+        latitude, longitude = event.place.geo
+        lines.append(f"GEO:{latitude:.6f};{longitude:.6f}")
+    if event.url:
+        lines.append(f"URL:{event.url}")
+    if event.categories:
+        lines.append("CATEGORIES:" + ",".join(escape_text(c.name) for c in event.categories))
+    lines.append(f"STATUS:{event.status.upper()}")
+    lines.append(f"SEQUENCE:{event.sequence}")
+    if event.updated:
+        lines.append(f"LAST-MODIFIED:{_utc(event.updated)}")
+    if event.organizer and event.organizer.email:
+        name = f";CN={_parameter(event.organizer.name)}" if event.organizer.name else ""
+        lines.append(f"ORGANIZER{name}:mailto:{event.organizer.email}")
+    for url in event.online:
+        label = _parameter(urlsplit(url).hostname or url)
+        lines.append(f"CONFERENCE;VALUE=URI;FEATURE=VIDEO;LABEL={label}:{url}")
+    lines += [f"ATTACH:{url}" for url in event.attachments]
+    if event.image:
+        lines.append(f"IMAGE;VALUE=URI;DISPLAY=BADGE:{event.image}")
+    lines.append("END:VEVENT")
+    return lines
+
+
+def _zone_ranges(events: tuple[Event, ...]) -> dict[str, tuple[datetime, datetime]]:
+    """For each TZID the events use, the earliest and latest instant it must cover."""
+    ranges: dict[str, tuple[datetime, datetime]] = {}
+    for event in events:
+        if event.timezone is None:
+            continue
+        moments = [event.start] + ([event.end] if event.end else [])
+        low, high = ranges.get(event.timezone, (moments[0], moments[0]))
+        ranges[event.timezone] = (min(low, *moments), max(high, *moments))
+    return dict(sorted(ranges.items()))
+
+
+def feed(
+    calendar: Calendar,
+    events: tuple[Event, ...],
+    title: str | None = None,
+    source: str | None = None,
+) -> bytes:
+    """A whole VCALENDAR for ``events``: header, one VTIMEZONE per zone used
+    (before the events), then the events in time order.
+
+    ``title`` names a filtered feed; ``source`` is the URL it is served at.
+    """
+    name = calendar.name if title is None else f"{calendar.name}: {title}"
+    refresh = _duration(calendar.refresh)
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        f"PRODID:{PRODID}",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        f"NAME:{escape_text(name)}",
+        f"X-WR-CALNAME:{escape_text(name)}",
+    ]
+    if calendar.description:
+        lines += [
+            f"DESCRIPTION:{escape_text(calendar.description)}",
+            f"X-WR-CALDESC:{escape_text(calendar.description)}",
+        ]
+    lines += [
+        f"X-WR-TIMEZONE:{calendar.timezone}",
+        f"URL:{calendar.base_url}/",
+    ]
+    if source:
+        lines.append(f"SOURCE;VALUE=URI:{source}")
+    lines += [f"REFRESH-INTERVAL;VALUE=DURATION:{refresh}", f"X-PUBLISHED-TTL:{refresh}"]
+    for tzid, (earliest, latest) in _zone_ranges(events).items():
+        lines += vtimezone_lines(tzid, earliest, latest)
+    stamp = calendar.last_modified or DEFAULT_STAMP
+    for event in events:
+        lines += event_lines(event, stamp)
+    lines.append("END:VCALENDAR")
+    return b"".join(fold(line) for line in lines)

@@ -1,0 +1,115 @@
+"""events.toml → plain dicts, plus where each table and key stands in the file.
+
+tomllib gives values but no line numbers; ``KeyLines`` recovers them from the
+text so that every error can name the line an editor has to fix.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from calfeed.errors import CalendarErrors, Problem
+
+_TABLE = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$")
+_ARRAY_TABLE = re.compile(r"^\s*\[\[\s*([^\[\]]+?)\s*\]\]\s*(#.*)?$")
+_KEY = re.compile(r"""^\s*("[^"]*"|'[^']*'|[A-Za-z0-9_-]+)\s*[.=]""")
+
+
+@dataclass
+class KeyLines:
+    """Line numbers of tables and keys: ``("events", 3)`` is the fourth
+    ``[[events]]``, ``("places", "bagni")`` a place, ``("calendar",)`` the
+    calendar table; ``()`` is the top level."""
+
+    tables: dict[tuple, int] = field(default_factory=dict)
+    keys: dict[tuple, int] = field(default_factory=dict)
+
+    def line(self, table: tuple, key: str | None = None) -> int | None:
+        if key is not None and (table, key) in self.keys:
+            return self.keys[table, key]
+        return self.tables.get(table)
+
+
+def _unquote(name: str) -> str:
+    name = name.strip()
+    return name[1:-1] if name[:1] in "\"'" and name[-1:] == name[:1] else name
+
+
+def key_lines(text: str) -> KeyLines:
+    """Where each table and key of a TOML text starts.
+
+    >>> lines = key_lines('[calendar]\\nname = "x"\\n[[events]]\\nid = "a"\\n[[events]]\\nid = "b"\\n')
+    >>> lines.line(("events", 1), "id"), lines.line(("calendar",), "name")
+    (6, 2)
+    """
+    found = KeyLines()
+    table: tuple = ()
+    counts: dict[str, int] = {}
+    in_string = None
+    for number, line in enumerate(text.split("\n"), start=1):
+        if in_string:
+            if line.count(in_string) % 2:
+                in_string = None
+            continue
+        if match := _ARRAY_TABLE.match(line):
+            name = _unquote(match.group(1))
+            table = (name, counts.get(name, 0))
+            counts[name] = counts.get(name, 0) + 1
+            found.tables.setdefault(table, number)
+        elif match := _TABLE.match(line):
+            table = tuple(_unquote(part) for part in match.group(1).split("."))
+            found.tables.setdefault(table, number)
+        elif match := _KEY.match(line):
+            found.keys.setdefault((table, _unquote(match.group(1))), number)
+        for quotes in ('"""', "'''"):
+            if line.count(quotes) % 2:
+                in_string = quotes
+    return found
+
+
+@dataclass(frozen=True)
+class Source:
+    """The parsed file: its TOML data and where things are in it."""
+
+    path: str
+    data: dict
+    lines: KeyLines
+
+
+def parse(text: str, path: str) -> Source:
+    """Parse TOML text; a syntax error is reported alone, with its line."""
+    text = text.replace("\r\n", "\n")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        message = str(error)
+        line = None
+        if match := re.search(r"\(at line (\d+), column (\d+)\)", message):
+            line = int(match.group(1))
+            message = message[: match.start()].strip()
+        raise CalendarErrors(path, [Problem(f"bad TOML: {message}", line=line)]) from None
+    return Source(path, data, key_lines(text))
+
+
+def decode(raw: bytes, path: str) -> Source:
+    """Parse the bytes of events.toml, which must be UTF-8 (a BOM is allowed)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise CalendarErrors(
+            path, [Problem("the file is not UTF-8 text; save it as UTF-8", line=line)]
+        ) from None
+    return parse(text.removeprefix("\ufeff"), path)
+
+
+def read(path: str | Path) -> Source:
+    """Read and parse events.toml."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as error:
+        raise CalendarErrors(str(path), [Problem(f"cannot read the file: {error.strerror}")]) from None
+    return decode(raw, str(path))

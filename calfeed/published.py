@@ -1,0 +1,122 @@
+"""One calendar version's feeds, each compiled once and kept as bytes.
+
+The web app and ``calfeed build`` both take their bodies from here, so a
+static build and a running server give identical files.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from threading import Lock
+
+from calfeed import ical
+from calfeed.model import Calendar, Event
+
+# Distinct filter combinations kept compiled; a client cannot grow it further.
+FEED_CACHE_SIZE = 128
+
+
+@dataclass
+class Body:
+    """A response body with its strong ETag; gzip is made once, on first use."""
+
+    data: bytes
+    etag: str = field(init=False)
+    _gzipped: bytes | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.etag = '"' + hashlib.sha256(self.data).hexdigest()[:32] + '"'
+
+    @property
+    def gzip_etag(self) -> str:
+        return self.etag[:-1] + '-gzip"'
+
+    @property
+    def gzipped(self) -> bytes:
+        if self._gzipped is None:
+            # mtime=0: the same bytes on every machine and at every hour.
+            self._gzipped = gzip.compress(self.data, compresslevel=6, mtime=0)
+        return self._gzipped
+
+
+@dataclass(frozen=True)
+class FeedFilter:
+    """Which events a feed holds: any of the categories, at any of the places."""
+
+    categories: frozenset[str] = frozenset()
+    places: frozenset[str] = frozenset()
+
+    def path(self) -> str:
+        """The URL path the feed is published at; one filter, one path.
+
+        >>> FeedFilter(frozenset({"webinar"})).path()
+        '/categories/webinar.ics'
+        >>> FeedFilter(frozenset({"b", "a"}), frozenset({"x"})).path()
+        '/calendar.ics?category=a&category=b&place=x'
+        """
+        if len(self.categories) == 1 and not self.places:
+            return f"/categories/{next(iter(self.categories))}.ics"
+        if len(self.places) == 1 and not self.categories:
+            return f"/places/{next(iter(self.places))}.ics"
+        query = [f"category={c}" for c in sorted(self.categories)]
+        query += [f"place={p}" for p in sorted(self.places)]
+        return "/calendar.ics" + ("?" + "&".join(query) if query else "")
+
+
+class Published:
+    """The feeds of one loaded calendar."""
+
+    def __init__(self, calendar: Calendar):
+        self.calendar = calendar
+        self.last_modified: datetime = calendar.last_modified or ical.DEFAULT_STAMP
+        self._feeds: OrderedDict[tuple, Body] = OrderedDict()
+        self._events: dict[str, Body] = {}
+        self._lock = Lock()
+
+    def since(self, today: date) -> date | None:
+        """The first day a feed keeps, by ``past_days``; None keeps every event."""
+        if self.calendar.past_days is None:
+            return None
+        return today - timedelta(days=self.calendar.past_days)
+
+    def _title(self, selection: FeedFilter) -> str | None:
+        names = [c.name for c in self.calendar.categories if c.slug in selection.categories]
+        names += [p.name for p in self.calendar.places if p.slug in selection.places]
+        return " + ".join(names) or None
+
+    def feed(self, selection: FeedFilter, today: date) -> Body:
+        """The feed of the events ``selection`` picks, as of ``today``."""
+        since = self.since(today)
+        key = (selection, since)
+        with self._lock:
+            if key in self._feeds:
+                self._feeds.move_to_end(key)
+                return self._feeds[key]
+        events = self.calendar.select(selection.categories, selection.places, since)
+        body = Body(
+            ical.feed(
+                self.calendar,
+                events,
+                title=self._title(selection),
+                source=self.calendar.base_url + selection.path(),
+            )
+        )
+        with self._lock:
+            self._feeds[key] = body
+            while len(self._feeds) > FEED_CACHE_SIZE:
+                self._feeds.popitem(last=False)
+        return body
+
+    def event_feed(self, event: Event) -> Body:
+        """One event as a calendar file to download."""
+        with self._lock:
+            body = self._events.get(event.id)
+        if body is None:
+            body = Body(ical.feed(self.calendar, (event,)))
+            with self._lock:
+                self._events[event.id] = body
+        return body

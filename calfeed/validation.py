@@ -1,0 +1,450 @@
+"""Parsed events.toml → a validated ``model.Calendar``, collecting every error.
+
+Each table is checked in full even after a problem is found, so an editor
+sees every mistake of the file in one run of ``calfeed check``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from icalendar.prop import vDuration
+
+from calfeed import loading
+from calfeed.errors import CalendarErrors, Problem
+from calfeed.model import Calendar, Category, Event, Organizer, Place
+from calfeed.slugs import SLUG_PATTERN, is_slug, slugify
+from calfeed.timezones import UTC, LocalTimeError, localize, zone, zone_names
+
+DEFAULT_TIMEZONE = "Europe/Rome"
+DEFAULT_REFRESH = timedelta(hours=6)
+LANGUAGES = ("it", "en")
+STATUSES = ("confirmed", "tentative", "cancelled")
+
+TOP_KEYS = ("calendar", "places", "events")
+CALENDAR_KEYS = (
+    "name", "description", "timezone", "base_url", "language", "refresh", "past_days", "organizer",
+)
+PLACE_KEYS = ("name", "address", "geo", "url")
+ORGANIZER_KEYS = ("name", "email")
+EVENT_KEYS = (
+    "id", "title", "start", "end", "duration", "timezone", "place", "location", "categories",
+    "description", "url", "online", "attachments", "image", "organizer", "rrule", "exdates",
+    "rdates", "status", "sequence", "updated", "uid",
+)
+NOT_YET = ("rrule", "exdates", "rdates")
+
+# Control characters other than tab and newline (\r\n became \n on reading).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
+
+
+def _kind(value: Any) -> str:
+    """How TOML would call a value's type, for messages."""
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, datetime):
+        return "a date-time"
+    return {
+        str: "text", int: "a whole number", float: "a number", date: "a date",
+        time: "a time of day", list: "a list", dict: "a table",
+    }.get(type(value), type(value).__name__)
+
+
+def is_http_url(text: str) -> bool:
+    """Whether text is an absolute http or https URL.
+
+    >>> is_http_url("https://www.labsus.org/x"), is_http_url("javascript:alert(1)")
+    (True, False)
+    """
+    if any(c.isspace() for c in text) or _CONTROL.search(text) or "\\" in text:
+        return False
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(host)
+
+
+class _Table:
+    """One TOML table being checked: reports problems with its place."""
+
+    def __init__(self, checker: _Checker, table: tuple, where: str | None, data: dict):
+        self.checker, self.table, self.where, self.data = checker, table, where, data
+
+    def error(self, field: str | None, message: str) -> None:
+        line = self.checker.source.lines.line(self.table, field)
+        self.checker.problems.append(Problem(message, self.where, field, line))
+
+    def check_keys(self, allowed: tuple[str, ...]) -> None:
+        for key in self.data:
+            if key not in allowed:
+                close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+                hint = f'; did you mean "{close[0]}"?' if close else ""
+                self.error(key, f'unknown key "{key}"{hint} Allowed: {", ".join(allowed)}')
+
+    def value(self, key: str, kinds: tuple[type, ...], wanted: str, required: bool = False) -> Any:
+        value = self.data.get(key)
+        if value is None:
+            if required:
+                self.error(key, f"missing; {key} is required ({wanted})")
+            return None
+        if not isinstance(value, kinds) or isinstance(value, bool) and bool not in kinds:
+            self.error(key, f"must be {wanted}, not {_kind(value)}")
+            return None
+        return value
+
+    def text(self, key: str, required: bool = False, one_line: bool = False, value: Any = None) -> str | None:
+        text = value if value is not None else self.value(key, (str,), "text in quotes", required)
+        if text is None:
+            return None
+        if match := _CONTROL.search(text):
+            self.error(key, f"contains the control character U+{ord(match.group()):04X}; only tabs and line breaks are allowed")
+            return None
+        if one_line and "\n" in text:
+            self.error(key, "must be one line of text")
+            return None
+        if required and not text.strip():
+            self.error(key, "must not be empty")
+            return None
+        return text
+
+    def url(self, key: str, value: Any = None, required: bool = False) -> str | None:
+        text = self.text(key, value=value, one_line=True, required=required)
+        if text is not None and not is_http_url(text):
+            self.error(key, f'"{text[:100]}" is not a web address; only http:// and https:// URLs are allowed')
+            return None
+        return text
+
+    def urls(self, key: str) -> tuple[str, ...]:
+        items = self.value(key, (list,), "a list of URLs in quotes")
+        found = []
+        for item in items or []:
+            if not isinstance(item, str):
+                self.error(key, f"must be a list of URLs in quotes, found {_kind(item)}")
+            elif (url := self.url(key, value=item)) is not None:
+                found.append(url)
+        return tuple(found)
+
+    def whole(self, key: str, minimum: int = 0) -> int | None:
+        number = self.value(key, (int,), "a whole number")
+        if number is not None and number < minimum:
+            self.error(key, f"must be {minimum} or more, not {number}")
+            return None
+        return number
+
+    def duration(self, key: str) -> timedelta | None:
+        text = self.text(key, one_line=True)
+        if text is None:
+            return None
+        try:
+            length = vDuration.from_ical(text)
+        except Exception:
+            length = None
+        if not isinstance(length, timedelta) or length <= timedelta(0):
+            self.error(key, f'"{text}" is not a positive ISO 8601 duration such as "PT1H30M", "P1D" or "P1W"')
+            return None
+        return length
+
+    def zone_name(self, key: str, default: str | None) -> str | None:
+        name = self.text(key, one_line=True)
+        if name is None:
+            return default
+        if name not in zone_names():
+            close = difflib.get_close_matches(name, sorted(zone_names()), n=1)
+            hint = f'; did you mean "{close[0]}"?' if close else ""
+            self.error(key, f'unknown time zone "{name}"{hint} Use an IANA name such as "Europe/Rome"')
+            return None
+        return name
+
+    def organizer(self, key: str) -> Organizer | None:
+        data = self.value(key, (dict,), 'a table such as { name = "Labsus", email = "info@example.org" }')
+        if data is None:
+            return None
+        inner = _Table(self.checker, self.table, self.where, data)
+        for extra in data:
+            if extra not in ORGANIZER_KEYS:
+                self.error(key, f'unknown key "{extra}" in organizer; allowed: name, email')
+        name = inner.text("name", one_line=True)
+        email = inner.text("email", one_line=True)
+        if email is not None and not _EMAIL.match(email):
+            self.error(key, f'"{email}" is not an e-mail address')
+            email = None
+        return Organizer(name, email) if name or email else None
+
+
+class _Checker:
+    def __init__(self, source: loading.Source):
+        self.source = source
+        self.problems: list[Problem] = []
+
+
+def _moment(table: _Table, key: str, tz_name: str | None, value: Any = None) -> date | datetime | None:
+    """A TOML date or date-time as the model holds it: a date, an aware
+    datetime in the zone for a local time, or UTC for an offset time."""
+    value = table.data.get(key) if value is None else value
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            return value.astimezone(UTC)
+        if tz_name is None:
+            return None  # the zone itself is wrong, and already reported
+        try:
+            return localize(value, zone(tz_name))
+        except LocalTimeError as error:
+            table.error(key, str(error))
+            return None
+    if isinstance(value, date):
+        return value
+    if isinstance(value, time):
+        table.error(key, f"{value} has no date; write a date-time such as 2021-12-01T18:00:00")
+    else:
+        table.error(key, f"must be a date (2021-12-01) or a date-time (2021-12-01T18:00:00), not {_kind(value)}")
+    return None
+
+
+def _calendar(checker: _Checker, data: Any, base_url_override: str | None) -> dict | None:
+    if not isinstance(data, dict):
+        where = _Table(checker, (), None, {})
+        if data is None:
+            where.error(None, '[calendar] table is missing; it needs at least name and base_url')
+        else:
+            where.error("calendar", f"must be a table ([calendar]), not {_kind(data)}")
+        return None
+    table = _Table(checker, ("calendar",), "[calendar]", data)
+    table.check_keys(CALENDAR_KEYS)
+    name = table.text("name", required=True, one_line=True)
+    base_url = base_url_override or table.url("base_url", required=True)
+    if base_url_override and not is_http_url(base_url_override):
+        table.error("base_url", f'CALFEED_BASE_URL "{base_url_override}" is not an http(s) URL')
+        base_url = None
+    language = table.text("language", one_line=True) or "it"
+    if language not in LANGUAGES:
+        table.error("language", f'"{language}" is not available; use "it" or "en"')
+    refresh = table.duration("refresh") if "refresh" in data else DEFAULT_REFRESH
+    return {
+        "name": name,
+        "description": table.text("description"),
+        "timezone": table.zone_name("timezone", DEFAULT_TIMEZONE),
+        "base_url": base_url.rstrip("/") if base_url else None,
+        "language": language,
+        "refresh": refresh,
+        "past_days": table.whole("past_days"),
+        "organizer": table.organizer("organizer"),
+    }
+
+
+def _places(checker: _Checker, data: Any) -> dict[str, Place]:
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        _Table(checker, (), None, {}).error("places", f"must be tables such as [places.bagni-pubblici], not {_kind(data)}")
+        return {}
+    places = {}
+    for slug, raw in data.items():
+        table = _Table(checker, ("places", slug), f'place "{slug}"', raw if isinstance(raw, dict) else {})
+        if not is_slug(slug):
+            table.error(None, f'"{slug}" is not a valid slug: lower-case letters, digits and "-", starting with a letter or digit (e.g. "bagni-pubblici")')
+        if not isinstance(raw, dict):
+            table.error(None, f"must be a table with at least a name, not {_kind(raw)}")
+            continue
+        table.check_keys(PLACE_KEYS)
+        name = table.text("name", required=True, one_line=True)
+        geo = raw.get("geo")
+        if geo is not None:
+            if (
+                not isinstance(geo, list) or len(geo) != 2
+                or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in geo)
+                or not (-90 <= geo[0] <= 90 and -180 <= geo[1] <= 180)
+            ):
+                table.error("geo", "must be [latitude, longitude] in degrees, e.g. [45.0907, 7.6913]")
+                geo = None
+            else:
+                geo = (float(geo[0]), float(geo[1]))
+        place = Place(slug, name or slug, table.text("address"), geo, table.url("url"))
+        places[slug] = place
+    return places
+
+
+def _label(raw: dict, index: int) -> str:
+    """How messages name an event: its id when it has one, and its position."""
+    ident = raw.get("id")
+    if isinstance(ident, str) and ident and not _CONTROL.search(ident):
+        return f'event "{ident[:80]}" (#{index + 1})'
+    return f"event #{index + 1}"
+
+
+def _event(checker: _Checker, raw: dict, index: int, calendar: dict, places: dict[str, Place], host: str) -> Event | None:
+    table = _Table(checker, ("events", index), _label(raw, index), raw)
+    before = len(checker.problems)
+    table.check_keys(EVENT_KEYS)
+    for key in NOT_YET:
+        if key in raw:
+            table.error(key, f"{key} is not supported yet: recurring events arrive in a later calfeed release; write each date as its own event for now")
+    ident = table.text("id", required=True, one_line=True)
+    if ident is not None and not is_slug(ident):
+        table.error("id", f'"{ident}" is not a valid id: lower-case letters, digits and "-", starting with a letter or digit, at most 80 characters (pattern {SLUG_PATTERN.pattern})')
+    title = table.text("title", required=True, one_line=True)
+    tz_name = table.zone_name("timezone", calendar["timezone"])
+
+    start = None
+    if "start" in raw:
+        start = _moment(table, "start", tz_name)
+    else:
+        table.error("start", "missing; start is required (a date or a date-time)")
+    end = None
+    if "end" in raw and "duration" in raw:
+        table.error("duration", "give either end or duration, not both")
+    elif "end" in raw and start is not None:
+        end = _moment(table, "end", tz_name)
+        if end is not None:
+            if isinstance(start, datetime) != isinstance(end, datetime):
+                wanted = "a date-time" if isinstance(start, datetime) else "a date (all-day events end on a day)"
+                table.error("end", f"must be {wanted}, like start")
+                end = None
+            elif isinstance(start, datetime):
+                if end <= start:
+                    table.error("end", f"{raw['end']} is not after start {raw['start']}; an event must end after it starts")
+                    end = None
+            elif end < start:
+                table.error("end", f"{end} is before start {start}; for an all-day event end is the last day, inclusive")
+                end = None
+            else:
+                end = end + timedelta(days=1)
+    elif "duration" in raw:
+        length = table.duration("duration")
+        if length is not None and start is not None:
+            if isinstance(start, datetime):
+                # Days are calendar days (same wall-clock time), the rest exact.
+                end = (start + timedelta(days=length.days)).astimezone(UTC)
+                end = (end + timedelta(seconds=length.seconds)).astimezone(start.tzinfo)
+            elif length.seconds:
+                table.error("duration", f"{raw['duration']} is not whole days; an all-day event lasts whole days (P1D, P2D)")
+            else:
+                end = start + timedelta(days=length.days)
+
+    place = None
+    slug = table.text("place", one_line=True)
+    if slug is not None:
+        place = places.get(slug)
+        if place is None:
+            known = ", ".join(sorted(places)) or "none defined"
+            close = difflib.get_close_matches(slug, sorted(places), n=1)
+            hint = f' did you mean "{close[0]}"?' if close else ""
+            table.error("place", f'unknown place "{slug}";{hint} places in this file: {known}')
+    location = table.text("location")
+    if "place" in raw and "location" in raw:
+        table.error("location", "give either place or location, not both")
+
+    categories: list[Category] = []
+    names = table.value("categories", (list,), "a list of names in quotes")
+    for name in names or []:
+        if not isinstance(name, str):
+            table.error("categories", f"must be a list of names in quotes, found {_kind(name)}")
+            continue
+        name = table.text("categories", value=name, one_line=True)
+        if name is None:
+            continue
+        if not slugify(name):
+            table.error("categories", f'"{name}" has no letters or digits to make its URL from')
+        elif Category(name) not in categories:
+            categories.append(Category(name.strip()))
+
+    status = table.text("status", one_line=True) or "confirmed"
+    if status not in STATUSES:
+        table.error("status", f'"{status}" is not a status; use one of: {", ".join(STATUSES)}')
+    updated = None
+    if "updated" in raw:
+        updated = _moment(table, "updated", tz_name)
+        if updated is not None and not isinstance(updated, datetime):
+            table.error("updated", "must be a date-time, e.g. 2021-11-20T10:00:00")
+            updated = None
+    uid = table.text("uid", one_line=True)
+    event = Event(
+        id=ident or "",
+        uid=uid or f"{ident}@{host}",
+        title=title or "",
+        start=start,
+        end=end,
+        timezone=tz_name if isinstance(start, datetime) and start.tzinfo is not UTC else None,
+        place=place,
+        location=location,
+        categories=tuple(categories),
+        description=table.text("description"),
+        url=table.url("url"),
+        online=table.urls("online"),
+        attachments=table.urls("attachments"),
+        image=table.url("image"),
+        organizer=table.organizer("organizer") if "organizer" in raw else calendar["organizer"],
+        status=status,
+        sequence=table.whole("sequence") or 0,
+        updated=updated.astimezone(UTC) if updated else None,
+    )
+    return event if len(checker.problems) == before else None
+
+
+def build_calendar(source: loading.Source, base_url: str | None = None) -> Calendar:
+    """Check parsed TOML and build the calendar; raise every problem at once."""
+    checker = _Checker(source)
+    top = _Table(checker, (), None, source.data)
+    top.check_keys(TOP_KEYS)
+    calendar = _calendar(checker, source.data.get("calendar"), base_url)
+    places = _places(checker, source.data.get("places"))
+    raw_events = source.data.get("events", [])
+    if not isinstance(raw_events, list) or not all(isinstance(e, dict) for e in raw_events):
+        top.error("events", "must be a list of [[events]] tables")
+        raw_events = []
+    events: list[Event] = []
+    if calendar is not None:
+        host = urlsplit(calendar["base_url"]).hostname if calendar["base_url"] else "calfeed.invalid"
+        for index, raw in enumerate(raw_events):
+            event = _event(checker, raw, index, calendar, places, host)
+            if event is not None:
+                events.append(event)
+    seen_ids: dict[str, int] = {}
+    seen_uids: dict[str, int] = {}
+    for index, raw in enumerate(raw_events):
+        ident, uid = raw.get("id"), raw.get("uid")
+        table = _Table(checker, ("events", index), _label(raw, index), raw)
+        if isinstance(ident, str):
+            if ident in seen_ids:
+                table.error("id", f'duplicate id "{ident}": event #{seen_ids[ident] + 1} has it too; ids must be unique')
+            seen_ids.setdefault(ident, index)
+        if isinstance(uid, str):
+            if uid in seen_uids:
+                table.error("uid", f'duplicate uid "{uid}": event #{seen_uids[uid] + 1} has it too')
+            seen_uids.setdefault(uid, index)
+    if checker.problems:
+        raise CalendarErrors(source.path, checker.problems)
+    categories = {c: c for e in events for c in e.categories}
+    return Calendar(
+        name=calendar["name"],
+        base_url=calendar["base_url"],
+        timezone=calendar["timezone"],
+        description=calendar["description"],
+        language=calendar["language"],
+        refresh=calendar["refresh"],
+        past_days=calendar["past_days"],
+        places=tuple(places.values()),
+        events=tuple(sorted(events, key=_start_key)),
+        categories=tuple(sorted(categories, key=lambda c: c.slug)),
+    )
+
+
+def _start_key(event: Event) -> tuple:
+    """Events in time order; all-day events at the start of their day (UTC)."""
+    start = event.start if isinstance(event.start, datetime) else datetime.combine(event.start, time(), UTC)
+    return start.astimezone(UTC), event.id
+
+
+def load_calendar(path: str | Path, base_url: str | None = None) -> Calendar:
+    """Read, parse and validate events.toml: the one way into a Calendar.
+
+    ``base_url`` (from CALFEED_BASE_URL) overrides ``[calendar].base_url``.
+    """
+    return build_calendar(loading.read(path), base_url)

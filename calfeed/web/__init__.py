@@ -1,0 +1,1 @@
+"""The HTTP edge: blueprints per URL family, and the helpers they share."""

@@ -1,0 +1,75 @@
+"""Feed responses: caching headers, conditional requests, gzip and CORS."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Response, current_app, request
+from werkzeug.http import http_date
+
+from calfeed.published import Body, Published
+from calfeed.store import CalendarStore
+from calfeed.timezones import zone
+
+CALENDAR_TYPE = "text/calendar; charset=utf-8"
+
+
+def store() -> CalendarStore:
+    return current_app.extensions["calfeed"]
+
+
+def current_calendar() -> Published:
+    """The calendar every view serves: reloaded if events.toml changed."""
+    return store().current()
+
+
+def today(published: Published) -> date:
+    """Today in the calendar's zone (``TODAY`` in the config pins it for tests)."""
+    pinned = current_app.config.get("TODAY")
+    if pinned:
+        return date.fromisoformat(str(pinned))
+    return datetime.now(zone(published.calendar.timezone)).date()
+
+
+def _matches(header: str, body: Body) -> bool:
+    """Whether an If-None-Match header names this body (weak comparison)."""
+    if header.strip() == "*":
+        return True
+    tags = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+    return body.etag in tags or body.gzip_etag in tags
+
+
+def _accepts_gzip() -> bool:
+    return request.accept_encodings["gzip"] > 0 or (
+        "gzip" not in request.accept_encodings and request.accept_encodings["*"] > 0
+    )
+
+
+def feed_response(
+    body: Body, published: Published, content_type: str = CALENDAR_TYPE, filename: str | None = None
+) -> Response:
+    """A cacheable response for ``body``: 304 when the client has it already,
+    gzip when asked, the same headers on every worker and machine."""
+    gzipped = _accepts_gzip()
+    last_modified = published.last_modified.replace(microsecond=0)
+    headers = {
+        "ETag": body.gzip_etag if gzipped else body.etag,
+        "Last-Modified": http_date(last_modified),
+        "Cache-Control": f"public, max-age={int(published.calendar.refresh.total_seconds())}",
+        "Vary": "Accept-Encoding",
+        "Access-Control-Allow-Origin": "*",
+    }
+    if filename:
+        headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match is not None:  # wins over If-Modified-Since (RFC 9110)
+        not_modified = _matches(if_none_match, body)
+    else:
+        since = request.if_modified_since
+        not_modified = since is not None and last_modified <= since
+    if not_modified:
+        return Response(status=304, headers=headers)
+    if gzipped:
+        headers["Content-Encoding"] = "gzip"
+        return Response(body.gzipped, content_type=content_type, headers=headers)
+    return Response(body.data, content_type=content_type, headers=headers)

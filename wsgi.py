@@ -1,0 +1,15 @@
+"""The WSGI entry point for production servers: ``gunicorn wsgi:app``.
+
+Reads ``CALFEED_EVENTS`` (default ./events.toml) and ``CALFEED_BASE_URL``.
+"""
+
+import sys
+
+from calfeed import create_app
+from calfeed.errors import CalendarErrors
+
+try:
+    app = create_app()
+except CalendarErrors as errors:
+    print(errors.report(), file=sys.stderr)
+    sys.exit(1)
