@@ -31,7 +31,7 @@ def escape_text(text: str) -> str:
 
 
 def fold(line: str) -> bytes:
-    """One content line as bytes: CRLF-terminated, folded at 75 octets
+    r"""One content line as bytes: CRLF-terminated, folded at 75 octets
     without splitting a UTF-8 character.
 
     >>> folded = fold("SUMMARY:" + "à" * 40)

@@ -1,0 +1,118 @@
+"""VTIMEZONEs checked against the tz database itself.
+
+The offsets are read from the VTIMEZONE text by icalendar's
+``to_tz(lookup_tzid=False)`` (dateutil's VTIMEZONE reader): with the default
+lookup it would fetch the zone by name and compare zoneinfo with itself.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import icalendar
+import pytest
+
+from calfeed.timezones import (
+    UTC,
+    LocalTimeError,
+    localize,
+    vtimezone_lines,
+    year_transitions,
+    zone,
+)
+
+ZONES = ["Europe/Rome", "Europe/London", "America/New_York", "Australia/Sydney"]
+
+
+def _read_vtimezone(lines: list[str]):
+    text = "\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:test", *lines, "END:VCALENDAR", ""])
+    component = icalendar.Calendar.from_ical(text).walk("VTIMEZONE")[0]
+    return component, component.to_tz(lookup_tzid=False)
+
+
+@pytest.mark.parametrize("name", ZONES)
+def test_vtimezone_matches_tz_database_every_hour_around_every_transition(name):
+    earliest = datetime(1960, 1, 1, tzinfo=UTC)
+    latest = datetime(2060, 12, 31, tzinfo=UTC)
+    _, from_text = _read_vtimezone(vtimezone_lines(name, earliest, latest))
+    truth = ZoneInfo(name)
+    checked = 0
+    for year in range(1960, 2061):
+        for transition in year_transitions(name, year):
+            for hours in range(-3, 4):
+                moment = transition.at + timedelta(hours=hours)
+                assert moment.astimezone(from_text).utcoffset() == moment.astimezone(truth).utcoffset(), moment
+                checked += 1
+    assert checked > 1000  # about two transitions a year for a century
+
+
+@pytest.mark.parametrize("name", ZONES)
+def test_vtimezone_is_an_rrule_pair_for_recent_years(name):
+    component, _ = _read_vtimezone(
+        vtimezone_lines(name, datetime(2021, 12, 1, tzinfo=UTC), datetime(2060, 1, 1, tzinfo=UTC))
+    )
+    observances = component.subcomponents
+    assert sorted(o.name for o in observances) == ["DAYLIGHT", "STANDARD"]
+    assert all("RRULE" in o and "RDATE" not in o for o in observances)
+
+
+def test_rome_rules_are_the_eu_ones():
+    component, _ = _read_vtimezone(
+        vtimezone_lines("Europe/Rome", datetime(2021, 12, 1, tzinfo=UTC), datetime(2022, 1, 1, tzinfo=UTC))
+    )
+    rules = {o.name: (dict(o["RRULE"]), o["TZOFFSETTO"].to_ical()) for o in component.subcomponents}
+    assert rules == {
+        "DAYLIGHT": ({"FREQ": ["YEARLY"], "BYMONTH": [3], "BYDAY": ["-1SU"]}, "+0200"),
+        "STANDARD": ({"FREQ": ["YEARLY"], "BYMONTH": [10], "BYDAY": ["-1SU"]}, "+0100"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("local", "utc"),
+    [
+        (datetime(2045, 7, 1, 18), datetime(2045, 7, 1, 16)),  # pytz would say +01:00
+        (datetime(2045, 1, 10, 18), datetime(2045, 1, 10, 17)),
+        (datetime(1965, 7, 1, 18), datetime(1965, 7, 1, 17)),  # Italy had no DST in 1965
+        (datetime(1966, 7, 1, 18), datetime(1966, 7, 1, 16)),
+    ],
+)
+def test_far_years_read_back_from_the_vtimezone(local, utc):
+    moment = localize(local, zone("Europe/Rome"))
+    assert moment.astimezone(UTC).replace(tzinfo=None) == utc
+    _, from_text = _read_vtimezone(vtimezone_lines("Europe/Rome", moment, moment))
+    assert moment.astimezone(from_text).replace(tzinfo=None) == local
+
+
+def test_zone_without_dst_gets_a_single_observance():
+    component, _ = _read_vtimezone(
+        vtimezone_lines("Asia/Tokyo", datetime(2021, 1, 1, tzinfo=UTC), datetime(2040, 1, 1, tzinfo=UTC))
+    )
+    assert [o.name for o in component.subcomponents] == ["STANDARD"]
+    assert component.subcomponents[0]["TZOFFSETTO"].to_ical() == "+0900"
+
+
+def test_zones_come_from_the_pinned_tzdata_package():
+    import tzdata
+
+    assert zone("Europe/Rome").key == "Europe/Rome"
+    with pytest.raises(KeyError):
+        zone("Europe/Atlantis")
+    assert tzdata.IANA_VERSION
+
+
+def test_gap_names_both_readings():
+    with pytest.raises(LocalTimeError) as error:
+        localize(datetime(2022, 3, 27, 2, 30), zone("Europe/Rome"))
+    message = str(error.value)
+    assert "does not exist in Europe/Rome" in message
+    assert "02:00 to 03:00" in message
+    assert "2022-03-27T01:30:00+01:00" in message and "2022-03-27T03:30:00+02:00" in message
+
+
+def test_overlap_names_both_readings():
+    with pytest.raises(LocalTimeError) as error:
+        localize(datetime(2022, 10, 30, 2, 30), zone("Europe/Rome"))
+    message = str(error.value)
+    assert "happens twice in Europe/Rome" in message
+    assert "2022-10-30T02:30:00+02:00" in message and "2022-10-30T02:30:00+01:00" in message

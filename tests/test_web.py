@@ -1,0 +1,178 @@
+"""The HTTP contract of the feeds, through Flask's test client."""
+
+from __future__ import annotations
+
+import gzip
+
+import pytest
+from werkzeug.http import http_date, parse_date
+
+from conftest import parse_both
+
+
+def _uids(body: bytes) -> list[str]:
+    first, _ = parse_both(body)
+    return sorted(str(e["UID"]).split("@")[0] for e in first.walk("VEVENT"))
+
+
+def test_feed_headers(client):
+    response = client.get("/calendar.ics")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/calendar; charset=utf-8"
+    assert response.headers["Cache-Control"] == "public, max-age=21600"  # refresh = PT6H
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert response.headers["ETag"].startswith('"')
+    # Last-Modified is the newest `updated` (2022-10-01T10:00 in Rome).
+    assert response.headers["Last-Modified"] == "Sat, 01 Oct 2022 08:00:00 GMT"
+    assert "Content-Disposition" not in response.headers
+
+
+def test_event_download(client):
+    response = client.get("/events/generare-prossimita.ics")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"] == 'attachment; filename="generare-prossimita.ics"'
+    assert b"\r\nMETHOD:PUBLISH\r\n" in response.data
+    assert _uids(response.data) == ["generare-prossimita"]
+
+
+def test_if_none_match_gives_304(client):
+    etag = client.get("/calendar.ics").headers["ETag"]
+    response = client.get("/calendar.ics", headers={"If-None-Match": etag})
+    assert response.status_code == 304 and response.data == b""
+    assert response.headers["ETag"] == etag
+    assert client.get("/calendar.ics", headers={"If-None-Match": f'"other", W/{etag}'}).status_code == 304
+    assert client.get("/calendar.ics", headers={"If-None-Match": '"other"'}).status_code == 200
+
+
+def test_if_modified_since(client):
+    last_modified = client.get("/calendar.ics").headers["Last-Modified"]
+    assert client.get("/calendar.ics", headers={"If-Modified-Since": last_modified}).status_code == 304
+    earlier = http_date(parse_date(last_modified).timestamp() - 1)
+    assert client.get("/calendar.ics", headers={"If-Modified-Since": earlier}).status_code == 200
+
+
+def test_if_none_match_wins_over_if_modified_since(client):
+    last_modified = client.get("/calendar.ics").headers["Last-Modified"]
+    response = client.get(
+        "/calendar.ics", headers={"If-None-Match": '"stale"', "If-Modified-Since": last_modified}
+    )
+    assert response.status_code == 200
+
+
+def test_gzip_when_asked(client):
+    plain = client.get("/calendar.ics")
+    zipped = client.get("/calendar.ics", headers={"Accept-Encoding": "gzip, deflate"})
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert zipped.headers["Vary"] == "Accept-Encoding"
+    assert gzip.decompress(zipped.data) == plain.data
+    assert zipped.headers["ETag"] != plain.headers["ETag"]
+    again = client.get("/calendar.ics", headers={"Accept-Encoding": "gzip"})
+    assert again.data == zipped.data  # mtime=0: the same bytes every time
+    assert client.get("/calendar.ics", headers={"Accept-Encoding": "gzip;q=0"}).data == plain.data
+    assert client.get(
+        "/calendar.ics", headers={"Accept-Encoding": "gzip", "If-None-Match": zipped.headers["ETag"]}
+    ).status_code == 304
+
+
+def test_head(client):
+    get = client.get("/calendar.ics")
+    head = client.head("/calendar.ics")
+    assert head.status_code == 200 and head.data == b""
+    assert head.headers["ETag"] == get.headers["ETag"]
+    assert int(head.headers["Content-Length"]) == len(get.data)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("/categories/webinar.ics", ["generare-prossimita"]),
+        ("/calendar.ics?category=webinar", ["generare-prossimita"]),
+        ("/categories/citta-aperta.ics", ["corso-riparazione-biciclette", "pulizia-parco-dora"]),
+        (
+            "/calendar.ics?category=webinar&category=feste",
+            ["festa-casa-quartiere-latina", "generare-prossimita"],
+        ),
+        ("/places/bagni-pubblici.ics", ["cineforum-bagni-pubblici", "corso-riparazione-biciclette"]),
+        ("/calendar.ics?category=corsi&place=bagni-pubblici", ["corso-riparazione-biciclette"]),
+        ("/calendar.ics?place=bagni-pubblici&place=cascina-roccafranca", ["assemblea-rete-case-quartiere", "cineforum-bagni-pubblici", "corso-riparazione-biciclette"]),
+    ],
+)
+def test_filters(client, url, expected):
+    response = client.get(url)
+    assert response.status_code == 200
+    assert _uids(response.data) == expected
+
+
+def test_stable_url_and_query_give_the_same_bytes(client):
+    assert client.get("/categories/webinar.ics").data == client.get("/calendar.ics?category=webinar").data
+    assert client.get("/calendar.ics?category=a&category=b").status_code == 404
+    body = client.get("/categories/webinar.ics").data
+    assert b"X-WR-CALNAME:Case del Quartiere e Patti di collaborazione: Webinar\r\n" in body
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/events/nope.ics",
+        "/categories/nope.ics",
+        "/places/nope.ics",
+        "/calendar.ics?category=nope",
+        "/calendar.ics?place=nope",
+        "/nope",
+        "/events/..%2F..%2Fetc%2Fpasswd.ics",
+        "/calendar.ics?category=%ff%fe",
+    ],
+)
+def test_unknown_things_are_404_pages(client, url):
+    response = client.get(url)
+    assert response.status_code == 404
+    assert b"404" in response.data and b"Traceback" not in response.data
+
+
+def test_wrong_method_is_not_a_server_error(client):
+    assert client.post("/calendar.ics").status_code == 405
+    assert client.delete("/events/generare-prossimita.ics").status_code == 405
+
+
+def test_healthz(client):
+    body = client.get("/healthz").get_json()
+    assert body["status"] == "ok" and body["events"] == 7 and body["error"] is None
+    assert body["loaded_at"].endswith("+00:00")
+
+
+def test_past_days_drops_old_events(make_client):
+    calendar = """
+        [calendar]
+        name = "Prova"
+        base_url = "https://eventi.example.org"
+        past_days = 30
+
+        [[events]]
+        id = "vecchio"
+        title = "Finito da 31 giorni"
+        start = 2022-01-01T10:00:00
+
+        [[events]]
+        id = "recente"
+        title = "Finito da 30 giorni"
+        start = 2022-01-02
+        end = 2022-01-02
+
+        [[events]]
+        id = "futuro"
+        title = "Futuro"
+        start = 2022-03-01T10:00:00
+    """
+    client = make_client(calendar, TODAY="2022-02-01")
+    assert _uids(client.get("/calendar.ics").data) == ["futuro", "recente"]
+    # A single event stays downloadable from its page.
+    assert client.get("/events/vecchio.ics").status_code == 200
+
+
+def test_base_url_from_the_environment(write_events, monkeypatch):
+    from calfeed import create_app
+
+    monkeypatch.setenv("CALFEED_BASE_URL", "https://calendario.example.net")
+    app = create_app({"EVENTS": str(write_events('[[events]]\nid = "x"\ntitle = "X"\nstart = 2022-01-01\n'))})
+    body = app.test_client().get("/calendar.ics").data
+    assert b"UID:x@calendario.example.net\r\n" in body
