@@ -308,6 +308,7 @@ def _event(checker: _Checker, raw: dict, index: int, calendar: dict, places: dic
                 table.error("end", f"must be {wanted}, like start")
                 end = None
             elif isinstance(start, datetime):
+                end = end.astimezone(start.tzinfo)  # DTEND is written in DTSTART's zone
                 if end <= start:
                     table.error("end", f"{raw['end']} is not after start {raw['start']}; an event must end after it starts")
                     end = None

@@ -7,6 +7,8 @@ import re
 from datetime import date, datetime, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import parse_both
 
@@ -300,3 +302,47 @@ def test_same_file_same_bytes_in_a_new_process(tmp_path):
         for tz in ("UTC", "America/Los_Angeles")
     }
     assert len(runs) == 1
+
+
+def test_mixed_local_start_and_offset_end(make_client):
+    body = make_client("""
+        [[events]]
+        id = "misto"
+        title = "Local start, offset end"
+        start = 2022-07-01T18:00:00
+        end = 2022-07-01T17:00:00Z
+    """).get("/calendar.ics").data
+    first, second = parse_both(body)
+    (event,) = first.walk("VEVENT")
+    assert event.DTEND.astimezone(UTC) == datetime(2022, 7, 1, 17, 0, tzinfo=UTC)
+    assert second.events[0].dtend.astimezone(UTC) == datetime(2022, 7, 1, 17, 0, tzinfo=UTC)
+    assert b"DTEND;TZID=Europe/Rome:20220701T190000\r\n" in body
+
+
+# Text an editor could type: any character but the control ones calfeed refuses.
+_typed = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters=[chr(c) for c in [*range(0, 9), *range(11, 32), *range(127, 160)]]),
+    min_size=1,
+    max_size=300,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(title=_typed.filter(lambda t: "\n" not in t and t.strip()), description=_typed)
+def test_any_typed_text_reads_back_unchanged(title, description):
+    from calfeed.model import Calendar, Event
+    from calfeed.ical import feed
+
+    event = Event(id="x", uid="x@example.org", title=title, description=description, start=date(2022, 1, 1))
+    calendar = Calendar(name="Prova", base_url="https://example.org", timezone="Europe/Rome", events=(event,))
+    body = feed(calendar, calendar.events)
+    lines = body.split(b"\r\n")
+    assert all(len(line) <= 75 for line in lines)
+    for line in lines:
+        line.decode("utf-8")
+    first, second = parse_both(body)
+    (parsed,) = first.walk("VEVENT")
+    assert str(parsed["SUMMARY"]) == title
+    assert second.events[0].summary == title
+    if description.strip():
+        assert str(parsed["DESCRIPTION"]) == description.strip()
