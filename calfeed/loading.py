@@ -27,10 +27,19 @@ class KeyLines:
     tables: dict[tuple, int] = field(default_factory=dict)
     keys: dict[tuple, int] = field(default_factory=dict)
 
+    unclosed_string: int | None = None
+
     def line(self, table: tuple, key: str | None = None) -> int | None:
-        if key is not None and (table, key) in self.keys:
-            return self.keys[table, key]
-        return self.tables.get(table)
+        """The line of ``key`` in ``table``, else of the table itself; a
+        table written inline (``slug = { ... }``) is found as its key."""
+        if key is not None:
+            if (table, key) in self.keys:
+                return self.keys[table, key]
+            if table + (key,) in self.tables:
+                return self.tables[table + (key,)]
+        if table in self.tables:
+            return self.tables[table]
+        return self.keys.get((table[:-1], table[-1])) if table else None
 
 
 def _unquote(name: str) -> str:
@@ -54,6 +63,8 @@ def key_lines(text: str) -> KeyLines:
             if line.count(in_string) % 2:
                 in_string = None
             continue
+        if line.lstrip().startswith("#"):
+            continue
         if match := _ARRAY_TABLE.match(line):
             name = _unquote(match.group(1))
             table = (name, counts.get(name, 0))
@@ -67,6 +78,9 @@ def key_lines(text: str) -> KeyLines:
         for quotes in ('"""', "'''"):
             if line.count(quotes) % 2:
                 in_string = quotes
+                found.unclosed_string = number
+    if in_string is None:
+        found.unclosed_string = None
     return found
 
 
@@ -82,6 +96,7 @@ class Source:
 def parse(text: str, path: str) -> Source:
     """Parse TOML text; a syntax error is reported alone, with its line."""
     text = text.replace("\r\n", "\n")
+    lines = key_lines(text)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -90,8 +105,12 @@ def parse(text: str, path: str) -> Source:
         if match := re.search(r"\(at line (\d+), column (\d+)\)", message):
             line = int(match.group(1))
             message = message[: match.start()].strip()
+        elif match := re.search(r"\(at end of document\)", message):
+            # Usually a string or list left open: point at where it opens.
+            line = lines.unclosed_string or text.rstrip().count("\n") + 1
+            message = message[: match.start()].strip() + ", still open at the end of the file"
         raise CalendarErrors(path, [Problem(f"bad TOML: {message}", line=line)]) from None
-    return Source(path, data, key_lines(text))
+    return Source(path, data, lines)
 
 
 def decode(raw: bytes, path: str) -> Source:

@@ -25,6 +25,8 @@ DEFAULT_TIMEZONE = "Europe/Rome"
 DEFAULT_REFRESH = timedelta(hours=6)
 LANGUAGES = ("it", "en")
 STATUSES = ("confirmed", "tentative", "cancelled")
+# Years a calendar can use; beyond them date arithmetic (and the tz database) ends.
+FIRST_YEAR, LAST_YEAR = 1900, 2199
 
 TOP_KEYS = ("calendar", "places", "events")
 CALENDAR_KEYS = (
@@ -72,22 +74,33 @@ def is_http_url(text: str) -> bool:
     return parts.scheme in ("http", "https") and bool(host)
 
 
-class _Table:
-    """One TOML table being checked: reports problems with its place."""
+def _unknown(kind: str, name: str, allowed: list[str] | tuple[str, ...]) -> str:
+    """"unknown key "titel"; did you mean "title"?" and what is allowed."""
+    close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
+    hint = f'; did you mean "{close[0]}"?' if close else "."
+    return f'unknown {kind} "{name}"{hint} Allowed: {", ".join(allowed)}'
 
-    def __init__(self, checker: _Checker, table: tuple, where: str | None, data: dict):
-        self.checker, self.table, self.where, self.data = checker, table, where, data
+
+class _Table:
+    """One TOML table being checked: reports problems with its place.
+
+    An inline table inside a field (``organizer = { ... }``) reports its
+    problems on that field, through ``owner``.
+    """
+
+    def __init__(self, checker: _Checker, table: tuple, where: str | None, data: dict, owner: str | None = None):
+        self.checker, self.table, self.where, self.data, self.owner = checker, table, where, data, owner
 
     def error(self, field: str | None, message: str) -> None:
+        if self.owner:
+            field, message = self.owner, f"{field} {message}" if field else message
         line = self.checker.source.lines.line(self.table, field)
         self.checker.problems.append(Problem(message, self.where, field, line))
 
     def check_keys(self, allowed: tuple[str, ...]) -> None:
         for key in self.data:
             if key not in allowed:
-                close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-                hint = f'; did you mean "{close[0]}"?' if close else ""
-                self.error(key, f'unknown key "{key}"{hint} Allowed: {", ".join(allowed)}')
+                self.error(None if self.owner else key, _unknown("key", key, allowed))
 
     def value(self, key: str, kinds: tuple[type, ...], wanted: str, required: bool = False) -> Any:
         value = self.data.get(key)
@@ -158,7 +171,7 @@ class _Table:
             return default
         if name not in zone_names():
             close = difflib.get_close_matches(name, sorted(zone_names()), n=1)
-            hint = f'; did you mean "{close[0]}"?' if close else ""
+            hint = f'; did you mean "{close[0]}"?' if close else "."
             self.error(key, f'unknown time zone "{name}"{hint} Use an IANA name such as "Europe/Rome"')
             return None
         return name
@@ -167,14 +180,12 @@ class _Table:
         data = self.value(key, (dict,), 'a table such as { name = "Labsus", email = "info@example.org" }')
         if data is None:
             return None
-        inner = _Table(self.checker, self.table, self.where, data)
-        for extra in data:
-            if extra not in ORGANIZER_KEYS:
-                self.error(key, f'unknown key "{extra}" in organizer; allowed: name, email')
+        inner = _Table(self.checker, self.table, self.where, data, owner=key)
+        inner.check_keys(ORGANIZER_KEYS)
         name = inner.text("name", one_line=True)
         email = inner.text("email", one_line=True)
         if email is not None and not _EMAIL.match(email):
-            self.error(key, f'"{email}" is not an e-mail address')
+            self.error(key, f'"{email}" is not an e-mail address such as info@example.org')
             email = None
         return Organizer(name, email) if name or email else None
 
@@ -189,6 +200,9 @@ def _moment(table: _Table, key: str, tz_name: str | None, value: Any = None) -> 
     """A TOML date or date-time as the model holds it: a date, an aware
     datetime in the zone for a local time, or UTC for an offset time."""
     value = table.data.get(key) if value is None else value
+    if isinstance(value, date) and not FIRST_YEAR <= value.year <= LAST_YEAR:
+        table.error(key, f"{value} is out of range; calfeed takes years {FIRST_YEAR} to {LAST_YEAR}")
+        return None
     if isinstance(value, datetime):
         if value.tzinfo is not None:
             return value.astimezone(UTC)
@@ -208,14 +222,19 @@ def _moment(table: _Table, key: str, tz_name: str | None, value: Any = None) -> 
     return None
 
 
-def _calendar(checker: _Checker, data: Any, base_url_override: str | None) -> dict | None:
+def _calendar(checker: _Checker, data: Any, base_url_override: str | None) -> dict:
+    """The [calendar] settings; when the table is missing they take their
+    defaults, so that the events are still checked."""
     if not isinstance(data, dict):
         where = _Table(checker, (), None, {})
         if data is None:
-            where.error(None, '[calendar] table is missing; it needs at least name and base_url')
+            where.error(None, "[calendar] table is missing; it needs at least name and base_url")
         else:
             where.error("calendar", f"must be a table ([calendar]), not {_kind(data)}")
-        return None
+        return {
+            "name": None, "description": None, "timezone": DEFAULT_TIMEZONE, "base_url": None,
+            "language": "it", "refresh": DEFAULT_REFRESH, "past_days": None, "organizer": None,
+        }
     table = _Table(checker, ("calendar",), "[calendar]", data)
     table.check_keys(CALENDAR_KEYS)
     name = table.text("name", required=True, one_line=True)
@@ -300,9 +319,9 @@ def _event(checker: _Checker, raw: dict, index: int, calendar: dict, places: dic
     end = None
     if "end" in raw and "duration" in raw:
         table.error("duration", "give either end or duration, not both")
-    elif "end" in raw and start is not None:
+    elif "end" in raw:
         end = _moment(table, "end", tz_name)
-        if end is not None:
+        if end is not None and start is not None:
             if isinstance(start, datetime) != isinstance(end, datetime):
                 wanted = "a date-time" if isinstance(start, datetime) else "a date (all-day events end on a day)"
                 table.error("end", f"must be {wanted}, like start")
@@ -317,9 +336,13 @@ def _event(checker: _Checker, raw: dict, index: int, calendar: dict, places: dic
                 end = None
             else:
                 end = end + timedelta(days=1)
+        else:
+            end = None
     elif "duration" in raw:
         length = table.duration("duration")
-        if length is not None and start is not None:
+        if length is not None and length > timedelta(days=366 * 10):
+            table.error("duration", f"{raw['duration']} is longer than ten years; is it a typo?")
+        elif length is not None and start is not None:
             if isinstance(start, datetime):
                 # Days are calendar days (same wall-clock time), the rest exact.
                 end = (start + timedelta(days=length.days)).astimezone(UTC)
@@ -401,12 +424,11 @@ def build_calendar(source: loading.Source, base_url: str | None = None) -> Calen
         top.error("events", "must be a list of [[events]] tables")
         raw_events = []
     events: list[Event] = []
-    if calendar is not None:
-        host = urlsplit(calendar["base_url"]).hostname if calendar["base_url"] else "calfeed.invalid"
-        for index, raw in enumerate(raw_events):
-            event = _event(checker, raw, index, calendar, places, host)
-            if event is not None:
-                events.append(event)
+    host = urlsplit(calendar["base_url"]).hostname if calendar["base_url"] else "calfeed.invalid"
+    for index, raw in enumerate(raw_events):
+        event = _event(checker, raw, index, calendar, places, host)
+        if event is not None:
+            events.append(event)
     seen_ids: dict[str, int] = {}
     seen_uids: dict[str, int] = {}
     for index, raw in enumerate(raw_events):

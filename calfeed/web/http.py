@@ -40,9 +40,7 @@ def _matches(header: str, body: Body) -> bool:
 
 
 def _accepts_gzip() -> bool:
-    return request.accept_encodings["gzip"] > 0 or (
-        "gzip" not in request.accept_encodings and request.accept_encodings["*"] > 0
-    )
+    return request.accept_encodings["gzip"] > 0  # werkzeug applies q-values and "*"
 
 
 def feed_response(
