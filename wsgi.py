@@ -12,4 +12,6 @@ try:
     app = create_app()
 except CalendarErrors as errors:
     print(errors.report(), file=sys.stderr)
-    sys.exit(1)
+    # 4 is gunicorn's "app failed to load": the master stops instead of
+    # restarting workers forever; any other server just sees a failure.
+    sys.exit(4)

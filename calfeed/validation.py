@@ -329,7 +329,7 @@ def _event(checker: _Checker, raw: dict, index: int, calendar: dict, places: dic
             elif isinstance(start, datetime):
                 end = end.astimezone(start.tzinfo)  # DTEND is written in DTSTART's zone
                 if end <= start:
-                    table.error("end", f"{raw['end']} is not after start {raw['start']}; an event must end after it starts")
+                    table.error("end", f"{raw['end'].isoformat()} is not after start {raw['start'].isoformat()}; an event must end after it starts")
                     end = None
             elif end < start:
                 table.error("end", f"{end} is before start {start}; for an all-day event end is the last day, inclusive")

@@ -367,7 +367,7 @@ CASES = [
             start = 2022-05-01T18:00:00
             end = 2022-05-01T17:00:00  #<
             """,
-            FESTA, "end", ["2022-05-01 17:00:00 is not after start 2022-05-01 18:00:00", "must end after it starts"],
+            FESTA, "end", ["2022-05-01T17:00:00 is not after start 2022-05-01T18:00:00", "must end after it starts"],
         ),
         id="end-before-start",
     ),

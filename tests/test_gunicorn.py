@@ -1,0 +1,539 @@
+"""The real app under gunicorn with two workers (CONTRACT.md, "HTTP" and
+"Command line").
+
+- Same file, same bytes: every worker (and this test process, a third
+  interpreter with its own hash seed) serves identical bodies and ETags;
+  conditional requests get 304 from every worker; gzip bytes are identical.
+- Editing events.toml reaches every worker with no restart; a bad edit keeps
+  the last good feed on every worker and /healthz says "degraded".
+- `calfeed serve` and `gunicorn wsgi:app` refuse to start on a bad file.
+
+Workers are told apart through gunicorn's access log (``%(p)s``, the worker's
+pid, next to a request id the test sends in a header): calfeed has no
+response header naming the worker. Only 127.0.0.1; every loop is bounded in
+count and in time; every server is terminated by a fixture finalizer.
+"""
+
+from __future__ import annotations
+
+import gzip
+import http.client
+import itertools
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from calfeed import create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "events.toml"
+CALFEED = Path(sys.executable).with_name("calfeed")
+
+START_TIMEOUT = 30.0
+RELOAD_TIMEOUT = 15.0  # generous: the contract's deadline is 2 s; speed is the benchmark's
+REQUEST_TIMEOUT = 10.0
+REQUEST_ID_HEADER = "X-Calfeed-Test"
+
+_request_ids = itertools.count(1)
+
+
+def _gunicorn_extra_options() -> list[str]:
+    """gunicorn 24+ opens a control socket in ~/.gunicorn, shared by every
+    server of the user; the tests' servers do without it."""
+    from gunicorn.config import KNOWN_SETTINGS
+
+    return ["--no-control-socket"] if any(s.name == "control_socket_disable" for s in KNOWN_SETTINGS) else []
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    request_id: str
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def fetch(port: int, path: str, headers: dict[str, str] | None = None, method: str = "GET") -> Reply:
+    """One request over a fresh connection (so any worker may answer it)."""
+    request_id = f"r{os.getpid()}-{next(_request_ids)}"
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
+    try:
+        connection.request(method, path, headers={REQUEST_ID_HEADER: request_id, **(headers or {})})
+        response = connection.getresponse()
+        body = response.read()
+        return Reply(response.status, {k.lower(): v for k, v in response.getheaders()}, body, request_id)
+    finally:
+        connection.close()
+
+
+class Server:
+    """gunicorn serving wsgi:app from the project root, two workers."""
+
+    def __init__(self, events: Path, logs: Path, workers: int = 2):
+        self.events = events
+        self.port = free_port()
+        self.access_log = logs / f"access-{self.port}.log"
+        self.stdout = logs / f"stdout-{self.port}.log"
+        self.stderr = logs / f"stderr-{self.port}.log"
+        self._pids: dict[str, int] = {}
+        self._offset = 0
+        self.workers: set[int] = set()
+        env = {**os.environ, "CALFEED_EVENTS": str(events), "PYTHONHASHSEED": "4242"}
+        env.pop("CALFEED_BASE_URL", None)
+        with open(self.stdout, "wb") as out, open(self.stderr, "wb") as err:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable, "-m", "gunicorn",
+                    "--workers", str(workers),
+                    "--bind", f"127.0.0.1:{self.port}",
+                    "--access-logfile", str(self.access_log),
+                    "--access-logformat", f"%({{{REQUEST_ID_HEADER.lower()}}}i)s %(p)s %(s)s",
+                    *_gunicorn_extra_options(),
+                    "wsgi:app",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=err,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+
+    # -- life cycle
+
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"gunicorn exited with {self.process.returncode}:\n{self.log()}")
+            try:
+                if fetch(self.port, "/healthz").status == 200:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.1)
+        else:
+            pytest.fail(f"gunicorn did not answer within {START_TIMEOUT} s:\n{self.log()}")
+        # Learn both workers' pids: fresh connections until each has answered.
+        for _ in range(300):
+            reply = self.get("/healthz")
+            self.workers.add(self.pid_of(reply))
+            if len(self.workers) >= 2:
+                return
+        pytest.fail(f"only worker(s) {self.workers} answered 300 fresh connections")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+
+    def log(self) -> str:
+        return self.stderr.read_text(errors="replace")[-5000:]
+
+    # -- requests
+
+    def get(self, path: str, headers: dict[str, str] | None = None, method: str = "GET") -> Reply:
+        return fetch(self.port, path, headers, method)
+
+    def pid_of(self, reply: Reply, timeout: float = 5.0) -> int:
+        """The worker that answered ``reply``, from the access log."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with open(self.access_log, "rb") as log:
+                log.seek(self._offset)
+                chunk = log.read()
+            complete = chunk[: chunk.rfind(b"\n") + 1]
+            self._offset += len(complete)
+            for line in complete.decode(errors="replace").splitlines():
+                match = re.match(r"(\S+) <(\d+)> (\d+)", line)
+                if match:
+                    self._pids[match.group(1)] = int(match.group(2))
+            if reply.request_id in self._pids:
+                return self._pids[reply.request_id]
+            if time.monotonic() > deadline:
+                pytest.fail(f"request {reply.request_id} not in gunicorn's access log")
+            time.sleep(0.01)
+
+    def by_worker(self, path: str, count: int, headers: dict[str, str] | None = None) -> dict[int, list[Reply]]:
+        """``count`` requests (and more, at most 300, until every worker answered)."""
+        replies: dict[int, list[Reply]] = {}
+        for n in range(300):
+            reply = self.get(path, headers)
+            replies.setdefault(self.pid_of(reply), []).append(reply)
+            if n + 1 >= count and set(replies) >= self.workers:
+                break
+        assert set(replies) >= self.workers, f"workers {self.workers - set(replies)} never answered {path}"
+        return replies
+
+
+@pytest.fixture
+def start_server(tmp_path_factory):
+    servers: list[Server] = []
+
+    def start(events: Path) -> Server:
+        server = Server(events, tmp_path_factory.mktemp("gunicorn-logs"))
+        servers.append(server)
+        server.wait_ready()
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def shared_events(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("shared") / "events.toml"
+    shutil.copyfile(SAMPLE, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def server(shared_events, tmp_path_factory):
+    """One server on an unchanged copy of the sample, for the read-only tests."""
+    server = Server(shared_events, tmp_path_factory.mktemp("gunicorn-logs"))
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def own_events(tmp_path) -> Path:
+    path = tmp_path / "events.toml"
+    shutil.copyfile(SAMPLE, path)
+    return path
+
+
+def in_process(path: Path, url: str, headers: dict[str, str] | None = None):
+    """What this interpreter (another process, another hash seed) serves."""
+    return create_app({"EVENTS": str(path)}).test_client().get(url, headers=headers or {})
+
+
+def flat(replies: dict[int, list[Reply]]) -> list[Reply]:
+    return [reply for group in replies.values() for reply in group]
+
+
+# --------------------------------------------------------------------------- same file, same bytes
+
+FEEDS = [
+    "/calendar.ics",
+    "/categories/webinar.ics",
+    "/places/bagni-pubblici.ics",
+    "/calendar.ics?category=webinar&category=patti-di-collaborazione",
+    "/events/generare-prossimita.ics",
+]
+
+
+def test_every_worker_serves_the_same_calendar_bytes_and_etag(server, shared_events):
+    replies = server.by_worker("/calendar.ics", 60)
+    everything = flat(replies)
+    assert len(everything) >= 60
+    assert {reply.status for reply in everything} == {200}
+    bodies = {reply.body for reply in everything}
+    etags = {reply.headers["etag"] for reply in everything}
+    assert len(bodies) == 1, f"{len(bodies)} different bodies from workers {sorted(replies)}"
+    assert len(etags) == 1, f"different ETags: {etags}"
+    for name in ("last-modified", "cache-control", "content-type", "access-control-allow-origin"):
+        assert len({reply.headers.get(name) for reply in everything}) == 1, name
+    body, etag = bodies.pop(), etags.pop()
+    assert body.startswith(b"BEGIN:VCALENDAR\r\n")
+    assert everything[0].headers["content-type"] == "text/calendar; charset=utf-8"
+    assert everything[0].headers["access-control-allow-origin"] == "*"
+
+    # A third process with another hash seed computes the very same bytes.
+    local = in_process(shared_events, "/calendar.ics")
+    assert local.data == body
+    assert local.headers["ETag"] == etag
+    assert local.headers["Last-Modified"] == everything[0].headers["last-modified"]
+
+
+@pytest.mark.parametrize("path", FEEDS[1:])
+def test_every_worker_agrees_on_other_feeds(server, shared_events, path):
+    everything = flat(server.by_worker(path, 12))
+    assert {reply.status for reply in everything} == {200}
+    assert len({reply.body for reply in everything}) == 1
+    assert len({reply.headers["etag"] for reply in everything}) == 1
+    local = in_process(shared_events, path)
+    assert (local.data, local.headers["ETag"]) == (everything[0].body, everything[0].headers["etag"])
+
+
+def test_if_none_match_gets_304_from_every_worker(server):
+    first = server.get("/calendar.ics")
+    etag = first.headers["etag"]
+    replies = server.by_worker("/calendar.ics", 30, {"If-None-Match": etag})
+    for pid, group in replies.items():
+        assert {reply.status for reply in group} == {304}, f"worker {pid}"
+        for reply in group:
+            assert reply.body == b""
+            assert reply.headers["etag"] == etag
+    # If-None-Match wins over If-Modified-Since: a stale tag with a fresh date is a 200.
+    stale = server.by_worker(
+        "/calendar.ics", 10, {"If-None-Match": '"not-this-one"', "If-Modified-Since": first.headers["last-modified"]}
+    )
+    assert {reply.status for reply in flat(stale)} == {200}
+
+
+def test_if_modified_since_gets_304_from_every_worker(server):
+    last_modified = server.get("/calendar.ics").headers["last-modified"]
+    replies = server.by_worker("/calendar.ics", 30, {"If-Modified-Since": last_modified})
+    for pid, group in replies.items():
+        assert {reply.status for reply in group} == {304}, f"worker {pid}"
+    older = server.by_worker("/calendar.ics", 10, {"If-Modified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"})
+    assert {reply.status for reply in flat(older)} == {200}
+
+
+def test_gzip_bytes_are_identical_on_every_worker(server):
+    plain = server.get("/calendar.ics")
+    replies = server.by_worker("/calendar.ics", 40, {"Accept-Encoding": "gzip"})
+    everything = flat(replies)
+    assert {reply.status for reply in everything} == {200}
+    assert {reply.headers.get("content-encoding") for reply in everything} == {"gzip"}
+    bodies = {reply.body for reply in everything}
+    etags = {reply.headers["etag"] for reply in everything}
+    assert len(bodies) == 1, f"{len(bodies)} different gzip bodies"
+    assert len(etags) == 1
+    compressed = bodies.pop()
+    assert gzip.decompress(compressed) == plain.body
+    assert compressed[4:8] == b"\0\0\0\0", "gzip header carries a modification time"
+    assert "accept-encoding" in everything[0].headers.get("vary", "").lower()
+    # The gzip ETag, sent back, is a 304 on every worker too.
+    again = server.by_worker("/calendar.ics", 20, {"Accept-Encoding": "gzip", "If-None-Match": etags.pop()})
+    assert {reply.status for reply in flat(again)} == {304}
+
+
+# --------------------------------------------------------------------------- editing while serving
+
+
+def _version_per_worker(server: Server, path: str, wanted, timeout: float = RELOAD_TIMEOUT, max_requests=1500):
+    """Request over fresh connections until every worker gave a reply for
+    which ``wanted(reply)`` holds; bounded in time and count. Returns, per
+    worker, the replies in order."""
+    seen: dict[int, list[Reply]] = {}
+    done: set[int] = set()
+    deadline = time.monotonic() + timeout
+    for _ in range(max_requests):
+        reply = server.get(path)
+        pid = server.pid_of(reply)
+        seen.setdefault(pid, []).append(reply)
+        if wanted(reply):
+            done.add(pid)
+        if done >= server.workers:
+            return seen
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.01)
+    pytest.fail(
+        f"after {timeout} s, worker(s) {sorted(server.workers - done)} of {sorted(server.workers)} "
+        f"still did not serve the expected version of {path}"
+    )
+
+
+def test_edit_is_seen_by_every_worker(start_server, own_events, tmp_path):
+    server = start_server(own_events)
+    old = server.get("/calendar.ics")
+
+    text = own_events.read_text(encoding="utf-8")
+    new_text = text.replace('name = "Case del Quartiere e Patti di collaborazione"', 'name = "Calendario modificato"')
+    new_text += (
+        "\n[[events]]\n"
+        'id = "aggiunto-a-caldo"\n'
+        'title = "Evento aggiunto mentre il server gira"\n'
+        "start = 2031-03-04T18:00:00\n"
+        "duration = \"PT1H\"\n"
+        "updated = 2030-01-01T10:00:00\n"
+    )
+    assert new_text != text
+    expected_path = tmp_path / "expected.toml"
+    expected_path.write_text(new_text, encoding="utf-8")
+    expected = in_process(expected_path, "/calendar.ics")
+    assert expected.status_code == 200 and expected.data != old.body
+
+    own_events.write_text(new_text, encoding="utf-8")
+    seen = _version_per_worker(server, "/calendar.ics", lambda reply: reply.body == expected.data)
+    for pid, replies in seen.items():
+        bodies = [reply.body for reply in replies]
+        assert set(bodies) <= {old.body, expected.data}, f"worker {pid} served a third version"
+        # Once a worker serves the edit, it does not go back.
+        first_new = bodies.index(expected.data) if expected.data in bodies else len(bodies)
+        assert all(body == expected.data for body in bodies[first_new:]), f"worker {pid} went back"
+
+    after = flat(server.by_worker("/calendar.ics", 30))
+    assert {reply.body for reply in after} == {expected.data}
+    assert {reply.headers["etag"] for reply in after} == {expected.headers["ETag"]}
+    assert {reply.headers["last-modified"] for reply in after} == {expected.headers["Last-Modified"]}
+    assert b"aggiunto-a-caldo@" in expected.data
+    # /healthz agrees on every worker.
+    for reply in flat(server.by_worker("/healthz", 10)):
+        status = __import__("json").loads(reply.body)
+        assert status["status"] == "ok" and status["error"] is None
+    assert server.process.poll() is None, "the server restarted or died"
+
+
+def test_bad_edit_keeps_last_good_feed_on_every_worker(start_server, own_events):
+    import json
+
+    server = start_server(own_events)
+    good = server.get("/calendar.ics")
+    good_events = json.loads(server.get("/healthz").body)["events"]
+
+    text = own_events.read_text(encoding="utf-8")
+    own_events.write_text(text + '\n[[events]]\nid = "rotto"\ntitle = "Senza data"\n', encoding="utf-8")
+
+    def degraded(reply: Reply) -> bool:
+        return json.loads(reply.body)["status"] == "degraded"
+
+    seen = _version_per_worker(server, "/healthz", degraded)
+    for pid, replies in seen.items():
+        status = json.loads(replies[-1].body)
+        assert status["status"] == "degraded", f"worker {pid}"
+        assert status["events"] == good_events, f"worker {pid}"
+        assert str(own_events) in status["error"]
+        assert "rotto" in status["error"] and "start" in status["error"], status["error"]
+
+    replies = server.by_worker("/calendar.ics", 30)
+    for pid, group in replies.items():
+        for reply in group:
+            assert reply.status == 200, f"worker {pid}"
+            assert reply.body == good.body, f"worker {pid} does not serve the last good feed"
+            assert reply.headers["etag"] == good.headers["etag"]
+    conditional = server.by_worker("/calendar.ics", 10, {"If-None-Match": good.headers["etag"]})
+    assert {reply.status for reply in flat(conditional)} == {304}
+
+    # The log says what is wrong (bounded wait for the workers' stderr).
+    deadline = time.monotonic() + 5
+    while "rotto" not in server.log() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "rotto" in server.log() and str(own_events) in server.log(), server.log()
+
+    # Fixing the file brings every worker back to "ok".
+    own_events.write_text(text, encoding="utf-8")
+    _version_per_worker(server, "/healthz", lambda reply: json.loads(reply.body)["status"] == "ok")
+    assert {reply.body for reply in flat(server.by_worker("/calendar.ics", 10))} == {good.body}
+
+
+# --------------------------------------------------------------------------- refusing to start
+
+BAD_FILE = """\
+[calendar]
+name = "Prova"
+base_url = "https://eventi.example.org"
+
+[[events]]
+id = "al-contrario"
+title = "Finisce prima di cominciare"
+start = 2030-02-01T18:00:00
+end = 2030-02-01T17:00:00
+"""
+
+
+def test_calfeed_serve_refuses_a_bad_file(tmp_path):
+    bad = tmp_path / "events.toml"
+    bad.write_text(BAD_FILE, encoding="utf-8")
+    port = free_port()
+    try:
+        result = subprocess.run(
+            [str(CALFEED), "serve", "--events", str(bad), "--port", str(port)],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired:  # pragma: no cover - the bug case
+        pytest.fail("calfeed serve kept running on a bad file")
+    assert result.returncode == 1, result.stderr
+    output = result.stdout + result.stderr
+    assert str(bad) in output
+    assert "al-contrario" in output and "end" in output
+    with socket.socket() as sock:
+        assert sock.connect_ex(("127.0.0.1", port)) != 0, "something listens on the port"
+
+
+def test_calfeed_serve_refuses_invalid_toml(tmp_path):
+    bad = tmp_path / "events.toml"
+    bad.write_text("[calendar\nname = 1\n", encoding="utf-8")
+    result = subprocess.run(
+        [str(CALFEED), "serve", "--events", str(bad), "--port", str(free_port())],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 1
+    assert f"{bad}:1" in result.stderr, result.stderr
+
+
+def test_gunicorn_wsgi_app_refuses_a_bad_file(tmp_path):
+    """`gunicorn wsgi:app` is the documented production entry point: on a bad
+    file it must stop with the errors, not keep restarting workers."""
+    bad = tmp_path / "events.toml"
+    bad.write_text(BAD_FILE, encoding="utf-8")
+    server = Server(bad, tmp_path)
+    try:
+        try:
+            server.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            pytest.fail(
+                "gunicorn wsgi:app still running 15 s after start on a bad file "
+                "(workers exit and are restarted in a loop):\n" + server.log()[-600:]
+            )
+        assert server.process.returncode != 0
+        assert str(bad) in server.log() and "al-contrario" in server.log()
+    finally:
+        server.stop()
+
+
+def test_calfeed_serve_serves_a_good_file(tmp_path):
+    good = tmp_path / "events.toml"
+    shutil.copyfile(SAMPLE, good)
+    port = free_port()
+    with open(tmp_path / "serve.log", "wb") as log:
+        process = subprocess.Popen(
+            [str(CALFEED), "serve", "--events", str(good), "--port", str(port)],
+            cwd=tmp_path,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        reply = None
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                reply = fetch(port, "/calendar.ics")
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert reply is not None, (tmp_path / "serve.log").read_text()
+        assert reply.status == 200
+        assert reply.body == in_process(good, "/calendar.ics").data
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
