@@ -70,6 +70,9 @@ def serve(path: str | None, host: str, port: int, workers: int) -> None:
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
+            if "control_socket_disable" in self.cfg.settings:
+                # No shared ~/.gunicorn control socket between two calfeed servers.
+                self.cfg.set("control_socket_disable", True)
 
         def load(self):
             return create_app({"EVENTS": path})
