@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from calfeed.errors import CalendarErrors, Problem
@@ -86,17 +87,21 @@ def key_lines(text: str) -> KeyLines:
 
 @dataclass(frozen=True)
 class Source:
-    """The parsed file: its TOML data and where things are in it."""
+    """The parsed file: its TOML data, and where things are in it (found only
+    when an error needs a line, since scanning a large file takes time)."""
 
     path: str
     data: dict
-    lines: KeyLines
+    text: str
+
+    @cached_property
+    def lines(self) -> KeyLines:
+        return key_lines(self.text)
 
 
 def parse(text: str, path: str) -> Source:
     """Parse TOML text; a syntax error is reported alone, with its line."""
     text = text.replace("\r\n", "\n")
-    lines = key_lines(text)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -107,10 +112,10 @@ def parse(text: str, path: str) -> Source:
             message = message[: match.start()].strip()
         elif match := re.search(r"\(at end of document\)", message):
             # Usually a string or list left open: point at where it opens.
-            line = lines.unclosed_string or text.rstrip().count("\n") + 1
+            line = key_lines(text).unclosed_string or text.rstrip().count("\n") + 1
             message = message[: match.start()].strip() + ", still open at the end of the file"
         raise CalendarErrors(path, [Problem(f"bad TOML: {message}", line=line)]) from None
-    return Source(path, data, lines)
+    return Source(path, data, text)
 
 
 def decode(raw: bytes, path: str) -> Source:

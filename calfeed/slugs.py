@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 _OTHER = re.compile(r"[^a-z0-9]+")
 
 
+@lru_cache(maxsize=4096)
 def slugify(name: str) -> str:
     """The slug of a category name: lower case, accents removed, every run of
     other characters one ``-``.
