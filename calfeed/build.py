@@ -18,6 +18,12 @@ from calfeed.model import Calendar
 from calfeed.published import FeedFilter, Published
 
 _RENAME_EXCHANGE = 2
+# Marks a folder as calfeed's own output: only such a folder is ever replaced.
+MARKER = ".calfeed-build"
+
+
+class BuildRefused(Exception):
+    """The output folder holds something calfeed did not write."""
 
 
 class Writer:
@@ -79,10 +85,18 @@ def write_site(calendar: Calendar, writer: Writer, today: date) -> None:
 def build_site(calendar: Calendar, out: Path, today: date) -> list[str]:
     """Write the site to ``out`` (replacing what was there); the files written."""
     out = out.absolute()
+    if out.is_symlink() or out.exists() and (
+        not out.is_dir() or any(out.iterdir()) and not (out / MARKER).exists()
+    ):
+        raise BuildRefused(
+            f"{out} exists and was not written by calfeed build; give a new or empty folder "
+            "(calfeed replaces the whole folder on every build)"
+        )
     out.parent.mkdir(parents=True, exist_ok=True)
     staged = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
     try:
         writer = Writer(staged)
+        writer.write(MARKER, b"Written by calfeed build; the whole folder is replaced on each build.\n")
         write_site(calendar, writer, today)
         staged.chmod(0o755)
         _swap_into_place(staged, out)

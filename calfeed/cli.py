@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from calfeed.build import build_site
+from calfeed.build import BuildRefused, build_site
 from calfeed.errors import CalendarErrors
 from calfeed.model import Calendar
 from calfeed.timezones import zone
@@ -88,5 +88,9 @@ def build(path: str | None, out: str) -> None:
     path = path or _default_events()
     calendar = _load(path)
     today = datetime.now(zone(calendar.timezone)).date()
-    written = build_site(calendar, Path(out), today)
+    try:
+        written = build_site(calendar, Path(out), today)
+    except BuildRefused as refused:
+        click.echo(f"calfeed build: {refused}", err=True)
+        raise SystemExit(1) from None
     click.echo(f"{out}: {len(written)} files from {path}")

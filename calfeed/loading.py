@@ -115,6 +115,8 @@ def parse(text: str, path: str) -> Source:
             line = key_lines(text).unclosed_string or text.rstrip().count("\n") + 1
             message = message[: match.start()].strip() + ", still open at the end of the file"
         raise CalendarErrors(path, [Problem(f"bad TOML: {message}", line=line)]) from None
+    except RecursionError:
+        raise CalendarErrors(path, [Problem("bad TOML: lists or tables nested too deeply")]) from None
     return Source(path, data, text)
 
 

@@ -85,6 +85,9 @@ class CalendarStore:
             return Published(build_calendar(loading.decode(raw, self.path), self.base_url))
         except CalendarErrors as errors:
             return errors
+        except Exception as error:  # a bug must not take the last good calendar down
+            log.exception("calfeed: cannot load %s", self.path)
+            return CalendarErrors(self.path, [Problem(f"cannot load the file: {error!r}")])
 
     def current(self) -> Published:
         """The calendar to serve now, reloading first if the file has settled."""

@@ -7,6 +7,7 @@ pinned in pyproject.toml instead. pytz is not used: its tables end in 2037.
 
 from __future__ import annotations
 
+import calendar
 import importlib.resources
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -237,6 +238,8 @@ def current_rules(name: str) -> CurrentRules | None:
     rules = tuple(
         YearlyRule(*shape[:2], min(span), *shape[2:]) for shape, span in zip(shapes, days)
     )
+    if any(rule.first_day + 6 > calendar.monthrange(2001, rule.month)[1] for rule in rules):
+        return None  # not a weekday-of-the-month rule (Cairo's "Thursday 24:00")
     return CurrentRules(rules, since)
 
 
@@ -278,7 +281,8 @@ def vtimezone_lines(name: str, earliest: datetime, latest: datetime) -> list[str
         offset = earliest.astimezone(tz).utcoffset()
         opening = datetime(min(1970, earliest.year), 1, 1)
         lines += _observance("STANDARD", opening, offset, offset, earliest.astimezone(tz).tzname(), None)
-    first_year = in_force.at.year if in_force else earliest.year
+    # A change at 00:00 UTC on 1 January is listed with the year before.
+    first_year = in_force.at.year - 1 if in_force else earliest.year
     use_rules = rules is not None and rules.since <= latest.year
     dated_until = max(rules.since, first_year) if use_rules else latest.year + 1
     for year in range(first_year, dated_until):

@@ -27,6 +27,7 @@ LANGUAGES = ("it", "en")
 STATUSES = ("confirmed", "tentative", "cancelled")
 # Years a calendar can use; beyond them date arithmetic (and the tz database) ends.
 FIRST_YEAR, LAST_YEAR = 1900, 2199
+MAX_PAST_DAYS = 36500
 
 TOP_KEYS = ("calendar", "places", "events")
 CALENDAR_KEYS = (
@@ -145,10 +146,10 @@ class _Table:
                 found.append(url)
         return tuple(found)
 
-    def whole(self, key: str, minimum: int = 0) -> int | None:
+    def whole(self, key: str, minimum: int = 0, maximum: int = 2**31 - 1) -> int | None:
         number = self.value(key, (int,), "a whole number")
-        if number is not None and number < minimum:
-            self.error(key, f"must be {minimum} or more, not {number}")
+        if number is not None and not minimum <= number <= maximum:
+            self.error(key, f"must be from {minimum} to {maximum}, not {number}")
             return None
         return number
 
@@ -253,7 +254,7 @@ def _calendar(checker: _Checker, data: Any, base_url_override: str | None) -> di
         "base_url": base_url.rstrip("/") if base_url else None,
         "language": language,
         "refresh": refresh,
-        "past_days": table.whole("past_days"),
+        "past_days": table.whole("past_days", maximum=MAX_PAST_DAYS),
         "organizer": table.organizer("organizer"),
     }
 

@@ -57,3 +57,17 @@ def test_check_prints_a_summary(tmp_path):
         "OK: 7 events (1 all-day, 1 cancelled), 3 places, 7 categories"
     )
     assert result.output.count("\n") == 1
+
+
+def test_build_never_replaces_a_folder_it_did_not_write(tmp_path):
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "notes.txt").write_text("mine")
+    result = CliRunner().invoke(cli, ["build", str(SAMPLE), "--out", str(project)])
+    assert result.exit_code == 1
+    assert "was not written by calfeed build" in result.output
+    assert sorted(p.name for p in project.iterdir()) == ["notes.txt"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert CliRunner().invoke(cli, ["build", str(SAMPLE), "--out", str(empty)]).exit_code == 0
+    assert (empty / "calendar.ics").exists()

@@ -116,3 +116,16 @@ def test_overlap_names_both_readings():
     message = str(error.value)
     assert "happens twice in Europe/Rome" in message
     assert "2022-10-30T02:30:00+02:00" in message and "2022-10-30T02:30:00+01:00" in message
+
+
+@pytest.mark.parametrize(
+    ("name", "moment"),
+    [
+        ("Africa/Sao_Tome", datetime(2010, 6, 1, 12, tzinfo=UTC)),  # last change at 00:00 UTC, 1 January
+        ("Africa/Cairo", datetime(2199, 6, 1, 12, tzinfo=UTC)),  # "Thursday 24:00" is no weekday rule
+    ],
+)
+def test_awkward_zones_still_get_a_usable_vtimezone(name, moment):
+    component, from_text = _read_vtimezone(vtimezone_lines(name, moment, moment))
+    assert component.subcomponents
+    assert moment.astimezone(from_text).utcoffset() == moment.astimezone(ZoneInfo(name)).utcoffset()

@@ -1065,3 +1065,13 @@ def test_windows_line_endings_and_bom_are_accepted(tmp_path):
     result = check(path)
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith(f"{path}: OK: 3 events")
+
+
+def test_huge_past_days_and_deep_nesting_are_errors(write_events):
+    path = write_events('[calendar]\nname = "P"\nbase_url = "https://e.example.org"\npast_days = 999999999\n', header=False)
+    result = CliRunner().invoke(cli, ["check", str(path)])
+    assert result.exit_code == 1 and "past_days: must be from 0 to 36500" in result.stderr
+    deep = write_events("deep = " + "[" * 5000 + "]" * 5000 + "\n", name="deep.toml")
+    result = CliRunner().invoke(cli, ["check", str(deep)])
+    assert result.exit_code == 1 and "nested too deeply" in result.stderr
+    assert not isinstance(result.exception, RecursionError)
