@@ -11,7 +11,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
 
-from calfeed.model import Calendar, Event
+from calfeed.model import Calendar, Event, Recurrence
+from calfeed.occurrences import last_instant
 from calfeed.timezones import UTC, vtimezone_lines
 
 PRODID = "-//calfeed//calfeed 0.1//EN"
@@ -56,13 +57,22 @@ def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def _when(name: str, value: date | datetime, tzid: str | None) -> str:
-    """DTSTART/DTEND: a DATE, a UTC instant, or a local time with its TZID."""
+def _when(name: str, value: date | datetime) -> str:
+    """DTSTART, DTEND, RDATE...: a DATE, a UTC instant, or a local time with
+    the TZID of its zone."""
     if not isinstance(value, datetime):
         return f"{name};VALUE=DATE:{value:%Y%m%d}"
+    tzid = getattr(value.tzinfo, "key", None)
     if tzid is None:
         return f"{name}:{_utc(value)}"
     return f"{name};TZID={tzid}:{value:%Y%m%dT%H%M%S}"
+
+
+def _rrule(recurrence: Recurrence) -> str:
+    until = recurrence.until
+    if isinstance(until, datetime):
+        return recurrence.rule.with_until(_utc(until))
+    return recurrence.rule.with_until(f"{until:%Y%m%d}" if until else None)
 
 
 def _parameter(text: str) -> str:
@@ -95,14 +105,17 @@ def _description(event: Event) -> str | None:
 
 def event_lines(event: Event, stamp: datetime) -> list[str]:
     """The VEVENT of one event, as unfolded content lines."""
-    lines = [
-        "BEGIN:VEVENT",
-        f"UID:{event.uid}",
-        f"DTSTAMP:{_utc(event.updated or stamp)}",
-        _when("DTSTART", event.start, event.timezone),
-    ]
+    lines = ["BEGIN:VEVENT", f"UID:{event.uid}", f"DTSTAMP:{_utc(event.updated or stamp)}"]
+    if event.recurrence_id is not None:
+        lines.append(_when("RECURRENCE-ID", event.recurrence_id))
+    lines.append(_when("DTSTART", event.start))
     if event.end is not None:
-        lines.append(_when("DTEND", event.end, event.timezone))
+        lines.append(_when("DTEND", event.end))
+    if event.recurrence is not None:
+        if event.recurrence.rule is not None:
+            lines.append(f"RRULE:{_rrule(event.recurrence)}")
+        lines += [_when("RDATE", moment) for moment in event.recurrence.rdates]
+        lines += [_when("EXDATE", moment) for moment in event.recurrence.exdates]
     lines.append(f"SUMMARY:{escape_text(event.title)}")
     if description := _description(event):
         lines.append(f"DESCRIPTION:{escape_text(description)}")
@@ -136,11 +149,15 @@ def _zone_ranges(events: tuple[Event, ...]) -> dict[str, tuple[datetime, datetim
     """For each TZID the events use, the earliest and latest instant it must cover."""
     ranges: dict[str, tuple[datetime, datetime]] = {}
     for event in events:
-        if event.timezone is None:
-            continue
-        moments = [event.start] + ([event.end] if event.end else [])
-        low, high = ranges.get(event.timezone, (moments[0], moments[0]))
-        ranges[event.timezone] = (min(low, *moments), max(high, *moments))
+        for part in (event, *event.overrides):
+            moments = [part.start, part.end, part.recurrence_id]
+            if part.recurrence is not None:
+                moments += [*part.recurrence.rdates, *part.recurrence.exdates, last_instant(part)]
+            for moment in moments:
+                tzid = getattr(getattr(moment, "tzinfo", None), "key", None)
+                if isinstance(moment, datetime) and tzid is not None:
+                    low, high = ranges.get(tzid, (moment, moment))
+                    ranges[tzid] = (min(low, moment), max(high, moment))
     return dict(sorted(ranges.items()))
 
 
@@ -183,5 +200,7 @@ def feed(
     stamp = calendar.last_modified or DEFAULT_STAMP
     for event in events:
         lines += event_lines(event, stamp)
+        for override in event.overrides:
+            lines += event_lines(override, stamp)
     lines.append("END:VCALENDAR")
     return b"".join(fold(line) for line in lines)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from calfeed.rrules import Rule
 from calfeed.slugs import slugify
-from calfeed.timezones import zone
 
 When = date | datetime
 
@@ -53,6 +53,18 @@ class Category:
 
 
 @dataclass(frozen=True)
+class Recurrence:
+    """How an event repeats. ``until`` is a UTC instant for a timed series
+    (RFC 5545 wants it so when DTSTART has a TZID) and a date for an all-day
+    one; exdates and rdates are of the same kind as the event's start."""
+
+    rule: Rule | None = None
+    until: date | datetime | None = None
+    exdates: tuple[date | datetime, ...] = ()
+    rdates: tuple[date | datetime, ...] = ()
+
+
+@dataclass(frozen=True)
 class Event:
     """One entry of ``[[events]]``.
 
@@ -79,6 +91,11 @@ class Event:
     status: str = "confirmed"
     sequence: int = 0
     updated: datetime | None = None
+    recurrence: Recurrence | None = None
+    # A series' changed occurrences; each is an Event with ``recurrence_id``
+    # set to the original start it replaces (RECURRENCE-ID).
+    overrides: tuple[Event, ...] = ()
+    recurrence_id: date | datetime | None = None
 
     @property
     def all_day(self) -> bool:
@@ -87,16 +104,6 @@ class Event:
     @property
     def location_text(self) -> str | None:
         return self.place.location_text() if self.place else self.location
-
-    def last_day(self, zone) -> date:
-        """The last calendar day, in ``zone``, on which the event takes place."""
-        if not isinstance(self.start, datetime):
-            end = self.end or self.start + timedelta(days=1)
-            return end - timedelta(days=1)
-        if self.end is None or self.end == self.start:
-            return self.start.astimezone(zone).date()
-        # An event ending at midnight does not touch the next day.
-        return (self.end.astimezone(zone) - timedelta(microseconds=1)).date()
 
 
 @dataclass(frozen=True)
@@ -115,7 +122,8 @@ class Calendar:
     @property
     def last_modified(self) -> datetime | None:
         """The newest ``updated`` of any event: the calendar's Last-Modified."""
-        stamps = [event.updated for event in self.events if event.updated]
+        every = [e for event in self.events for e in (event, *event.overrides)]
+        stamps = [event.updated for event in every if event.updated]
         return max(stamps) if stamps else None
 
     def event(self, event_id: str) -> Event | None:
@@ -126,21 +134,3 @@ class Calendar:
 
     def category(self, slug: str) -> Category | None:
         return next((c for c in self.categories if c.slug == slug), None)
-
-    def select(
-        self,
-        categories: frozenset[str] = frozenset(),
-        places: frozenset[str] = frozenset(),
-        since: date | None = None,
-    ) -> tuple[Event, ...]:
-        """The events in any of ``categories`` (slugs) and at any of ``places``
-        (slugs), whose last day is ``since`` or later; an empty set selects all.
-        """
-        cal_zone = zone(self.timezone)
-        return tuple(
-            event
-            for event in self.events
-            if (not categories or any(c.slug in categories for c in event.categories))
-            and (not places or (event.place is not None and event.place.slug in places))
-            and (since is None or event.last_day(cal_zone) >= since)
-        )

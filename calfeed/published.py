@@ -15,6 +15,7 @@ from threading import Lock
 
 from calfeed import ical
 from calfeed.model import Calendar, Event
+from calfeed.occurrences import select
 
 # Distinct filter combinations kept compiled; a client cannot grow it further.
 FEED_CACHE_SIZE = 128
@@ -96,7 +97,7 @@ class Published:
             if key in self._feeds:
                 self._feeds.move_to_end(key)
                 return self._feeds[key]
-        events = self.calendar.select(selection.categories, selection.places, since)
+        events = select(self.calendar, selection.categories, selection.places, since)
         body = Body(
             ical.feed(
                 self.calendar,

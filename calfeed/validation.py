@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,9 @@ from icalendar.prop import vDuration
 
 from calfeed import loading
 from calfeed.errors import CalendarErrors, Problem
-from calfeed.model import Calendar, Category, Event, Organizer, Place
+from calfeed.model import Calendar, Category, Event, Organizer, Place, Recurrence, When
+from calfeed.occurrences import naive, rule_of, series_end, starts
+from calfeed.rrules import RuleError, parse_rule
 from calfeed.slugs import SLUG_PATTERN, is_slug, slugify
 from calfeed.timezones import UTC, LocalTimeError, localize, zone, zone_names
 
@@ -38,9 +41,12 @@ ORGANIZER_KEYS = ("name", "email")
 EVENT_KEYS = (
     "id", "title", "start", "end", "duration", "timezone", "place", "location", "categories",
     "description", "url", "online", "attachments", "image", "organizer", "rrule", "exdates",
-    "rdates", "status", "sequence", "updated", "uid",
+    "rdates", "status", "sequence", "updated", "uid", "overrides",
 )
-NOT_YET = ("rrule", "exdates", "rdates")
+OVERRIDE_KEYS = (
+    "recurrence_id", "title", "start", "end", "duration", "place", "location", "categories",
+    "description", "url", "online", "attachments", "image", "organizer", "status", "sequence", "updated",
+)
 
 # Control characters other than tab and newline (\r\n became \n on reading).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -195,6 +201,7 @@ class _Checker:
     def __init__(self, source: loading.Source):
         self.source = source
         self.problems: list[Problem] = []
+        self.overrides_seen = 0  # [[events.overrides]] are numbered across the file
 
 
 def _moment(table: _Table, key: str, tz_name: str | None, value: Any = None) -> date | datetime | None:
@@ -299,23 +306,12 @@ def _label(raw: dict, index: int) -> str:
     return f"event #{index + 1}"
 
 
-def _event(checker: _Checker, raw: dict, index: int, calendar: dict, places: dict[str, Place], host: str) -> Event | None:
-    table = _Table(checker, ("events", index), _label(raw, index), raw)
-    before = len(checker.problems)
-    table.check_keys(EVENT_KEYS)
-    for key in NOT_YET:
-        if key in raw:
-            table.error(key, f"{key} is not supported yet: recurring events arrive in a later calfeed release; write each date as its own event for now")
-    ident = table.text("id", required=True, one_line=True)
-    if ident is not None and not is_slug(ident):
-        table.error("id", f'"{ident}" is not a valid id: lower-case letters, digits and "-", starting with a letter or digit, at most 80 characters (pattern {SLUG_PATTERN.pattern})')
-    title = table.text("title", required=True, one_line=True)
-    tz_name = table.zone_name("timezone", calendar["timezone"])
-
-    start = None
+def _times(table: _Table, raw: dict, tz_name: str | None, start: When | None = None) -> tuple[When | None, When | None]:
+    """start, and the exclusive end (DTEND) from end or duration; an override
+    passes the ``start`` it inherits when it gives none of its own."""
     if "start" in raw:
         start = _moment(table, "start", tz_name)
-    else:
+    elif start is None:
         table.error("start", "missing; start is required (a date or a date-time)")
     end = None
     if "end" in raw and "duration" in raw:
@@ -330,7 +326,7 @@ def _event(checker: _Checker, raw: dict, index: int, calendar: dict, places: dic
             elif isinstance(start, datetime):
                 end = end.astimezone(start.tzinfo)  # DTEND is written in DTSTART's zone
                 if end <= start:
-                    table.error("end", f"{raw['end'].isoformat()} is not after start {raw['start'].isoformat()}; an event must end after it starts")
+                    table.error("end", f"{raw['end'].isoformat()} is not after start {start.isoformat()}; an event must end after it starts")
                     end = None
             elif end < start:
                 table.error("end", f"{end} is before start {start}; for an all-day event end is the last day, inclusive")
@@ -352,65 +348,228 @@ def _event(checker: _Checker, raw: dict, index: int, calendar: dict, places: dic
                 table.error("duration", f"{raw['duration']} is not whole days; an all-day event lasts whole days (P1D, P2D)")
             else:
                 end = start + timedelta(days=length.days)
+    return start, end
 
-    place = None
-    slug = table.text("place", one_line=True)
-    if slug is not None:
-        place = places.get(slug)
-        if place is None:
+
+def _details(table: _Table, raw: dict, places: dict[str, Place], tz_name: str | None) -> dict[str, Any]:
+    """The descriptive fields present in ``raw``, checked, as Event keywords."""
+    found: dict[str, Any] = {}
+    if "title" in raw:
+        found["title"] = table.text("title", required=True, one_line=True) or ""
+    if "place" in raw:
+        slug = table.text("place", one_line=True)
+        found["place"] = places.get(slug) if slug is not None else None
+        if slug is not None and found["place"] is None:
             known = ", ".join(sorted(places)) or "none defined"
             close = difflib.get_close_matches(slug, sorted(places), n=1)
             hint = f' did you mean "{close[0]}"?' if close else ""
             table.error("place", f'unknown place "{slug}";{hint} places in this file: {known}')
-    location = table.text("location")
-    if "place" in raw and "location" in raw:
-        table.error("location", "give either place or location, not both")
-
-    categories: list[Category] = []
-    names = table.value("categories", (list,), "a list of names in quotes")
-    for name in names or []:
-        if not isinstance(name, str):
-            table.error("categories", f"must be a list of names in quotes, found {_kind(name)}")
-            continue
-        name = table.text("categories", value=name, one_line=True)
-        if name is None:
-            continue
-        if not slugify(name):
-            table.error("categories", f'"{name}" has no letters or digits to make its URL from')
-        elif Category(name) not in categories:
-            categories.append(Category(name.strip()))
-
-    status = table.text("status", one_line=True) or "confirmed"
-    if status not in STATUSES:
-        table.error("status", f'"{status}" is not a status; use one of: {", ".join(STATUSES)}')
-    updated = None
+    if "location" in raw:
+        found["location"] = table.text("location")
+        if "place" in raw:
+            table.error("location", "give either place or location, not both")
+    if "categories" in raw:
+        categories: list[Category] = []
+        for name in table.value("categories", (list,), "a list of names in quotes") or []:
+            if not isinstance(name, str):
+                table.error("categories", f"must be a list of names in quotes, found {_kind(name)}")
+                continue
+            name = table.text("categories", value=name, one_line=True)
+            if name is None:
+                continue
+            if not slugify(name):
+                table.error("categories", f'"{name}" has no letters or digits to make its URL from')
+            elif Category(name) not in categories:
+                categories.append(Category(name.strip()))
+        found["categories"] = tuple(categories)
+    if "status" in raw:
+        found["status"] = table.text("status", one_line=True) or "confirmed"
+        if found["status"] not in STATUSES:
+            table.error("status", f'"{found["status"]}" is not a status; use one of: {", ".join(STATUSES)}')
     if "updated" in raw:
         updated = _moment(table, "updated", tz_name)
         if updated is not None and not isinstance(updated, datetime):
             table.error("updated", "must be a date-time, e.g. 2021-11-20T10:00:00")
             updated = None
+        found["updated"] = updated.astimezone(UTC) if updated else None
+    for key in ("description",):
+        if key in raw:
+            found[key] = table.text(key)
+    for key in ("url", "image"):
+        if key in raw:
+            found[key] = table.url(key)
+    for key in ("online", "attachments"):
+        if key in raw:
+            found[key] = table.urls(key)
+    if "organizer" in raw:
+        found["organizer"] = table.organizer("organizer")
+    if "sequence" in raw:
+        found["sequence"] = table.whole("sequence") or 0
+    return found
+
+
+def _event(checker: _Checker, raw: dict, index: int, calendar: dict, places: dict[str, Place], host: str) -> Event | None:
+    table = _Table(checker, ("events", index), _label(raw, index), raw)
+    before = len(checker.problems)
+    table.check_keys(EVENT_KEYS)
+    ident = table.text("id", required=True, one_line=True)
+    if ident is not None and not is_slug(ident):
+        table.error("id", f'"{ident}" is not a valid id: lower-case letters, digits and "-", starting with a letter or digit, at most 80 characters (pattern {SLUG_PATTERN.pattern})')
+    if "title" not in raw:
+        table.error("title", "missing; title is required (text in quotes)")
+    tz_name = table.zone_name("timezone", calendar["timezone"])
+    start, end = _times(table, raw, tz_name)
+    details = _details(table, raw, places, tz_name)
+    details.setdefault("organizer", calendar["organizer"])
     uid = table.text("uid", one_line=True)
     event = Event(
         id=ident or "",
         uid=uid or f"{ident}@{host}",
-        title=title or "",
+        title=details.pop("title", ""),
         start=start,
         end=end,
         timezone=tz_name if isinstance(start, datetime) and start.tzinfo is not UTC else None,
-        place=place,
-        location=location,
-        categories=tuple(categories),
-        description=table.text("description"),
-        url=table.url("url"),
-        online=table.urls("online"),
-        attachments=table.urls("attachments"),
-        image=table.url("image"),
-        organizer=table.organizer("organizer") if "organizer" in raw else calendar["organizer"],
-        status=status,
-        sequence=table.whole("sequence") or 0,
-        updated=updated.astimezone(UTC) if updated else None,
+        **details,
     )
+    if start is not None and any(key in raw for key in ("rrule", "rdates", "exdates")):
+        event = _recurrence(table, raw, event)
+    if "overrides" in raw and start is not None:
+        event = replace(event, overrides=_overrides(checker, table, raw, event, places, tz_name))
     return event if len(checker.problems) == before else None
+
+
+def _show(moment: datetime) -> str:
+    return moment.isoformat() if moment.time() != time() else moment.date().isoformat()
+
+
+def _not_a_date_of(series: Event, moment: When) -> str | None:
+    """None when ``moment`` starts an occurrence of the series, else what to say."""
+    local = naive(moment)
+    if starts(series, local, local):
+        return None
+    rule = rule_of(series)
+    near = [m for m in (rule.before(local), rule.after(local)) if m] if rule else []
+    near += [naive(r) for r in series.recurrence.rdates]
+    near = sorted(set(near), key=lambda m: abs(m - local))[:2]
+    listed = " or ".join(_show(m) for m in sorted(near)) or "none"
+    return f"{_show(local)} is not a date of the series; the nearest are {listed}"
+
+
+def _dates(table: _Table, key: str, event: Event, values: list | None = None) -> tuple[When, ...]:
+    """exdates, rdates (or a recurrence_id): of the same kind as start, in its zone."""
+    if values is None:
+        values = table.value(key, (list,), "a list of dates or date-times") or []
+    found = []
+    for value in values:
+        if isinstance(value, date) and isinstance(value, datetime) != isinstance(event.start, datetime):
+            wanted = "date-times like start (2021-12-08T18:00:00)" if isinstance(event.start, datetime) else "dates like start (2021-12-08)"
+            table.error(key, f"{value.isoformat()} is not allowed here; give {wanted}")
+            continue
+        moment = _moment(table, key, event.timezone, value=value)
+        if moment is None:
+            continue
+        found.append(moment.astimezone(event.start.tzinfo) if isinstance(moment, datetime) else moment)
+    return tuple(found)
+
+
+def _until(table: _Table, written: date | datetime, event: Event) -> date | datetime | None:
+    """UNTIL as the feed carries it: a date for an all-day series, else a UTC
+    instant (a date includes that whole day; a local time is in the event's zone)."""
+    start = event.start
+    if not isinstance(start, datetime):
+        if isinstance(written, datetime):
+            table.error("rrule", f"UNTIL={written.isoformat()}: an all-day series ends on a date, e.g. UNTIL=2022-06-29")
+            return None
+        until = written
+    else:
+        local = datetime.combine(written, time(23, 59, 59)) if not isinstance(written, datetime) else written
+        try:
+            until = local if local.tzinfo else localize(local, start.tzinfo)
+        except LocalTimeError as error:
+            table.error("rrule", f"UNTIL: {error}")
+            return None
+        until = until.astimezone(UTC)
+    if until < start:
+        table.error("rrule", f"UNTIL={written.isoformat()} is before start {start.isoformat()}")
+        return None
+    return until
+
+
+def _recurrence(table: _Table, raw: dict, event: Event) -> Event:
+    """The event with its rrule, rdates and exdates checked and attached."""
+    if isinstance(event.start, datetime) and event.timezone is None:
+        table.error("start", "a series follows wall-clock time: write start without an offset (e.g. 2021-12-01T18:00:00), and timezone if it is not the calendar's")
+        return event
+    rule = until = None
+    text = table.text("rrule", one_line=True) if "rrule" in raw else None
+    if text is not None:
+        try:
+            rule = parse_rule(text)
+        except RuleError as error:
+            table.error("rrule", f"{error}")
+    if rule is not None and rule.until is not None:
+        until = _until(table, rule.until, event)
+        rule = rule if until is not None else None
+    series = replace(event, recurrence=Recurrence(rule, until, (), _dates(table, "rdates", event)))
+    if rule is not None:
+        try:
+            first = rule_of(series)[0]
+        except IndexError:
+            table.error("rrule", "the rule gives no dates at all; check BYMONTHDAY, BYMONTH and the like")
+            return event
+        except ValueError as error:
+            table.error("rrule", f"{error}")
+            return event
+        if first != naive(event.start):
+            table.error(
+                "start",
+                f"{_show(naive(event.start))} ({naive(event.start):%A}) is not a date of the rule {text}; "
+                f"start the series on its first date, {_show(first)}",
+            )
+            return event
+    exdates = _dates(table, "exdates", series)
+    for moment in exdates:
+        if message := _not_a_date_of(series, moment):
+            table.error("exdates", message)
+    return replace(series, recurrence=replace(series.recurrence, exdates=exdates))
+
+
+def _overrides(checker: _Checker, table: _Table, raw: dict, series: Event, places: dict[str, Place], tz_name: str | None) -> tuple[Event, ...]:
+    """[[events.overrides]]: single dates of the series moved, changed or cancelled."""
+    items = raw["overrides"]
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        table.error("overrides", "must be [[events.overrides]] tables")
+        return ()
+    if series.recurrence is None:
+        table.error("overrides", "overrides change single dates of a series; this event has no rrule or rdates")
+        return ()
+    found: dict[datetime, Event] = {}
+    for position, item in enumerate(items):
+        inner = _Table(checker, ("events.overrides", checker.overrides_seen), f"{table.where}, override #{position + 1}", item)
+        checker.overrides_seen += 1
+        inner.check_keys(OVERRIDE_KEYS)
+        if "recurrence_id" not in item:
+            inner.error("recurrence_id", "missing; give the original start of the date this override changes")
+            continue
+        original = _dates(inner, "recurrence_id", series, [item["recurrence_id"]])
+        if not original:
+            continue
+        (original,) = original
+        if message := _not_a_date_of(series, original):
+            inner.error("recurrence_id", message)
+            continue
+        if naive(original) in found:
+            inner.error("recurrence_id", f"{_show(naive(original))} is changed by an earlier override too")
+            continue
+        start, end = _times(inner, item, tz_name, start=original)
+        if start is not None and "end" not in item and "duration" not in item:
+            end = series_end(series, start)  # same length as the others
+        changes = _details(inner, item, places, tz_name)
+        timezone = getattr(start.tzinfo, "key", None) if isinstance(start, datetime) else None
+        found[naive(original)] = replace(
+            series, start=start, end=end, timezone=timezone, recurrence=None, overrides=(), recurrence_id=original, **changes
+        )
+    return tuple(found[key] for key in sorted(found))
 
 
 def build_calendar(source: loading.Source, base_url: str | None = None) -> Calendar:

@@ -52,7 +52,6 @@ start = 2022-02-10
 FESTA = 'event "festa" (#3)'
 CALENDAR = "[calendar]"
 HTTP_ONLY = "only http:// and https:// URLs are allowed"
-NOT_YET = "not supported yet"
 
 
 @dataclass
@@ -436,7 +435,7 @@ CASES = [
         ),
         id="bad-duration-refresh",
     ),
-    # --- recurrence: refused for now ------------------------------------------
+    # --- recurrence --------------------------------------------------------------
     pytest.param(
         Case(
             """\
@@ -444,11 +443,11 @@ CASES = [
             id = "festa"
             title = "Festa"
             start = 2022-05-04T18:00:00
-            rrule = "FREQ=WEEKLY;BYDAY=WE;UNTIL=2022-06-29"  #<
+            rrule = "FREQ=WEEKLY;BYDAY=WE;FOO=1"  #<
             """,
-            FESTA, "rrule", ["rrule is " + NOT_YET, "write each date as its own event"],
+            FESTA, "rrule", ['unknown part "FOO"', 'RFC 5545 allows FREQ'],
         ),
-        id="rrule-not-supported",
+        id="rrule-unknown-part",
     ),
     pytest.param(
         Case(
@@ -457,11 +456,117 @@ CASES = [
             id = "festa"
             title = "Festa"
             start = 2022-05-04T18:00:00
+            rrule = "FREQ=WEEKLY;COUNT=3;UNTIL=2022-06-29"  #<
+            """,
+            FESTA, "rrule", ['COUNT and UNTIL together'],
+        ),
+        id="rrule-count-and-until",
+    ),
+    pytest.param(
+        Case(
+            """\
+            [[events]]
+            id = "festa"
+            title = "Festa"
+            start = 2022-05-04T18:00:00
+            rrule = "FREQ=WEEKLY;BYDAY=WX"  #<
+            """,
+            FESTA, "rrule", ['"WX" is not a day', 'MO, TU, WE'],
+        ),
+        id="rrule-bad-byday",
+    ),
+    pytest.param(
+        Case(
+            """\
+            [[events]]
+            id = "festa"
+            title = "Festa"
+            start = 2022-05-04T18:00:00
+            rrule = "FREQ=WEEKLY;BYDAY=2WE"  #<
+            """,
+            FESTA, "rrule", ['numbered day (2WE) needs FREQ=MONTHLY or FREQ=YEARLY'],
+        ),
+        id="rrule-numbered-weekly",
+    ),
+    pytest.param(
+        Case(
+            """\
+            [[events]]
+            id = "festa"
+            title = "Festa"
+            start = 2022-05-04T18:00:00
+            rrule = "FREQ=FORTNIGHTLY"  #<
+            """,
+            FESTA, "rrule", ['FREQ=FORTNIGHTLY', 'use one of YEARLY'],
+        ),
+        id="rrule-bad-freq",
+    ),
+    pytest.param(
+        Case(
+            """\
+            [[events]]
+            id = "festa"
+            title = "Festa"
+            start = 2022-05-04T18:00:00
+            rrule = "FREQ=WEEKLY;UNTIL=2022-04-01"  #<
+            """,
+            FESTA, "rrule", ['UNTIL=2022-04-01 is before start'],
+        ),
+        id="rrule-until-before-start",
+    ),
+    pytest.param(
+        Case(
+            """\
+            [[events]]
+            id = "festa"
+            title = "Festa"
+            start = 2022-05-03T18:00:00  #<
+            rrule = "FREQ=WEEKLY;BYDAY=WE"
+            """,
+            FESTA, "start", ['2022-05-03T18:00:00 (Tuesday) is not a date of the rule', 'first date, 2022-05-04T18:00:00'],
+        ),
+        id="rrule-start-not-a-date",
+    ),
+    pytest.param(
+        Case(
+            """\
+            [[events]]
+            id = "festa"
+            title = "Festa"
+            start = 2022-05-04T18:00:00+02:00  #<
+            rrule = "FREQ=WEEKLY"
+            """,
+            FESTA, "start", ['a series follows wall-clock time', 'without an offset'],
+        ),
+        id="rrule-offset-start",
+    ),
+    pytest.param(
+        Case(
+            """\
+            [[events]]
+            id = "festa"
+            title = "Festa"
+            start = 2022-05-04T18:00:00
+            rrule = "FREQ=WEEKLY;UNTIL=2022-06-29"
+            exdates = [2022-05-12T18:00:00]  #<
+            """,
+            FESTA, "exdates", ['2022-05-12T18:00:00 is not a date of the series', '2022-05-11T18:00:00 or 2022-05-18T18:00:00'],
+        ),
+        id="exdate-matches-nothing",
+    ),
+    pytest.param(
+        Case(
+            """\
+            [[events]]
+            id = "festa"
+            title = "Festa"
+            start = 2022-05-04
+            rrule = "FREQ=WEEKLY"
             exdates = [2022-05-11T18:00:00]  #<
             """,
-            FESTA, "exdates", ["exdates is " + NOT_YET],
+            FESTA, "exdates", ['is not allowed here', 'dates like start'],
         ),
-        id="exdates-not-supported",
+        id="exdate-wrong-kind",
     ),
     pytest.param(
         Case(
@@ -470,11 +575,45 @@ CASES = [
             id = "festa"
             title = "Festa"
             start = 2022-05-04T18:00:00
-            rdates = [2022-05-23T18:00:00]  #<
+            rdates = ["domani"]  #<
             """,
-            FESTA, "rdates", ["rdates is " + NOT_YET],
+            FESTA, "rdates", ['must be a date', 'or a date-time'],
         ),
-        id="rdates-not-supported",
+        id="rdate-wrong-type",
+    ),
+    pytest.param(
+        Case(
+            """\
+            [[events]]
+            id = "festa"
+            title = "Festa"
+            start = 2022-05-04T18:00:00
+            rrule = "FREQ=WEEKLY"
+
+            [[events.overrides]]
+            recurrence_id = 2022-05-12T18:00:00  #<
+            status = "cancelled"
+            """,
+            FESTA + ", override #1", "recurrence_id", ['is not a date of the series', '2022-05-11T18:00:00'],
+        ),
+        id="override-matches-nothing",
+    ),
+    pytest.param(
+        Case(
+            """\
+            [[events]]
+            id = "festa"
+            title = "Festa"
+            start = 2022-05-04T18:00:00
+            rrule = "FREQ=WEEKLY"
+
+            [[events.overrides]]
+            recurrence_id = 2022-05-11T18:00:00
+            statu = "cancelled"  #<
+            """,
+            FESTA + ", override #1", "statu", ['unknown key "statu"', 'did you mean "status"?'],
+        ),
+        id="override-unknown-key",
     ),
     # --- duplicate id -----------------------------------------------------------
     pytest.param(

@@ -1,0 +1,229 @@
+"""The occurrence engine: events → dated occurrences in a window.
+
+Recurrences are expanded in wall-clock time (naive local date-times, as
+RFC 5545 defines them) and only then given their zone, so a weekly 18:00 in
+Rome stays 18:00 on both sides of every DST change. dateutil is never handed
+a pytz zone, whose first offset would stick to every occurrence. A local time
+that a DST change skips or repeats takes the offset before the change
+(zoneinfo's ``fold=0``), as RFC 5545 says.
+
+Every expansion is bounded by a window and by ``MAX_PER_EVENT``.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
+from itertools import islice
+
+from dateutil.rrule import rrule, rrulestr
+
+from calfeed import timezones
+from calfeed.model import Calendar, Event, When
+from calfeed.timezones import UTC
+
+MAX_PER_EVENT = 1000
+# The end of time for an endless rule: the last year events.toml accepts.
+FOREVER = datetime(2199, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One dated instance of an event (an override carries its own fields)."""
+
+    event: Event
+    start: When
+    end: When | None  # exclusive, as DTEND; None: no DTEND
+
+    def instant(self, zone: tzinfo) -> datetime:
+        return instant(self.start, zone)
+
+
+def instant(value: When, zone: tzinfo) -> datetime:
+    """A start as an instant; an all-day date starts at midnight in ``zone``."""
+    if isinstance(value, datetime):
+        return value
+    return datetime.combine(value, time(), zone)
+
+
+def naive(value: When) -> datetime:
+    """Wall-clock time of a local date-time, or midnight of a date."""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    return datetime.combine(value, time())
+
+
+def _from_naive(event: Event, local: datetime) -> When:
+    if not isinstance(event.start, datetime):
+        return local.date()
+    return local.replace(tzinfo=event.start.tzinfo, fold=0)
+
+
+def length(event: Event) -> timedelta | None:
+    """How long each occurrence lasts: exact time, or whole days."""
+    if event.end is None:
+        return None
+    if isinstance(event.start, datetime):
+        return event.end.astimezone(UTC) - event.start.astimezone(UTC)
+    return event.end - event.start
+
+
+def series_end(event: Event, start: When) -> When | None:
+    span = length(event)
+    if span is None:
+        return None
+    if isinstance(start, datetime):
+        return (start.astimezone(UTC) + span).astimezone(start.tzinfo)
+    return start + span
+
+
+@lru_cache(maxsize=8192)
+def _dateutil_rule(text: str, start: datetime, until: datetime | None) -> rrule:
+    rule = rrulestr(text, dtstart=start)
+    return rule.replace(until=until) if until is not None else rule
+
+
+def rule_of(event: Event) -> rrule | None:
+    """The event's RRULE as dateutil expands it, in naive wall-clock time."""
+    recurrence = event.recurrence
+    if recurrence is None or recurrence.rule is None:
+        return None
+    until = recurrence.until
+    if isinstance(until, datetime):
+        until = until.astimezone(event.start.tzinfo).replace(tzinfo=None)
+    elif isinstance(until, date):
+        until = datetime.combine(until, time())
+    return _dateutil_rule(recurrence.rule.text, naive(event.start), until)
+
+
+def starts(event: Event, low: datetime | None = None, high: datetime | None = None, limit: int = MAX_PER_EVENT) -> list[datetime]:
+    """Naive wall-clock starts of the series from ``low`` to ``high``
+    (inclusive; None is unbounded), exdates removed, at most ``limit``."""
+    recurrence = event.recurrence
+    first = naive(event.start)
+    if recurrence is None:
+        inside = (low is None or first >= low) and (high is None or first <= high)
+        return [first] if inside else []
+    found: set[datetime] = set()
+    rule = rule_of(event)
+    if rule is not None:
+        generated = rule.xafter(low, inc=True) if low is not None else iter(rule)
+        for moment in islice(generated, limit):
+            if high is not None and moment > high:
+                break
+            found.add(moment)
+    else:
+        found.add(first)
+    found.update(
+        moment
+        for moment in map(naive, recurrence.rdates)
+        if (low is None or moment >= low) and (high is None or moment <= high)
+    )
+    found.difference_update(map(naive, recurrence.exdates))
+    return sorted(found)[:limit]
+
+
+def is_bounded(event: Event) -> bool:
+    rule = rule_of(event)
+    return rule is None or event.recurrence.until is not None or "COUNT" in dict(event.recurrence.rule.parts)
+
+
+def last_start(event: Event) -> datetime | None:
+    """The wall-clock start of the last occurrence; None for an endless rule."""
+    if not is_bounded(event):
+        return None
+    candidates = [naive(event.start), *map(naive, event.recurrence.rdates if event.recurrence else ())]
+    rule = rule_of(event)
+    if rule is not None:
+        candidates.append(rule[-1])
+    candidates += [naive(o.start) for o in event.overrides]
+    return max(candidates)
+
+
+@lru_cache(maxsize=65536)
+def last_day(event: Event, zone: tzinfo) -> date | None:
+    """The last calendar day, in ``zone``, on which the event takes place;
+    None when it recurs without end."""
+    last = last_start(event)
+    if last is None:
+        return None
+    start = _from_naive(event, last)
+    end = series_end(event, start)
+    if not isinstance(start, datetime):
+        return (end or start + timedelta(days=1)) - timedelta(days=1)
+    if end is None or end == start:
+        return start.astimezone(zone).date()
+    # An event ending at midnight does not touch the next day.
+    return (end.astimezone(zone) - timedelta(microseconds=1)).date()
+
+
+def last_instant(event: Event) -> datetime:
+    """Until when a VTIMEZONE must be right for this event."""
+    last = last_start(event)
+    if last is None:
+        return FOREVER
+    start = instant(_from_naive(event, last), UTC)
+    end = series_end(event, _from_naive(event, last))
+    return max(start, instant(end, UTC)) if end is not None else start
+
+
+def expand(event: Event, after: datetime, before: datetime, zone: tzinfo, limit: int = MAX_PER_EVENT) -> list[Occurrence]:
+    """Occurrences (overrides in place of the ones they replace) that end
+    after ``after`` and start before ``before``, in time order."""
+    moved = {naive(o.recurrence_id): o for o in event.overrides}
+    span = length(event) or timedelta(0)
+    margin = span + timedelta(days=2)
+    local_zone = event.start.tzinfo if isinstance(event.start, datetime) else zone
+    low = (after - margin).astimezone(local_zone).replace(tzinfo=None)
+    high = (before + timedelta(days=2)).astimezone(local_zone).replace(tzinfo=None)
+    found = [
+        Occurrence(event, start, series_end(event, start))
+        for start in (_from_naive(event, moment) for moment in starts(event, low, high, limit))
+        if naive(start) not in moved
+    ]
+    found += [Occurrence(o, o.start, o.end) for o in event.overrides]
+    kept = [o for o in found if _overlaps(o, after, before, zone)]
+    return sorted(kept, key=lambda o: o.instant(zone))[:limit]
+
+
+def _overlaps(occurrence: Occurrence, after: datetime, before: datetime, zone: tzinfo) -> bool:
+    start = occurrence.instant(zone)
+    if occurrence.end is not None:
+        end = instant(occurrence.end, zone)
+    elif isinstance(occurrence.start, datetime):
+        end = start
+    else:
+        end = instant(occurrence.start + timedelta(days=1), zone)
+    return start < before and (end > after or end == start >= after)
+
+
+def listing(events: tuple[Event, ...], after: datetime, before: datetime, zone: tzinfo, limit: int) -> list[Occurrence]:
+    """The first ``limit`` occurrences of all ``events`` in the window, in time order."""
+    streams = (expand(event, after, before, zone, limit) for event in events)
+    merged = heapq.merge(*streams, key=lambda o: (o.instant(zone), o.event.id))
+    return list(islice(merged, limit))
+
+
+def select(
+    calendar: Calendar,
+    categories: frozenset[str] = frozenset(),
+    places: frozenset[str] = frozenset(),
+    since: date | None = None,
+) -> tuple[Event, ...]:
+    """The events in any of ``categories`` (slugs) and at any of ``places``
+    (slugs), that still take place on ``since`` or later; empty sets select all."""
+    cal_zone = timezones.zone(calendar.timezone)
+
+    def recent(event: Event) -> bool:
+        day = last_day(event, cal_zone)
+        return day is None or day >= since
+
+    return tuple(
+        event
+        for event in calendar.events
+        if (not categories or any(c.slug in categories for c in event.categories))
+        and (not places or (event.place is not None and event.place.slug in places))
+        and (since is None or recent(event))
+    )
