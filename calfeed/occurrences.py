@@ -13,6 +13,7 @@ Every expansion is bounded by a window and by ``MAX_PER_EVENT``.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
@@ -98,31 +99,31 @@ def rule_of(event: Event) -> rrule | None:
     return _dateutil_rule(recurrence.rule.text, naive(event.start), until)
 
 
-def starts(event: Event, low: datetime | None = None, high: datetime | None = None, limit: int = MAX_PER_EVENT) -> list[datetime]:
-    """Naive wall-clock starts of the series from ``low`` to ``high``
-    (inclusive; None is unbounded), exdates removed, at most ``limit``."""
+def _walk(event: Event, low: datetime | None, high: datetime | None) -> Iterator[datetime]:
+    """Naive wall-clock starts from ``low`` to ``high`` (inclusive; None is
+    unbounded), in order, rdates merged in and exdates left out."""
     recurrence = event.recurrence
     first = naive(event.start)
     if recurrence is None:
-        inside = (low is None or first >= low) and (high is None or first <= high)
-        return [first] if inside else []
-    found: set[datetime] = set()
+        if (low is None or first >= low) and (high is None or first <= high):
+            yield first
+        return
     rule = rule_of(event)
-    if rule is not None:
-        generated = rule.xafter(low, inc=True) if low is not None else iter(rule)
-        for moment in islice(generated, limit):
-            if high is not None and moment > high:
-                break
-            found.add(moment)
-    else:
-        found.add(first)
-    found.update(
-        moment
-        for moment in map(naive, recurrence.rdates)
-        if (low is None or moment >= low) and (high is None or moment <= high)
-    )
-    found.difference_update(map(naive, recurrence.exdates))
-    return sorted(found)[:limit]
+    generated = iter([first]) if rule is None else rule.xafter(low, inc=True) if low else iter(rule)
+    extra = sorted(m for m in map(naive, recurrence.rdates) if low is None or m >= low)
+    skipped = set(map(naive, recurrence.exdates))
+    previous = None
+    for moment in heapq.merge(generated, extra):
+        if high is not None and moment > high:
+            return
+        if moment != previous and moment not in skipped and (low is None or moment >= low):
+            yield moment
+        previous = moment
+
+
+def starts(event: Event, low: datetime | None = None, high: datetime | None = None, limit: int = MAX_PER_EVENT) -> list[datetime]:
+    """The first ``limit`` naive wall-clock starts from ``low`` to ``high``."""
+    return list(islice(_walk(event, low, high), limit))
 
 
 def is_bounded(event: Event) -> bool:
@@ -178,13 +179,20 @@ def expand(event: Event, after: datetime, before: datetime, zone: tzinfo, limit:
     local_zone = event.start.tzinfo if isinstance(event.start, datetime) else zone
     low = (after - margin).astimezone(local_zone).replace(tzinfo=None)
     high = (before + timedelta(days=2)).astimezone(local_zone).replace(tzinfo=None)
-    found = [
-        Occurrence(event, start, series_end(event, start))
-        for start in (_from_naive(event, moment) for moment in starts(event, low, high, limit))
-        if naive(start) not in moved
-    ]
-    found += [Occurrence(o, o.start, o.end) for o in event.overrides]
-    kept = [o for o in found if _overlaps(o, after, before, zone)]
+    kept = [o for o in (Occurrence(o, o.start, o.end) for o in event.overrides) if _overlaps(o, after, before, zone)]
+    regular = 0
+    # The walk starts a little early (an occurrence may still be running at
+    # ``after``): look at a bounded number more than ``limit``.
+    for moment in islice(_walk(event, low, high), limit + MAX_PER_EVENT):
+        if moment in moved:
+            continue
+        start = _from_naive(event, moment)
+        occurrence = Occurrence(event, start, series_end(event, start))
+        if _overlaps(occurrence, after, before, zone):
+            kept.append(occurrence)
+            regular += 1
+            if regular == limit:
+                break
     return sorted(kept, key=lambda o: o.instant(zone))[:limit]
 
 

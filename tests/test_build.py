@@ -17,7 +17,7 @@ def test_build_writes_every_feed_as_the_server_serves_it(tmp_path, client):
     assert "categories/patti-di-collaborazione.ics" in files
     assert "places/bagni-pubblici.ics" in files
     assert "events/generare-prossimita.ics" in files
-    assert len(files) == 1 + 7 + 3 + 7
+    assert len(files) == 1 + 7 + 3 + 8
     for name in files:
         served = client.get("/" + name).data
         assert (out / name).read_bytes() == served, name
@@ -54,7 +54,7 @@ def test_check_prints_a_summary(tmp_path):
     result = CliRunner().invoke(cli, ["check", str(SAMPLE)])
     assert result.exit_code == 0
     assert result.output.strip().endswith(
-        "OK: 7 events (1 all-day, 1 cancelled), 3 places, 7 categories"
+        "OK: 8 events (1 all-day, 1 cancelled), 3 places, 7 categories"
     )
     assert result.output.count("\n") == 1
 

@@ -22,8 +22,8 @@ def test_feed_headers(client):
     assert response.headers["Cache-Control"] == "public, max-age=21600"  # refresh = PT6H
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert response.headers["ETag"].startswith('"')
-    # Last-Modified is the newest `updated` (2022-10-01T10:00 in Rome).
-    assert response.headers["Last-Modified"] == "Sat, 01 Oct 2022 08:00:00 GMT"
+    # Last-Modified is the newest `updated`, an override's (2022-11-20T09:00 in Rome).
+    assert response.headers["Last-Modified"] == "Sun, 20 Nov 2022 08:00:00 GMT"
     assert "Content-Disposition" not in response.headers
 
 
@@ -136,7 +136,7 @@ def test_wrong_method_is_not_a_server_error(client):
 
 def test_healthz(client):
     body = client.get("/healthz").get_json()
-    assert body["status"] == "ok" and body["events"] == 7 and body["error"] is None
+    assert body["status"] == "ok" and body["events"] == 8 and body["error"] is None
     assert body["loaded_at"].endswith("+00:00")
 
 

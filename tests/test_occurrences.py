@@ -1,0 +1,239 @@
+"""The occurrence engine, checked against oracles that share none of its code:
+recurring-ical-events reading calfeed's own feed, and a plain wall-clock
+expansion localised with zoneinfo."""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import icalendar
+import pytest
+import recurring_ical_events
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from calfeed import loading
+from calfeed.occurrences import MAX_PER_EVENT, expand, listing, select
+from calfeed.published import FeedFilter, Published
+from calfeed.timezones import LocalTimeError, localize, zone
+from calfeed.validation import build_calendar
+
+UTC = timezone.utc
+ROME = zone("Europe/Rome")
+HEADER = '[calendar]\nname = "Prova"\nbase_url = "https://eventi.example.org"\n'
+
+
+def calendar_of(body: str, header: str = HEADER):
+    return build_calendar(loading.parse(header + textwrap.dedent(body), "events.toml"))
+
+
+def feed_of(calendar) -> bytes:
+    return Published(calendar).feed(FeedFilter(), date(2000, 1, 1)).data
+
+
+def engine_starts(calendar, after: datetime, before: datetime) -> list[datetime | date]:
+    return [o.start for e in calendar.events for o in expand(e, after, before, ROME)]
+
+
+def oracle_starts(body: bytes, after: datetime, before: datetime) -> list:
+    parsed = icalendar.Calendar.from_ical(body)
+    return [o.DTSTART for o in recurring_ical_events.of(parsed).between(after, before)]
+
+
+def utc(values) -> list:
+    return sorted(v.astimezone(UTC) if isinstance(v, datetime) else v for v in values)
+
+
+WEEKLY = """
+    [[events]]
+    id = "corso"
+    title = "Corso del mercoledì"
+    start = 2022-02-02T18:00:00
+    end = 2022-02-02T19:30:00
+    rrule = "FREQ=WEEKLY;BYDAY=WE;UNTIL=2022-11-30"
+"""
+
+
+def test_weekly_18_00_in_rome_on_both_sides_of_dst():
+    calendar = calendar_of(WEEKLY)
+    starts = engine_starts(calendar, datetime(2022, 1, 1, tzinfo=UTC), datetime(2023, 1, 1, tzinfo=UTC))
+    # Written by hand: 17:00 UTC in winter, 16:00 UTC from 27 March to 30 October.
+    assert starts[7].astimezone(UTC) == datetime(2022, 3, 23, 17, 0, tzinfo=UTC)
+    assert starts[8].astimezone(UTC) == datetime(2022, 3, 30, 16, 0, tzinfo=UTC)
+    assert starts[38].astimezone(UTC) == datetime(2022, 10, 26, 16, 0, tzinfo=UTC)
+    assert starts[39].astimezone(UTC) == datetime(2022, 11, 2, 17, 0, tzinfo=UTC)
+    assert {s.astimezone(ROME).time() for s in starts} == {time(18, 0)}
+    assert starts[-1].date() == date(2022, 11, 30)  # UNTIL as a date includes that day
+    body = feed_of(calendar)
+    assert b"RRULE:FREQ=WEEKLY;BYDAY=WE;UNTIL=20221130T225959Z\r\n" in body  # UTC, as RFC 5545 wants
+    assert utc(oracle_starts(body, datetime(2022, 1, 1), datetime(2023, 1, 1))) == utc(starts)
+
+
+def test_count_counts_before_exdates():
+    calendar = calendar_of("""
+        [[events]]
+        id = "dieci"
+        title = "Dieci volte"
+        start = 2022-03-20T09:00:00
+        rrule = "FREQ=DAILY;COUNT=10"
+        exdates = [2022-03-27T09:00:00]
+    """)
+    starts = engine_starts(calendar, datetime(2022, 1, 1, tzinfo=UTC), datetime(2023, 1, 1, tzinfo=UTC))
+    assert len(starts) == 9
+    assert date(2022, 3, 27) not in {s.date() for s in starts}
+    assert starts[-1] == datetime(2022, 3, 29, 9, 0, tzinfo=ROME)
+    assert utc(oracle_starts(feed_of(calendar), datetime(2022, 1, 1), datetime(2023, 1, 1))) == utc(starts)
+
+
+def test_overrides_move_and_cancel_single_dates():
+    calendar = calendar_of(WEEKLY + """
+        [[events.overrides]]
+        recurrence_id = 2022-03-30T18:00:00
+        status = "cancelled"
+
+        [[events.overrides]]
+        recurrence_id = 2022-05-04T18:00:00
+        start = 2022-05-05T17:00:00
+        title = "Corso (giovedì)"
+    """)
+    (series,) = calendar.events
+    found = {o.start: o for o in expand(series, datetime(2022, 3, 1, tzinfo=UTC), datetime(2022, 6, 1, tzinfo=UTC), ROME)}
+    assert datetime(2022, 5, 4, 18, tzinfo=ROME) not in found
+    moved = found[datetime(2022, 5, 5, 17, tzinfo=ROME)]
+    assert moved.event.title == "Corso (giovedì)" and moved.end == datetime(2022, 5, 5, 18, 30, tzinfo=ROME)
+    assert found[datetime(2022, 3, 30, 18, tzinfo=ROME)].event.status == "cancelled"
+    parsed = icalendar.Calendar.from_ical(feed_of(calendar))
+    seen = {o.DTSTART: (str(o["SUMMARY"]), str(o.get("STATUS"))) for o in recurring_ical_events.of(parsed).between((2022, 3, 1), (2022, 6, 1))}
+    assert seen[datetime(2022, 5, 5, 17, tzinfo=ZoneInfo("Europe/Rome"))] == ("Corso (giovedì)", "CONFIRMED")
+    assert seen[datetime(2022, 3, 30, 18, tzinfo=ZoneInfo("Europe/Rome"))][1] == "CANCELLED"
+    assert datetime(2022, 5, 4, 18, tzinfo=ZoneInfo("Europe/Rome")) not in seen
+
+
+def test_all_day_series_keep_dates():
+    calendar = calendar_of("""
+        [[events]]
+        id = "festa"
+        title = "Festa del quartiere"
+        start = 2022-06-11
+        end = 2022-06-12
+        rrule = "FREQ=YEARLY;UNTIL=2025-06-11"
+    """)
+    body = feed_of(calendar)
+    assert b"RRULE:FREQ=YEARLY;UNTIL=20250611\r\n" in body
+    starts = engine_starts(calendar, datetime(2020, 1, 1, tzinfo=UTC), datetime(2030, 1, 1, tzinfo=UTC))
+    assert starts == [date(2022, 6, 11), date(2023, 6, 11), date(2024, 6, 11), date(2025, 6, 11)]
+    assert oracle_starts(body, datetime(2020, 1, 1), datetime(2030, 1, 1)) == starts
+
+
+def test_a_local_time_skipped_by_dst_takes_the_offset_before():
+    """RFC 5545: 02:30 on the spring-forward night is read with the old offset."""
+    calendar = calendar_of("""
+        [[events]]
+        id = "notte"
+        title = "Turno di notte"
+        start = 2022-03-25T02:30:00
+        rrule = "FREQ=DAILY;COUNT=4"
+    """)
+    starts = engine_starts(calendar, datetime(2022, 3, 1, tzinfo=UTC), datetime(2022, 4, 1, tzinfo=UTC))
+    assert [s.astimezone(UTC).hour for s in starts] == [1, 1, 1, 0]  # 27 March: 01:30 UTC = 03:30 CEST
+
+
+def test_endless_rules_are_bounded():
+    calendar = calendar_of("""
+        [[events]]
+        id = "sempre"
+        title = "Ogni giorno"
+        start = 2022-01-01T10:00:00
+        rrule = "FREQ=DAILY"
+    """)
+    (event,) = calendar.events
+    found = expand(event, datetime(2022, 1, 1, tzinfo=UTC), datetime(2199, 1, 1, tzinfo=UTC), ROME)
+    assert len(found) == MAX_PER_EVENT
+    assert len(listing(calendar.events, datetime(2030, 1, 1, tzinfo=UTC), datetime(2199, 1, 1, tzinfo=UTC), ROME, 50)) == 50
+    assert b"BEGIN:VTIMEZONE" in feed_of(calendar)
+
+
+def test_past_days_keeps_a_series_while_it_has_recent_dates():
+    calendar = calendar_of("""
+        [[events]]
+        id = "finito"
+        title = "Finito nel 2021"
+        start = 2021-01-06T18:00:00
+        rrule = "FREQ=WEEKLY;COUNT=10"
+
+        [[events]]
+        id = "in-corso"
+        title = "Fino a giugno 2022"
+        start = 2021-01-06T18:00:00
+        rrule = "FREQ=WEEKLY;UNTIL=2022-06-29"
+
+        [[events]]
+        id = "senza-fine"
+        title = "Senza fine"
+        start = 2019-01-02T18:00:00
+        rrule = "FREQ=MONTHLY"
+    """, header=HEADER + "past_days = 30\n")
+    kept = select(calendar, since=date(2022, 6, 1))
+    assert [e.id for e in kept] == ["senza-fine", "in-corso"]
+
+
+# --- property-based: generated rules around DST changes ------------------------
+
+ZONES = ["Europe/Rome", "Europe/London", "America/New_York", "Australia/Sydney"]
+
+
+@st.composite
+def series(draw):
+    name = draw(st.sampled_from(ZONES))
+    year = draw(st.integers(2019, 2032))
+    # Start within three weeks of a DST change in either hemisphere.
+    anchor = draw(st.sampled_from([date(year, 3, 25), date(year, 10, 28), date(year, 4, 3), date(year, 11, 3)]))
+    day = anchor + timedelta(days=draw(st.integers(-21, 7)))
+    moment = datetime.combine(day, time(draw(st.integers(0, 23)), draw(st.sampled_from([0, 15, 30, 45]))))
+    freq = draw(st.sampled_from(["DAILY", "WEEKLY"]))
+    interval = draw(st.integers(1, 3))
+    count = draw(st.integers(1, 25))
+    skipped = draw(st.sets(st.integers(1, count - 1), max_size=3)) if count > 1 else set()
+    ending = draw(st.sampled_from(["COUNT", "UNTIL date", "UNTIL date-time"]))
+    return name, moment, freq, interval, count, sorted(skipped), ending
+
+
+@settings(max_examples=200, deadline=None)
+@given(series())
+def test_generated_series_agree_with_both_oracles(case):
+    name, start, freq, interval, count, skipped, ending = case
+    try:
+        localize(start, zone(name))
+    except LocalTimeError:
+        assume(False)
+    step = timedelta(days=interval * (7 if freq == "WEEKLY" else 1))
+    walls = [start + k * step for k in range(count)]  # the plain wall-clock expansion
+    exdates = [walls[k] for k in skipped]
+    toml_dates = ", ".join(d.isoformat() for d in exdates)
+    if ending == "COUNT":
+        end_part = f"COUNT={count}"
+    elif ending == "UNTIL date":
+        end_part = f"UNTIL={walls[-1].date().isoformat()}"  # includes that whole day
+    else:
+        try:
+            localize(walls[-1], zone(name))
+        except LocalTimeError:
+            assume(False)
+        end_part = f"UNTIL={walls[-1].isoformat()}"
+    calendar = calendar_of(f"""
+        [[events]]
+        id = "serie"
+        title = "Serie"
+        timezone = "{name}"
+        start = {start.isoformat()}
+        duration = "PT1H"
+        rrule = "FREQ={freq};INTERVAL={interval};{end_part}"
+        exdates = [{toml_dates}]
+    """)
+    expected = [w.replace(tzinfo=ZoneInfo(name)).astimezone(UTC) for w in walls if w not in exdates]
+    after, before = datetime(2018, 1, 1, tzinfo=UTC), datetime(2035, 1, 1, tzinfo=UTC)
+    ours = utc(engine_starts(calendar, after, before))
+    assert ours == expected
+    assert utc(oracle_starts(feed_of(calendar), after, before)) == expected
