@@ -105,7 +105,7 @@ def _description(event: Event) -> str | None:
 
 def event_lines(event: Event, stamp: datetime) -> list[str]:
     """The VEVENT of one event, as unfolded content lines."""
-    lines = ["BEGIN:VEVENT", f"UID:{event.uid}", f"DTSTAMP:{_utc(event.updated or stamp)}"]
+    lines = ["BEGIN:VEVENT", f"UID:{escape_text(event.uid)}", f"DTSTAMP:{_utc(event.updated or stamp)}"]
     if event.recurrence_id is not None:
         lines.append(_when("RECURRENCE-ID", event.recurrence_id))
     lines.append(_when("DTSTART", event.start))

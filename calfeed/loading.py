@@ -36,8 +36,9 @@ class KeyLines:
         if key is not None:
             if (table, key) in self.keys:
                 return self.keys[table, key]
-            if table + (key,) in self.tables:
-                return self.tables[table + (key,)]
+            for written in (table + (key,), table + (key, 0)):  # [key] or [[key]]
+                if written in self.tables:
+                    return self.tables[written]
         if table in self.tables:
             return self.tables[table]
         return self.keys.get((table[:-1], table[-1])) if table else None

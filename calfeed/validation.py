@@ -254,6 +254,9 @@ def _calendar(checker: _Checker, data: Any, base_url_override: str | None) -> di
     if language not in LANGUAGES:
         table.error("language", f'"{language}" is not available; use "it" or "en"')
     refresh = table.duration("refresh") if "refresh" in data else DEFAULT_REFRESH
+    if refresh is not None and refresh > timedelta(days=31):
+        table.error("refresh", "must be at most 31 days (P31D); clients poll at least that often")
+        refresh = None
     return {
         "name": name,
         "description": table.text("description"),
@@ -594,13 +597,15 @@ def build_calendar(source: loading.Source, base_url: str | None = None) -> Calen
     for index, raw in enumerate(raw_events):
         ident, uid = raw.get("id"), raw.get("uid")
         table = _Table(checker, ("events", index), _label(raw, index), raw)
+        repeated_id = isinstance(ident, str) and ident in seen_ids
+        if repeated_id:
+            table.error("id", f'duplicate id "{ident}": event #{seen_ids[ident] + 1} has it too; ids must be unique')
         if isinstance(ident, str):
-            if ident in seen_ids:
-                table.error("id", f'duplicate id "{ident}": event #{seen_ids[ident] + 1} has it too; ids must be unique')
             seen_ids.setdefault(ident, index)
-        if isinstance(uid, str):
+        if isinstance(uid, str) or isinstance(ident, str) and not repeated_id:
+            uid = uid if isinstance(uid, str) else f"{ident}@{host}"  # the default UID
             if uid in seen_uids:
-                table.error("uid", f'duplicate uid "{uid}": event #{seen_uids[uid] + 1} has it too')
+                table.error("uid", f'duplicate UID "{uid}": event #{seen_uids[uid] + 1} has it too; UIDs must be unique')
             seen_uids.setdefault(uid, index)
     if checker.problems:
         raise CalendarErrors(source.path, checker.problems)

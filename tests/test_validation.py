@@ -1214,3 +1214,28 @@ def test_huge_past_days_and_deep_nesting_are_errors(write_events):
     result = CliRunner().invoke(cli, ["check", str(deep)])
     assert result.exit_code == 1 and "nested too deeply" in result.stderr
     assert not isinstance(result.exception, RecursionError)
+
+
+def test_an_explicit_uid_may_not_repeat_a_default_one(write_events):
+    path = write_events(
+        """\
+        [[events]]
+        id = "a"
+        title = "A"
+        start = 2022-05-01
+
+        [[events]]
+        id = "b"
+        title = "B"
+        start = 2022-05-02
+        uid = "a@eventi.example.org"
+        """
+    )
+    errors = error_lines(check(path), path)
+    assert_reported(errors, expected_prefix(path, 13, 'event "b" (#2)', "uid"), ['duplicate UID "a@eventi.example.org"', "event #1"])
+
+
+def test_misspelled_array_table_has_its_line(write_events):
+    path = write_events('[[event]]\nid = "a"\ntitle = "A"\nstart = 2022-05-01\n')
+    errors = error_lines(check(path), path)
+    assert any(line.startswith(f"{path}:4: event: unknown key") and 'did you mean "events"?' in line for line in errors), errors
