@@ -82,7 +82,7 @@ def series_end(event: Event, start: When) -> When | None:
 
 @lru_cache(maxsize=8192)
 def _dateutil_rule(text: str, start: datetime, until: datetime | None) -> rrule:
-    rule = rrulestr(text, dtstart=start)
+    rule = rrulestr(text, dtstart=start, cache=True)  # later windows reuse the dates found
     return rule.replace(until=until) if until is not None else rule
 
 
@@ -109,6 +109,8 @@ def _walk(event: Event, low: datetime | None, high: datetime | None) -> Iterator
             yield first
         return
     rule = rule_of(event)
+    if rule is not None and low is not None:
+        rule = _closer(event, rule, low)
     generated = iter([first]) if rule is None else rule.xafter(low, inc=True) if low else iter(rule)
     extra = sorted(m for m in map(naive, recurrence.rdates) if low is None or m >= low)
     skipped = set(map(naive, recurrence.exdates))
@@ -119,6 +121,21 @@ def _walk(event: Event, low: datetime | None, high: datetime | None) -> Iterator
         if moment != previous and moment not in skipped and (low is None or moment >= low):
             yield moment
         previous = moment
+
+
+def _closer(event: Event, rule: rrule, low: datetime) -> rrule:
+    """The same rule started whole periods later, just before ``low``, so that
+    a window years after the first date is not reached by walking every date
+    in between. Only where that cannot change the dates: DAILY or WEEKLY
+    periods (exact in wall-clock days), no COUNT (it counts from the first
+    date) and no BYSETPOS."""
+    parts = dict(event.recurrence.rule.parts)
+    if parts["FREQ"] not in ("DAILY", "WEEKLY") or "COUNT" in parts or "BYSETPOS" in parts:
+        return rule
+    first = naive(event.start)
+    period = timedelta(days=int(parts.get("INTERVAL", "1")) * (7 if parts["FREQ"] == "WEEKLY" else 1))
+    skipped = (low - first) // period - 1
+    return rule.replace(dtstart=first + skipped * period) if skipped > 0 else rule
 
 
 def starts(event: Event, low: datetime | None = None, high: datetime | None = None, limit: int = MAX_PER_EVENT) -> list[datetime]:
@@ -170,30 +187,40 @@ def last_instant(event: Event) -> datetime:
     return max(start, instant(end, UTC)) if end is not None else start
 
 
+def _stream(event: Event, after: datetime, before: datetime, zone: tzinfo) -> Iterator[Occurrence]:
+    """The event's occurrences in the window, lazily and in time order."""
+    if event.recurrence is None:
+        single = Occurrence(event, event.start, event.end)
+        if _overlaps(single, after, before, zone):
+            yield single
+        return
+    moved = {naive(o.recurrence_id) for o in event.overrides}
+    span = length(event) or timedelta(0)
+    local_zone = event.start.tzinfo if isinstance(event.start, datetime) else zone
+    low = (after - span - timedelta(days=2)).astimezone(local_zone).replace(tzinfo=None)
+    high = (before + timedelta(days=2)).astimezone(local_zone).replace(tzinfo=None)
+
+    def regular() -> Iterator[Occurrence]:
+        # The walk starts a little early (an occurrence may still be running
+        # at ``after``): it looks at a bounded number of dates in all.
+        for moment in islice(_walk(event, low, high), 2 * MAX_PER_EVENT):
+            if moment not in moved:
+                start = _from_naive(event, moment)
+                occurrence = Occurrence(event, start, series_end(event, start))
+                if _overlaps(occurrence, after, before, zone):
+                    yield occurrence
+
+    changed = sorted(
+        (o for o in (Occurrence(o, o.start, o.end) for o in event.overrides) if _overlaps(o, after, before, zone)),
+        key=lambda o: o.instant(zone),
+    )
+    yield from heapq.merge(regular(), changed, key=lambda o: o.instant(zone))
+
+
 def expand(event: Event, after: datetime, before: datetime, zone: tzinfo, limit: int = MAX_PER_EVENT) -> list[Occurrence]:
     """Occurrences (overrides in place of the ones they replace) that end
     after ``after`` and start before ``before``, in time order."""
-    moved = {naive(o.recurrence_id): o for o in event.overrides}
-    span = length(event) or timedelta(0)
-    margin = span + timedelta(days=2)
-    local_zone = event.start.tzinfo if isinstance(event.start, datetime) else zone
-    low = (after - margin).astimezone(local_zone).replace(tzinfo=None)
-    high = (before + timedelta(days=2)).astimezone(local_zone).replace(tzinfo=None)
-    kept = [o for o in (Occurrence(o, o.start, o.end) for o in event.overrides) if _overlaps(o, after, before, zone)]
-    regular = 0
-    # The walk starts a little early (an occurrence may still be running at
-    # ``after``): look at a bounded number more than ``limit``.
-    for moment in islice(_walk(event, low, high), limit + MAX_PER_EVENT):
-        if moment in moved:
-            continue
-        start = _from_naive(event, moment)
-        occurrence = Occurrence(event, start, series_end(event, start))
-        if _overlaps(occurrence, after, before, zone):
-            kept.append(occurrence)
-            regular += 1
-            if regular == limit:
-                break
-    return sorted(kept, key=lambda o: o.instant(zone))[:limit]
+    return list(islice(_stream(event, after, before, zone), min(limit, MAX_PER_EVENT)))
 
 
 def _overlaps(occurrence: Occurrence, after: datetime, before: datetime, zone: tzinfo) -> bool:
@@ -209,8 +236,20 @@ def _overlaps(occurrence: Occurrence, after: datetime, before: datetime, zone: t
 
 def listing(events: tuple[Event, ...], after: datetime, before: datetime, zone: tzinfo, limit: int) -> list[Occurrence]:
     """The first ``limit`` occurrences of all ``events`` in the window, in time order."""
-    streams = (expand(event, after, before, zone, limit) for event in events)
-    merged = heapq.merge(*streams, key=lambda o: (o.instant(zone), o.event.id))
+    def order(occurrence: Occurrence) -> tuple:
+        return occurrence.instant(zone), occurrence.event.id
+
+    # Most events happen once: those are filtered and sorted in one pass.
+    singles = sorted(
+        (
+            occurrence
+            for occurrence in (Occurrence(e, e.start, e.end) for e in events if e.recurrence is None)
+            if _overlaps(occurrence, after, before, zone)
+        ),
+        key=order,
+    )
+    series = [_stream(event, after, before, zone) for event in events if event.recurrence is not None]
+    merged = heapq.merge(singles, *series, key=order)
     return list(islice(merged, limit))
 
 

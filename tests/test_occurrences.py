@@ -237,3 +237,34 @@ def test_generated_series_agree_with_both_oracles(case):
     ours = utc(engine_starts(calendar, after, before))
     assert ours == expected
     assert utc(oracle_starts(feed_of(calendar), after, before)) == expected
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    freq=st.sampled_from(["DAILY", "WEEKLY"]),
+    interval=st.integers(1, 4),
+    days=st.sets(st.sampled_from(["MO", "TU", "WE", "TH", "FR", "SA", "SU"]), max_size=3),
+    first=st.dates(date(2019, 1, 1), date(2024, 12, 31)),
+    offset=st.integers(0, 3000),
+    width=st.integers(1, 120),
+)
+def test_a_late_window_gives_the_dates_a_full_walk_gives(freq, interval, days, first, offset, width):
+    """Windows years after the first date are reached by starting the rule
+    later (whole periods); that must not change a single date."""
+    byday = f";BYDAY={','.join(sorted(days))}" if days and freq == "WEEKLY" else ""
+    start = datetime.combine(first, time(18, 0))
+    rule = f"FREQ={freq};INTERVAL={interval}{byday}"
+    if byday and start.strftime("%a")[:2].upper() not in days:
+        assume(False)  # the first date must be one of the rule's
+    calendar = calendar_of(f"""
+        [[events]]
+        id = "serie"
+        title = "Serie"
+        start = {start.isoformat()}
+        rrule = "{rule}"
+    """)
+    (event,) = calendar.events
+    after = datetime.combine(first + timedelta(days=offset), time(), UTC)
+    before = after + timedelta(days=width)
+    walked = [m for m in recurring_ical_events.of(icalendar.Calendar.from_ical(feed_of(calendar))).between(after, before)]
+    assert [o.start for o in expand(event, after, before, ROME)] == sorted(m.DTSTART for m in walked)
