@@ -468,7 +468,12 @@ def _dates(table: _Table, key: str, event: Event, values: list | None = None) ->
             wanted = "date-times like start (2021-12-08T18:00:00)" if isinstance(event.start, datetime) else "dates like start (2021-12-08)"
             table.error(key, f"{value.isoformat()} is not allowed here; give {wanted}")
             continue
-        moment = _moment(table, key, event.timezone, value=value)
+        if isinstance(value, datetime) and value.tzinfo is None and isinstance(event.start, datetime):
+            # A date of the series may fall in a DST gap or overlap: it is
+            # named by its wall-clock time, read as RFC 5545 reads the rule's.
+            moment = value.replace(tzinfo=event.start.tzinfo, fold=0)
+        else:
+            moment = _moment(table, key, event.timezone, value=value)
         if moment is None:
             continue
         found.append(moment.astimezone(event.start.tzinfo) if isinstance(moment, datetime) else moment)
@@ -531,6 +536,9 @@ def _recurrence(table: _Table, raw: dict, event: Event) -> Event:
             )
             return event
     exdates = _dates(table, "exdates", series)
+    if exdates and rule is None and not series.recurrence.rdates:
+        table.error("exdates", "leave out dates of a series: this event has no rrule or rdates")
+        return event
     for moment in exdates:
         if message := _not_a_date_of(series, moment):
             table.error("exdates", message)

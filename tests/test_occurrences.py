@@ -268,3 +268,22 @@ def test_a_late_window_gives_the_dates_a_full_walk_gives(freq, interval, days, f
     before = after + timedelta(days=width)
     walked = [m for m in recurring_ical_events.of(icalendar.Calendar.from_ical(feed_of(calendar))).between(after, before)]
     assert [o.start for o in expand(event, after, before, ROME)] == sorted(m.DTSTART for m in walked)
+
+
+def test_a_date_in_the_dst_gap_can_be_overridden_by_its_wall_clock_time():
+    calendar = calendar_of("""
+        [[events]]
+        id = "notte"
+        title = "Turno di notte"
+        start = 2022-03-25T02:30:00
+        rrule = "FREQ=DAILY;COUNT=4"
+        exdates = [2022-03-26T02:30:00]
+
+        [[events.overrides]]
+        recurrence_id = 2022-03-27T02:30:00
+        status = "cancelled"
+    """)
+    (event,) = calendar.events
+    (override,) = event.overrides
+    assert override.recurrence_id.astimezone(UTC) == datetime(2022, 3, 27, 1, 30, tzinfo=UTC)
+    assert b"RECURRENCE-ID;TZID=Europe/Rome:20220327T023000\r\n" in feed_of(calendar)

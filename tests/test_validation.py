@@ -1239,3 +1239,9 @@ def test_misspelled_array_table_has_its_line(write_events):
     path = write_events('[[event]]\nid = "a"\ntitle = "A"\nstart = 2022-05-01\n')
     errors = error_lines(check(path), path)
     assert any(line.startswith(f"{path}:4: event: unknown key") and 'did you mean "events"?' in line for line in errors), errors
+
+
+def test_exdates_need_a_series(write_events):
+    path = write_events('[[events]]\nid = "a"\ntitle = "A"\nstart = 2022-05-01T10:00:00\nexdates = [2022-05-01T10:00:00]\n')
+    errors = error_lines(check(path), path)
+    assert_reported(errors, expected_prefix(path, 8, 'event "a" (#1)', "exdates"), ["no rrule or rdates"])

@@ -37,7 +37,12 @@ if (Number.isNaN(windowStart) || Number.isNaN(windowEnd) || windowEnd <= windowS
   fail(`bad window ${startArg} .. ${endArg}`);
 }
 
-const calendar = new ICAL.Component(ICAL.parse(readFileSync(file, "utf8")));
+let calendar;
+try {
+  calendar = new ICAL.Component(ICAL.parse(readFileSync(file, "utf8")));
+} catch (error) {
+  fail(`cannot read ${file}: ${error.message}`);
+}
 
 // Register every VTIMEZONE of the file, so TZIDs resolve from the feed's own
 // definitions (ical.js also finds them through the component tree).
