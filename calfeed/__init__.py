@@ -30,8 +30,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["EVENTS"], base_url=app.config["BASE_URL"], settle=float(app.config["RELOAD_SETTLE"])
     )
 
-    from calfeed.web import errors, feeds, pages, status
+    from calfeed.web import api, errors, feeds, pages, status
 
+    app.register_blueprint(api.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(status.bp)

@@ -187,11 +187,12 @@ def last_instant(event: Event) -> datetime:
     return max(start, instant(end, UTC)) if end is not None else start
 
 
-def _stream(event: Event, after: datetime, before: datetime, zone: tzinfo) -> Iterator[Occurrence]:
-    """The event's occurrences in the window, lazily and in time order."""
+def _stream(event: Event, after: datetime, before: datetime, zone: tzinfo, ongoing: bool = True) -> Iterator[Occurrence]:
+    """The event's occurrences in the window, lazily and in time order; with
+    ``ongoing`` False, only those that start at ``after`` or later."""
     if event.recurrence is None:
         single = Occurrence(event, event.start, event.end)
-        if _overlaps(single, after, before, zone):
+        if _overlaps(single, after, before, zone, ongoing):
             yield single
         return
     moved = {naive(o.recurrence_id) for o in event.overrides}
@@ -207,11 +208,11 @@ def _stream(event: Event, after: datetime, before: datetime, zone: tzinfo) -> It
             if moment not in moved:
                 start = _from_naive(event, moment)
                 occurrence = Occurrence(event, start, series_end(event, start))
-                if _overlaps(occurrence, after, before, zone):
+                if _overlaps(occurrence, after, before, zone, ongoing):
                     yield occurrence
 
     changed = sorted(
-        (o for o in (Occurrence(o, o.start, o.end) for o in event.overrides) if _overlaps(o, after, before, zone)),
+        (o for o in (Occurrence(o, o.start, o.end) for o in event.overrides) if _overlaps(o, after, before, zone, ongoing)),
         key=lambda o: o.instant(zone),
     )
     yield from heapq.merge(regular(), changed, key=lambda o: o.instant(zone))
@@ -223,8 +224,10 @@ def expand(event: Event, after: datetime, before: datetime, zone: tzinfo, limit:
     return list(islice(_stream(event, after, before, zone), min(limit, MAX_PER_EVENT)))
 
 
-def _overlaps(occurrence: Occurrence, after: datetime, before: datetime, zone: tzinfo) -> bool:
+def _overlaps(occurrence: Occurrence, after: datetime, before: datetime, zone: tzinfo, ongoing: bool = True) -> bool:
     start = occurrence.instant(zone)
+    if not ongoing:
+        return after <= start < before
     if occurrence.end is not None:
         end = instant(occurrence.end, zone)
     elif isinstance(occurrence.start, datetime):
@@ -234,8 +237,11 @@ def _overlaps(occurrence: Occurrence, after: datetime, before: datetime, zone: t
     return start < before and (end > after or end == start >= after)
 
 
-def listing(events: tuple[Event, ...], after: datetime, before: datetime, zone: tzinfo, limit: int) -> list[Occurrence]:
-    """The first ``limit`` occurrences of all ``events`` in the window, in time order."""
+def listing(
+    events: tuple[Event, ...], after: datetime, before: datetime, zone: tzinfo, limit: int, ongoing: bool = True
+) -> list[Occurrence]:
+    """The first ``limit`` occurrences of all ``events`` in the window, in
+    time order: those still running at ``after`` too, unless ``ongoing`` is False."""
     def order(occurrence: Occurrence) -> tuple:
         return occurrence.instant(zone), occurrence.event.id
 
@@ -244,11 +250,11 @@ def listing(events: tuple[Event, ...], after: datetime, before: datetime, zone: 
         (
             occurrence
             for occurrence in (Occurrence(e, e.start, e.end) for e in events if e.recurrence is None)
-            if _overlaps(occurrence, after, before, zone)
+            if _overlaps(occurrence, after, before, zone, ongoing)
         ),
         key=order,
     )
-    series = [_stream(event, after, before, zone) for event in events if event.recurrence is not None]
+    series = [_stream(event, after, before, zone, ongoing) for event in events if event.recurrence is not None]
     merged = heapq.merge(singles, *series, key=order)
     return list(islice(merged, limit))
 

@@ -4,6 +4,7 @@ and two independent parsers that read back what calfeed serves."""
 from __future__ import annotations
 
 import textwrap
+from html.parser import HTMLParser
 from pathlib import Path
 
 import icalendar
@@ -66,3 +67,48 @@ def parse_both(body: bytes) -> tuple[icalendar.Calendar, object]:
     first = icalendar.Calendar.from_ical(body)
     second = IcsCalendarStream.calendar_from_ics(body.decode("utf-8"))
     return first, second
+
+
+class Page(HTMLParser):
+    """What a reader sees of an HTML page: its text, links, and elements."""
+
+    VOID = {"meta", "link", "img", "br", "input", "hr", "source"}
+
+    def __init__(self, markup: str | bytes):
+        super().__init__(convert_charrefs=True)
+        self.elements: list[tuple[str, dict]] = []
+        self.links: list[tuple[str, str]] = []
+        self._texts: list[str] = []
+        self._open_links: list[tuple[str, list[str]]] = []
+        self._skip = 0
+        self.feed(markup.decode("utf-8") if isinstance(markup, bytes) else markup)
+        self.text = " ".join(" ".join(self._texts).split())
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        self.elements.append((tag, attributes))
+        if tag in ("script", "style"):
+            self._skip += 1
+        if tag == "a":
+            self._open_links.append((attributes.get("href", ""), []))
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style"):
+            self._skip -= 1
+        if tag == "a" and self._open_links:
+            href, words = self._open_links.pop()
+            self.links.append((" ".join(" ".join(words).split()), href))
+
+    def handle_data(self, data):
+        if self._skip:
+            return
+        self._texts.append(data)
+        for _, words in self._open_links:
+            words.append(data)
+
+    def href(self, text: str) -> str:
+        """The target of the first link whose text contains ``text``."""
+        return next(href for words, href in self.links if text in words)
+
+    def all(self, tag: str, **attrs) -> list[dict]:
+        return [a for t, a in self.elements if t == tag and all(a.get(k) == v for k, v in attrs.items())]

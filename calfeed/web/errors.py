@@ -13,6 +13,7 @@ log = logging.getLogger("calfeed")
 def _render(error: HTTPException) -> tuple[Response | str, int]:
     if request.path.endswith(".json"):
         response = jsonify(error=error.description, status=error.code)
+        response.headers["Access-Control-Allow-Origin"] = "*"
     else:
         response = render_template("error.html", error=error)
     return response, error.code or 500

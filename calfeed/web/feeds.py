@@ -2,31 +2,23 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, abort
 
 from calfeed.published import FeedFilter
-from calfeed.web.http import current_calendar, feed_response, today
+from calfeed.web.http import checked, current_calendar, feed_response, selection, today
 
 bp = Blueprint("feeds", __name__)
 
 
-def _filtered(selection: FeedFilter) -> Response:
+def _filtered(chosen: FeedFilter | None = None) -> Response:
     published = current_calendar()
-    calendar = published.calendar
-    for slug in selection.categories:
-        if calendar.category(slug) is None:
-            abort(404, description=f'No category "{slug}" in this calendar.')
-    for slug in selection.places:
-        if calendar.place(slug) is None:
-            abort(404, description=f'No place "{slug}" in this calendar.')
-    return feed_response(published.feed(selection, today(published)), published)
+    chosen = selection(published) if chosen is None else checked(chosen, published)
+    return feed_response(published.feed(chosen, today(published)), published)
 
 
 @bp.get("/calendar.ics")
 def calendar_ics() -> Response:
-    categories = frozenset(request.args.getlist("category"))
-    places = frozenset(request.args.getlist("place"))
-    return _filtered(FeedFilter(categories, places))
+    return _filtered()
 
 
 @bp.get("/categories/<slug>.ics")

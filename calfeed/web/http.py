@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 
-from flask import Response, current_app, request
+from flask import Response, abort, current_app, request
 from werkzeug.http import http_date
 
-from calfeed.published import Body, Published
+from calfeed.published import Body, FeedFilter, Published
 from calfeed.store import CalendarStore
-from calfeed.timezones import zone
+from calfeed.timezones import UTC, zone
 
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
 
@@ -29,6 +29,32 @@ def today(published: Published) -> date:
     if pinned:
         return date.fromisoformat(str(pinned))
     return datetime.now(zone(published.calendar.timezone)).date()
+
+
+def selection(published: Published) -> FeedFilter:
+    """The ``?category=`` and ``?place=`` filters of the request; 404 for a
+    slug the calendar does not have. Repeating a filter means any of them."""
+    categories = frozenset(request.args.getlist("category"))
+    places = frozenset(request.args.getlist("place"))
+    return checked(FeedFilter(categories, places), published)
+
+
+def checked(chosen: FeedFilter, published: Published) -> FeedFilter:
+    calendar = published.calendar
+    for slug in sorted(chosen.categories):
+        if calendar.category(slug) is None:
+            abort(404, description=f'No category "{slug}" in this calendar.')
+    for slug in sorted(chosen.places):
+        if calendar.place(slug) is None:
+            abort(404, description=f'No place "{slug}" in this calendar.')
+    return chosen
+
+
+def now(published: Published) -> datetime:
+    """The present instant (the start of the pinned ``TODAY`` in tests)."""
+    if current_app.config.get("TODAY"):
+        return datetime.combine(today(published), time(), zone(published.calendar.timezone))
+    return datetime.now(UTC)
 
 
 def _matches(header: str, body: Body) -> bool:

@@ -1,16 +1,219 @@
-"""The HTML pages."""
+"""The HTML pages: upcoming and past events, one event, and the embed."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+import html
+import json
+import re
+from datetime import datetime, timedelta
+from itertools import groupby
 
-from calfeed.web.http import current_calendar
+from flask import Blueprint, Response, abort, render_template, request
+from markupsafe import Markup
+
+from calfeed import timezones
+from calfeed.model import Event
+from calfeed.occurrences import Occurrence, expand, listing, select
+from calfeed.published import FeedFilter, Published
+from calfeed.web.http import current_calendar, now, selection
+from calfeed.web.i18n import long_date, strings, when
+from calfeed.web.links import (
+    google_event_link,
+    map_link,
+    outlook_event_link,
+    page_url,
+    subscribe_links,
+)
 
 bp = Blueprint("pages", __name__)
+
+PAGE_LIMIT, EMBED_LIMIT, NEXT_DATES = 100, 10, 10
+HORIZON = timedelta(days=5 * 366)
+_URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)]")
+
+
+SERVICES = {"youtube": "YouTube", "youtu": "YouTube", "facebook": "Facebook", "zoom": "Zoom", "meet": "Google Meet", "teams": "Microsoft Teams", "jit": "Jitsi Meet", "instagram": "Instagram"}
+
+
+def service_name(url: str) -> str:
+    """A button label for a streaming or meeting link.
+
+    >>> service_name("https://www.youtube.com/@labsus"), service_name("https://example.org/live")
+    ('YouTube', 'example.org')
+    """
+    host = url.split("/")[2].removeprefix("www.")
+    return SERVICES.get(host.split(".")[0], host)
+
+
+def paragraphs(text: str | None) -> Markup:
+    """Plain text as HTML paragraphs, with its web addresses made links."""
+    if not text:
+        return Markup("")
+    blocks = [block.strip() for block in re.split(r"\n\s*\n", text.strip()) if block.strip()]
+    out = []
+    for block in blocks:
+        escaped = html.escape(block)
+        linked = _URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped)
+        out.append("<p>" + linked.replace("\n", "<br>\n") + "</p>")
+    return Markup("\n".join(out))
+
+
+def _days(found: list[Occurrence], published: Published) -> list[tuple[str, list[Occurrence]]]:
+    zone = timezones.zone(published.calendar.timezone)
+    language = published.calendar.language
+
+    def day(occurrence: Occurrence):
+        start = occurrence.start
+        return start.astimezone(zone).date() if isinstance(start, datetime) else start
+
+    return [(long_date(key, language), list(group)) for key, group in groupby(found, key=day)]
+
+
+def _context(published: Published, **extra) -> dict:
+    calendar = published.calendar
+    zone = timezones.zone(calendar.timezone)
+    return {
+        "calendar": calendar,
+        "t": strings(calendar.language),
+        "lang": calendar.language,
+        "when": lambda occurrence: when(occurrence, zone, calendar.language),
+        "service_name": service_name,
+        **extra,
+    }
+
+
+def _filter_name(published: Published, chosen: FeedFilter) -> str:
+    names = [c.name for c in published.calendar.categories if c.slug in chosen.categories]
+    names += [p.name for p in published.calendar.places if p.slug in chosen.places]
+    return f"{published.calendar.name}: {' + '.join(names)}" if names else published.calendar.name
+
+
+def _upcoming(published: Published, chosen: FeedFilter, limit: int) -> list[Occurrence]:
+    events = select(published.calendar, chosen.categories, chosen.places)
+    after = now(published)
+    return listing(events, after, after + HORIZON, timezones.zone(published.calendar.timezone), limit)
 
 
 @bp.get("/")
 def index() -> str:
-    """The calendar's feeds and its events, each with its own .ics."""
+    """Upcoming events by day, the filters, and the ways to subscribe."""
     published = current_calendar()
-    return render_template("index.html", calendar=published.calendar)
+    chosen = selection(published)
+    path = chosen.path()
+    query = request.query_string.decode("utf-8", "replace")
+    embed_src = published.calendar.base_url + "/embed" + (f"?{query}" if query else "")
+    return render_template(
+        "index.html",
+        **_context(
+            published,
+            days=_days(_upcoming(published, chosen, PAGE_LIMIT), published),
+            chosen=chosen,
+            links=subscribe_links(published.calendar, path, _filter_name(published, chosen)),
+            embed_code=f'<iframe src="{html.escape(embed_src)}" title="{html.escape(_filter_name(published, chosen))}" width="100%" height="480" style="border:0"></iframe>',
+        ),
+    )
+
+
+@bp.get("/past")
+def past() -> str:
+    """Events that have ended, the most recent first."""
+    published = current_calendar()
+    chosen = selection(published)
+    events = select(published.calendar, chosen.categories, chosen.places)
+    end = now(published)
+    zone = timezones.zone(published.calendar.timezone)
+    found = [o for o in listing(events, end - HORIZON, end, zone, 5000) if _ended(o, end, zone)]
+    found = found[::-1][:PAGE_LIMIT]
+    return render_template("past.html", **_context(published, days=_days(found, published), chosen=chosen))
+
+
+def _ended(occurrence: Occurrence, moment: datetime, zone) -> bool:
+    end = occurrence.end or (occurrence.start if isinstance(occurrence.start, datetime) else occurrence.start + timedelta(days=1))
+    end = end if isinstance(end, datetime) else datetime.combine(end, datetime.min.time(), zone)
+    return end <= moment
+
+
+def _shown_occurrence(event: Event, published: Published) -> tuple[Occurrence, list[Occurrence]]:
+    """The date an event page shows (the next one, else the last) and the next dates."""
+    zone = timezones.zone(published.calendar.timezone)
+    moment = now(published)
+    upcoming = expand(event, moment, moment + HORIZON, zone, NEXT_DATES + 1)
+    if upcoming:
+        return upcoming[0], upcoming
+    earlier = expand(event, moment - HORIZON, moment, zone)
+    return (earlier[-1] if earlier else Occurrence(event, event.start, event.end)), []
+
+
+def _json_ld(occurrence: Occurrence, published: Published, url: str) -> Markup:
+    event = occurrence.event
+    data = {
+        "@context": "https://schema.org",
+        "@type": "Event",
+        "name": event.title,
+        "startDate": occurrence.start.isoformat(),
+        "url": url,
+        "eventStatus": "https://schema.org/EventCancelled" if event.status == "cancelled" else "https://schema.org/EventScheduled",
+    }
+    if occurrence.end:
+        end = occurrence.end if isinstance(occurrence.end, datetime) else occurrence.end - timedelta(days=1)
+        data["endDate"] = end.isoformat()
+    if event.description:
+        data["description"] = event.description.strip()
+    if event.image:
+        data["image"] = [event.image]
+    if event.place:
+        data["location"] = {"@type": "Place", "name": event.place.name, "address": event.place.address or event.place.name}
+        if event.place.geo:
+            data["location"]["geo"] = {"@type": "GeoCoordinates", "latitude": event.place.geo[0], "longitude": event.place.geo[1]}
+    elif event.online:
+        data["eventAttendanceMode"] = "https://schema.org/OnlineEventAttendanceMode"
+        data["location"] = {"@type": "VirtualLocation", "url": event.online[0]}
+    elif event.location:
+        data["location"] = {"@type": "Place", "name": event.location, "address": event.location}
+    if event.organizer and event.organizer.name:
+        data["organizer"] = {"@type": "Organization", "name": event.organizer.name}
+    # "</" cannot end the script element early once escaped.
+    return Markup(json.dumps(data, ensure_ascii=False).replace("</", "<\\/"))
+
+
+@bp.get("/events/<event_id>")
+def event_page(event_id: str) -> str:
+    """One event, as an events site shows it."""
+    published = current_calendar()
+    calendar = published.calendar
+    event = calendar.event(event_id)
+    if event is None:
+        abort(404, description=f'No event "{event_id}" in this calendar.')
+    shown, upcoming = _shown_occurrence(event, published)
+    url = page_url(calendar, event.id)
+    return render_template(
+        "event.html",
+        **_context(
+            published,
+            event=shown.event,
+            shown=shown,
+            next_dates=upcoming if event.recurrence else [],
+            page_url=url,
+            ics_url=f"/events/{event.id}.ics",
+            google_url=google_event_link(shown, calendar, url),
+            outlook_url=outlook_event_link(shown, url),
+            map_url=map_link(*event.place.geo) if event.place and event.place.geo else None,
+            description=paragraphs(shown.event.description),
+            json_ld=_json_ld(shown, published, url),
+        ),
+    )
+
+
+@bp.get("/embed")
+def embed() -> Response:
+    """A small list for partner sites' iframes."""
+    published = current_calendar()
+    chosen = selection(published)
+    text = request.args.get("limit", str(EMBED_LIMIT))
+    if not text.isdigit() or not 1 <= int(text) <= PAGE_LIMIT:
+        abort(400, description=f"limit must be a whole number from 1 to {PAGE_LIMIT}")
+    found = _upcoming(published, chosen, int(text))
+    return Response(
+        render_template("embed.html", **_context(published, found=found, chosen=chosen)),
+        content_type="text/html; charset=utf-8",
+    )

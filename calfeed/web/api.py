@@ -1,0 +1,104 @@
+"""/events.json: occurrences for partner sites' scripts, cached like the feeds."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from flask import Blueprint, Response, abort, request
+
+from calfeed import timezones
+from calfeed.occurrences import Occurrence, listing, select
+from calfeed.published import Body, Published
+from calfeed.web.http import current_calendar, feed_response, now, selection, today
+from calfeed.web.links import google_event_link, ics_url, page_url
+
+bp = Blueprint("api", __name__)
+
+DEFAULT_LIMIT, MAX_LIMIT = 50, 500
+# How far ahead "upcoming" and an open-ended ?from= look.
+HORIZON = timedelta(days=5 * 366)
+
+
+def _day(name: str) -> date | None:
+    text = request.args.get(name)
+    if text is None:
+        return None
+    try:
+        day = date.fromisoformat(text) if len(text) == 10 else None
+    except ValueError:
+        day = None
+    if day is None or not 1900 <= day.year <= 2199:
+        abort(400, description=f"{name} must be a day written as YYYY-MM-DD (years 1900 to 2199), not {text[:40]!r}")
+    return day
+
+
+def _limit() -> int:
+    text = request.args.get("limit", str(DEFAULT_LIMIT))
+    if not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
+        abort(400, description=f"limit must be a whole number from 1 to {MAX_LIMIT}, not {text[:40]!r}")
+    return int(text)
+
+
+def _moment(value: date | datetime) -> str:
+    return value.isoformat()
+
+
+def occurrence_json(occurrence: Occurrence, published: Published) -> dict[str, Any]:
+    """One occurrence as partner sites read it."""
+    calendar = published.calendar
+    event = occurrence.event
+    start, end = occurrence.start, occurrence.end
+    if not isinstance(start, datetime):
+        end = (end or start + timedelta(days=1)) - timedelta(days=1)  # the last day, as in events.toml
+    place = event.place
+    return {
+        "id": event.id,
+        "uid": event.uid,
+        "title": event.title,
+        "start": _moment(start),
+        "end": _moment(end) if end is not None else None,
+        "all_day": not isinstance(start, datetime),
+        "status": event.status,
+        "categories": [c.name for c in event.categories],
+        "place": {
+            "slug": place.slug, "name": place.name, "address": place.address,
+            "geo": list(place.geo) if place.geo else None,
+        } if place else None,
+        "location": event.location_text,
+        "url": event.url,
+        "online": list(event.online),
+        "page_url": page_url(calendar, event.id),
+        "ics_url": ics_url(calendar, event.id),
+        "google_url": google_event_link(occurrence, calendar, page_url(calendar, event.id)),
+    }
+
+
+def occurrences_body(published: Published, events, after: datetime, before: datetime, limit: int, ongoing: bool) -> bytes:
+    zone = timezones.zone(published.calendar.timezone)
+    found = listing(events, after, before, zone, limit, ongoing)
+    document = {"events": [occurrence_json(o, published) for o in found]}
+    return json.dumps(document, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8")
+
+
+@bp.get("/events.json")
+def events_json() -> Response:
+    published = current_calendar()
+    chosen = selection(published)
+    limit = _limit()
+    first, last = _day("from"), _day("to")
+    zone = timezones.zone(published.calendar.timezone)
+    events = select(published.calendar, chosen.categories, chosen.places)
+    if first is None and last is None:
+        after = now(published)
+        body = occurrences_body(published, events, after, after + HORIZON, limit, ongoing=True)
+    else:
+        first = first or today(published)
+        last = last or first + HORIZON
+        if last < first:
+            abort(400, description=f"to ({last}) is before from ({first})")
+        after = datetime.combine(first, time(), zone)
+        before = datetime.combine(last + timedelta(days=1), time(), zone)
+        body = occurrences_body(published, events, after, before, limit, ongoing=False)
+    return feed_response(Body(body), published, content_type="application/json")

@@ -1,0 +1,79 @@
+"""Links into calendar clients: subscribe to a feed, or add one occurrence."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
+
+from calfeed.model import Calendar
+from calfeed.occurrences import Occurrence
+from calfeed.timezones import UTC
+
+
+def subscribe_links(calendar: Calendar, path: str, name: str) -> dict[str, str]:
+    """Every way to subscribe to the feed at ``path``.
+
+    >>> from calfeed.model import Calendar
+    >>> links = subscribe_links(Calendar("Eventi", "https://e.example.org", "Europe/Rome"), "/calendar.ics", "Eventi")
+    >>> links["webcal"], links["google"]
+    ('webcal://e.example.org/calendar.ics', 'https://calendar.google.com/calendar/render?cid=webcal%3A%2F%2Fe.example.org%2Fcalendar.ics')
+    """
+    url = calendar.base_url + path
+    webcal = "webcal://" + url.split("://", 1)[1]
+    add_from_web = urlencode({"url": url, "name": name})
+    return {
+        "url": url,
+        "webcal": webcal,
+        "google": "https://calendar.google.com/calendar/render?" + urlencode({"cid": webcal}),
+        "outlook": "https://outlook.live.com/calendar/0/addfromweb?" + add_from_web,
+        "office": "https://outlook.office.com/calendar/0/addfromweb?" + add_from_web,
+    }
+
+
+def _google_dates(occurrence: Occurrence) -> str:
+    start, end = occurrence.start, occurrence.end
+    if not isinstance(start, datetime):
+        return f"{start:%Y%m%d}/{(end or start + timedelta(days=1)):%Y%m%d}"
+    end = end or start
+    return f"{start.astimezone(UTC):%Y%m%dT%H%M%SZ}/{end.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+
+
+def google_event_link(occurrence: Occurrence, calendar: Calendar, page_url: str) -> str:
+    """Google Calendar's "add event" page for one occurrence."""
+    event = occurrence.event
+    details = "\n\n".join(part for part in (event.description and event.description.strip(), page_url) if part)
+    query = {"action": "TEMPLATE", "text": event.title, "dates": _google_dates(occurrence), "details": details}
+    if event.location_text:
+        query["location"] = event.location_text
+    query["ctz"] = calendar.timezone
+    return "https://calendar.google.com/calendar/render?" + urlencode(query)
+
+
+def outlook_event_link(occurrence: Occurrence, page_url: str) -> str:
+    """Outlook.com's "new event" page for one occurrence."""
+    event = occurrence.event
+    start, end = occurrence.start, occurrence.end
+    query = {"path": "/calendar/action/compose", "rru": "addevent", "subject": event.title}
+    if isinstance(start, datetime):
+        query["startdt"] = start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        query["enddt"] = (end or start).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    else:
+        query["startdt"] = start.isoformat()
+        query["enddt"] = (end or start + timedelta(days=1)).isoformat()
+        query["allday"] = "true"
+    query["body"] = "\n\n".join(part for part in (event.description and event.description.strip(), page_url) if part)
+    if event.location_text:
+        query["location"] = event.location_text
+    return "https://outlook.live.com/calendar/0/deeplink/compose?" + urlencode(query)
+
+
+def map_link(latitude: float, longitude: float) -> str:
+    return f"https://www.openstreetmap.org/?mlat={latitude}&mlon={longitude}#map=17/{latitude}/{longitude}"
+
+
+def page_url(calendar: Calendar, event_id: str) -> str:
+    return f"{calendar.base_url}/events/{event_id}"
+
+
+def ics_url(calendar: Calendar, event_id: str) -> str:
+    return f"{calendar.base_url}/events/{event_id}.ics"

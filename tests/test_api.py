@@ -1,0 +1,92 @@
+"""/events.json as partner sites' scripts read it."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+
+from conftest import SAMPLE
+from calfeed import create_app
+
+
+@pytest.fixture
+def api():
+    return create_app({"EVENTS": str(SAMPLE), "TODAY": "2021-11-25"}).test_client()
+
+
+def test_one_day(api):
+    response = api.get("/events.json?from=2021-12-01&to=2021-12-01")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/json"
+    (item,) = response.get_json()["events"]
+    assert item["id"] == "generare-prossimita"
+    assert item["uid"] == "generare-prossimita@eventi.casedelquartiere.example.org"
+    assert item["start"] == "2021-12-01T18:00:00+01:00" and item["end"] == "2021-12-01T19:30:00+01:00"
+    assert item["all_day"] is False and item["status"] == "confirmed"
+    assert item["categories"] == ["Webinar", "Patti di collaborazione"]
+    assert item["online"] == ["https://www.facebook.com/labsus", "https://www.youtube.com/@labsus"]
+    assert item["page_url"] == "https://eventi.casedelquartiere.example.org/events/generare-prossimita"
+    assert item["ics_url"].endswith("/events/generare-prossimita.ics")
+    assert "dates=20211201T170000Z%2F20211201T183000Z" in item["google_url"]
+
+
+def test_all_day_end_is_the_last_day(api):
+    (item,) = api.get("/events.json?from=2022-06-11&to=2022-06-11").get_json()["events"]
+    assert item["start"] == "2022-06-11" and item["end"] == "2022-06-12" and item["all_day"] is True
+    assert item["place"] == {"slug": "casa-quartiere-latina", "name": "Casa di Quartiere Latina", "address": "Via Sezze, 04100 Latina", "geo": None}
+
+
+def test_occurrences_of_a_series_with_its_changes(api):
+    items = api.get("/events.json?from=2022-05-25&to=2022-06-08&place=casa-quartiere-latina").get_json()["events"]
+    assert [(i["start"], i["status"]) for i in items] == [
+        ("2022-05-25T17:00:00+02:00", "confirmed"),
+        ("2022-06-01T17:00:00+02:00", "cancelled"),
+        ("2022-06-08T17:00:00+02:00", "confirmed"),
+    ]
+    moved = api.get("/events.json?from=2022-12-06&to=2022-12-07").get_json()["events"]
+    assert [(i["start"], i["title"]) for i in moved] == [("2022-12-06T17:00:00+01:00", "Sportello Patti di collaborazione (martedì)")]
+
+
+def test_default_is_upcoming_and_limit(api):
+    items = api.get("/events.json?limit=3").get_json()["events"]
+    assert [i["id"] for i in items] == ["generare-prossimita", "assemblea-rete-case-quartiere", "sportello-patti-latina"]
+    assert len(api.get("/events.json").get_json()["events"]) == 50
+    # Upcoming looks five years ahead: the weekly series gives some 260 dates.
+    many = api.get("/events.json?limit=500").get_json()["events"]
+    assert 250 < len(many) < 270 and many[-1]["start"] < "2026-11-26"
+
+
+def test_filters(api):
+    items = api.get("/events.json?category=webinar&category=feste&from=2021-01-01&to=2023-01-01").get_json()["events"]
+    assert [i["id"] for i in items] == ["generare-prossimita", "festa-casa-quartiere-latina"]
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "says"),
+    [
+        ("from=yesterday", 400, "from must be a day"),
+        ("to=2021-13-01", 400, "to must be a day"),
+        ("from=2022-01-02&to=2022-01-01", 400, "before from"),
+        ("limit=0", 400, "limit must be"),
+        ("limit=501", 400, "limit must be"),
+        ("limit=abc", 400, "limit must be"),
+        ("category=nope", 404, 'No category "nope"'),
+        ("place=nope", 404, 'No place "nope"'),
+    ],
+)
+def test_bad_values_get_a_json_error(api, query, status, says):
+    response = api.get("/events.json?" + query)
+    assert response.status_code == status
+    assert says in response.get_json()["error"]
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_caching_like_the_feeds(api):
+    response = api.get("/events.json?from=2021-12-01&to=2022-12-31")
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert response.headers["Cache-Control"] == "public, max-age=21600"
+    assert api.get("/events.json?from=2021-12-01&to=2022-12-31", headers={"If-None-Match": response.headers["ETag"]}).status_code == 304
+    zipped = api.get("/events.json?from=2021-12-01&to=2022-12-31", headers={"Accept-Encoding": "gzip"})
+    assert json.loads(gzip.decompress(zipped.data)) == response.get_json()

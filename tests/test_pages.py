@@ -1,0 +1,173 @@
+"""The pages as a reader sees them: parsed HTML, not string matching."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from conftest import SAMPLE, Page
+from calfeed import create_app
+
+
+@pytest.fixture
+def site():
+    """The sample calendar as seen on 25 November 2021, a week before the webinar."""
+    return create_app({"EVENTS": str(SAMPLE), "TODAY": "2021-11-25"}).test_client()
+
+
+def test_the_webinar_page(site):
+    page = Page(site.get("/events/generare-prossimita").data)
+    assert "GENERARE PROSSIMITÀ. Quali (possibili) connessioni" in page.text
+    assert "Mercoledì 1 dicembre 2021, 18:00–19:30" in page.text
+    google = urlsplit(page.href("Aggiungi a Google Calendar"))
+    query = parse_qs(google.query)
+    assert google.netloc == "calendar.google.com"
+    assert query["action"] == ["TEMPLATE"]
+    assert query["dates"] == ["20211201T170000Z/20211201T183000Z"]
+    assert query["ctz"] == ["Europe/Rome"]
+    assert "Case del Quartiere" in query["details"][0]
+    assert page.href("Scarica l'evento (.ics)") == "/events/generare-prossimita.ics"
+    assert page.href("YouTube") == "https://www.youtube.com/@labsus"
+    assert page.href("Facebook") == "https://www.facebook.com/labsus"
+    assert page.href("Webinar") == "/?category=webinar"
+    assert page.href("programma-generare-prossimita.pdf").endswith(".pdf")
+    outlook = parse_qs(urlsplit(page.href("Aggiungi a Outlook")).query)
+    assert outlook["startdt"] == ["2021-12-01T17:00:00Z"] and outlook["enddt"] == ["2021-12-01T18:30:00Z"]
+
+
+def test_event_page_metadata_for_sharing(site):
+    page = Page(site.get("/events/generare-prossimita").data)
+    og = {m["property"]: m["content"] for m in page.all("meta") if "property" in m}
+    assert og["og:title"].startswith("GENERARE PROSSIMITÀ")
+    assert og["og:url"] == "https://eventi.casedelquartiere.example.org/events/generare-prossimita"
+    markup = site.get("/events/generare-prossimita").data.decode()
+    ld = json.loads(markup.split('<script type="application/ld+json">')[1].split("</script>")[0])
+    assert ld["@type"] == "Event" and ld["startDate"] == "2021-12-01T18:00:00+01:00"
+    assert ld["location"]["@type"] == "VirtualLocation"
+
+
+def test_place_with_map_and_without(site):
+    page = Page(site.get("/events/corso-riparazione-biciclette").data)
+    assert "Bagni Pubblici di via Agliè" in page.text and "Via Agliè 9, 10154 Torino" in page.text
+    assert page.href("OpenStreetMap").startswith("https://www.openstreetmap.org/?mlat=45.0907&mlon=7.6913")
+    assert "Sabato 26 marzo 2022, 15:00–18:00" in page.text
+    latina = Page(site.get("/events/festa-casa-quartiere-latina").data)
+    assert "Mappa non disponibile" in latina.text
+    assert "Sabato 11 giugno 2022 – Domenica 12 giugno 2022" in latina.text  # all-day, end inclusive
+
+
+def test_cancelled_event_is_marked(site):
+    page = Page(site.get("/events/cineforum-bagni-pubblici").data)
+    assert "Annullato" in page.text
+    assert page.all("main", **{"class": "cancelled"})
+
+
+def test_recurring_event_lists_its_next_dates(site):
+    page = Page(site.get("/events/sportello-patti-latina").data)
+    assert "Prossime date" in page.text
+    assert "Mercoledì 12 gennaio 2022, 17:00–19:00" in page.text  # the series starts in January
+    assert "Mercoledì 19 gennaio 2022, 17:00–19:00" in page.text
+
+
+def test_home_lists_upcoming_occurrences_by_day(site):
+    page = Page(site.get("/").data)
+    headings = [h for h in page.text.split(" — ")]
+    assert "Prossimi eventi" in page.text
+    text = page.text
+    # The weekly series shows its next dates; the webinar is on its day.
+    assert text.index("Mercoledì 1 dicembre 2021") < text.index("GENERARE PROSSIMITÀ")
+    assert text.count("Sportello Patti di collaborazione") >= 10
+    assert page.href("GENERARE PROSSIMITÀ") == "/events/generare-prossimita"
+    assert headings
+
+
+def test_home_subscribe_panel(site):
+    page = Page(site.get("/").data)
+    assert page.href("Apple Calendar") == "webcal://eventi.casedelquartiere.example.org/calendar.ics"
+    google = parse_qs(urlsplit(page.href("Google Calendar")).query)
+    assert google["cid"] == ["webcal://eventi.casedelquartiere.example.org/calendar.ics"]
+    outlook = parse_qs(urlsplit(page.href("Outlook.com")).query)
+    assert outlook["url"] == ["https://eventi.casedelquartiere.example.org/calendar.ics"]
+    assert urlsplit(page.href("Microsoft 365")).netloc == "outlook.office.com"
+    (field,) = page.all("input", id="feed-url")
+    assert field["value"] == "https://eventi.casedelquartiere.example.org/calendar.ics"
+
+
+def test_home_filters_and_their_feed(site):
+    page = Page(site.get("/?category=webinar").data)
+    assert "GENERARE PROSSIMITÀ" in page.text and "Sportello" not in page.text
+    assert page.href("Apple Calendar") == "webcal://eventi.casedelquartiere.example.org/categories/webinar.ics"
+    (selected,) = [o for o in page.all("option") if "selected" in o]
+    assert selected["value"] == "webinar"
+    (code,) = page.all("textarea", id="embed-code")
+    assert site.get("/?category=nope").status_code == 404
+
+
+def test_embed_snippet_is_ready_to_paste(site):
+    markup = site.get("/?place=bagni-pubblici").data.decode()
+    page = Page(markup)
+    snippet = Page(markup.split('id="embed-code" rows="3" readonly>')[1].split("</textarea>")[0].replace("&lt;", "<").replace("&gt;", ">").replace("&#34;", '"').replace("&quot;", '"').replace("&amp;", "&"))
+    (frame,) = snippet.all("iframe")
+    assert frame["src"] == "https://eventi.casedelquartiere.example.org/embed?place=bagni-pubblici"
+    assert page.text
+
+
+def test_embed_lists_a_few_events_opening_in_a_new_tab(site):
+    page = Page(site.get("/embed?limit=3").data)
+    links = [a for a in page.all("a") if "/events/" in a.get("href", "")]
+    assert len(links) == 3
+    assert all(a["target"] == "_blank" and "noopener" in a["rel"] for a in links)
+    assert not page.all("link") and not page.all("script")  # self-contained
+    assert site.get("/embed?limit=0").status_code == 400
+    webinars = Page(site.get("/embed?category=webinar").data)
+    assert "GENERARE PROSSIMITÀ" in webinars.text and "Sportello" not in webinars.text
+
+
+def test_past_events(site):
+    later = create_app({"EVENTS": str(SAMPLE), "TODAY": "2022-07-20"}).test_client()
+    page = Page(later.get("/past").data)
+    text = page.text
+    assert "Eventi passati" in text
+    assert text.index("Cineforum all'aperto") < text.index("GENERARE PROSSIMITÀ")  # most recent first
+    assert "Laboratorio sui Patti" not in text  # October, still to come
+
+
+def test_english_pages(write_events):
+    path = write_events("""
+        [calendar]
+        name = "Events"
+        base_url = "https://events.example.org"
+        language = "en"
+
+        [[events]]
+        id = "talk"
+        title = "Talk"
+        start = 2021-12-01T18:00:00
+        end = 2021-12-01T19:30:00
+        status = "cancelled"
+    """)
+    client = create_app({"EVENTS": str(path), "TODAY": "2021-11-25"}).test_client()
+    page = Page(client.get("/events/talk").data)
+    assert "Wednesday 1 December 2021, 18:00–19:30" in page.text
+    assert "Cancelled" in page.text and "Add to Google Calendar" in page.text
+    assert page.all("html", lang="en")
+    assert "Upcoming events" in Page(client.get("/").data).text
+
+
+def test_hostile_text_is_escaped(make_client):
+    client = make_client("""
+        [[events]]
+        id = "x"
+        title = "<script>alert(1)</script>"
+        description = "<img src=x onerror=alert(1)> see https://example.org/a?b=<c>"
+        location = "\\"><svg onload=alert(1)>"
+        start = 2030-01-01T10:00:00
+    """, TODAY="2029-12-01")
+    own_scripts = {"/": 1, "/events/x": 1, "/embed": 0}  # the copy button; the JSON-LD
+    for url, scripts in own_scripts.items():
+        page = Page(client.get(url).data)
+        assert not page.all("img") and not page.all("svg"), url
+        assert len(page.all("script")) == scripts, url
+        assert "<script>alert(1)</script>" in page.text, url
