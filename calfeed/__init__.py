@@ -30,11 +30,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["EVENTS"], base_url=app.config["BASE_URL"], settle=float(app.config["RELOAD_SETTLE"])
     )
 
-    from calfeed.web import api, errors, feeds, pages, status
+    from calfeed.web import api, errors, feeds, month, pages, qr, status
 
     app.register_blueprint(api.bp)
+    app.register_blueprint(month.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(qr.bp)
     app.register_blueprint(status.bp)
     errors.register(app)
     return app

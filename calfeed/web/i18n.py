@@ -50,6 +50,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "where": "Dove",
         "more": "Tutti gli eventi sul sito",
         "not_found": "Pagina non trovata",
+        "month": "Calendario del mese",
+        "previous_month": "Mese precedente",
+        "next_month": "Mese successivo",
+        "today": "oggi",
+        "print": "Stampa",
+        "qr_feed": "Inquadra il codice per iscriverti al calendario",
+        "qr_event": "Inquadra il codice per aprire questa pagina",
     },
     "en": {
         "upcoming": "Upcoming events",
@@ -91,6 +98,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "where": "Where",
         "more": "All events on the site",
         "not_found": "Page not found",
+        "month": "Month calendar",
+        "previous_month": "Previous month",
+        "next_month": "Next month",
+        "today": "today",
+        "print": "Print",
+        "qr_feed": "Scan the code to subscribe to the calendar",
+        "qr_event": "Scan the code to open this page",
     },
 }
 
@@ -137,3 +151,13 @@ def when(occurrence: Occurrence, zone: tzinfo, language: str) -> str:
     if end.date() == start.date():
         return f"{text}–{clock(end, language)}"
     return f"{text} – {long_date(end.date(), language)}, {clock(end, language)}"
+
+
+def hours(occurrence: Occurrence, zone: tzinfo, language: str) -> str:
+    """The time part of ``when`` for a list grouped by day: "18:00–19:30"."""
+    full = when(occurrence, zone, language)
+    start = occurrence.start
+    if not isinstance(start, datetime):
+        return strings(language)["all_day"]
+    prefix = f"{long_date(start.astimezone(zone).date(), language)}, "
+    return full.removeprefix(prefix)

@@ -16,7 +16,8 @@ from calfeed.model import Event
 from calfeed.occurrences import Occurrence, expand, listing, select
 from calfeed.published import FeedFilter, Published
 from calfeed.web.http import current_calendar, now, selection
-from calfeed.web.i18n import long_date, strings, when
+from calfeed.web.qr import qr_path
+from calfeed.web.i18n import clock, hours, long_date, strings, when
 from calfeed.web.links import (
     google_event_link,
     map_link,
@@ -69,7 +70,7 @@ def _days(found: list[Occurrence], published: Published) -> list[tuple[str, list
     return [(long_date(key, language), list(group)) for key, group in groupby(found, key=day)]
 
 
-def _context(published: Published, **extra) -> dict:
+def page_context(published: Published, **extra) -> dict:
     calendar = published.calendar
     zone = timezones.zone(calendar.timezone)
     return {
@@ -77,6 +78,8 @@ def _context(published: Published, **extra) -> dict:
         "t": strings(calendar.language),
         "lang": calendar.language,
         "when": lambda occurrence: when(occurrence, zone, calendar.language),
+        "hours": lambda occurrence: hours(occurrence, zone, calendar.language),
+        "clock": lambda occurrence: clock(occurrence.start.astimezone(zone), calendar.language),
         "service_name": service_name,
         **extra,
     }
@@ -104,11 +107,12 @@ def index() -> str:
     embed_src = published.calendar.base_url + "/embed" + (f"?{query}" if query else "")
     return render_template(
         "index.html",
-        **_context(
+        **page_context(
             published,
             days=_days(_upcoming(published, chosen, PAGE_LIMIT), published),
             chosen=chosen,
             links=subscribe_links(published.calendar, path, _filter_name(published, chosen)),
+            qr_src=qr_path(chosen),
             embed_code=f'<iframe src="{html.escape(embed_src)}" title="{html.escape(_filter_name(published, chosen))}" width="100%" height="480" style="border:0"></iframe>',
         ),
     )
@@ -124,7 +128,7 @@ def past() -> str:
     zone = timezones.zone(published.calendar.timezone)
     found = [o for o in listing(events, end - HORIZON, end, zone, 5000) if _ended(o, end, zone)]
     found = found[::-1][:PAGE_LIMIT]
-    return render_template("past.html", **_context(published, days=_days(found, published), chosen=chosen))
+    return render_template("past.html", **page_context(published, days=_days(found, published), chosen=chosen))
 
 
 def _ended(occurrence: Occurrence, moment: datetime, zone) -> bool:
@@ -188,7 +192,7 @@ def event_page(event_id: str) -> str:
     url = page_url(calendar, event.id)
     return render_template(
         "event.html",
-        **_context(
+        **page_context(
             published,
             event=shown.event,
             shown=shown,
@@ -204,6 +208,20 @@ def event_page(event_id: str) -> str:
     )
 
 
+@bp.get("/events/<event_id>/print")
+def print_page(event_id: str) -> str:
+    """An A4 page for a neighbourhood house's noticeboard, with a QR code."""
+    published = current_calendar()
+    event = published.calendar.event(event_id)
+    if event is None:
+        abort(404, description=f'No event "{event_id}" in this calendar.')
+    shown, _ = _shown_occurrence(event, published)
+    return render_template(
+        "print.html",
+        **page_context(published, event=shown.event, shown=shown, description=paragraphs(shown.event.description)),
+    )
+
+
 @bp.get("/embed")
 def embed() -> Response:
     """A small list for partner sites' iframes."""
@@ -214,6 +232,6 @@ def embed() -> Response:
         abort(400, description=f"limit must be a whole number from 1 to {PAGE_LIMIT}")
     found = _upcoming(published, chosen, int(text))
     return Response(
-        render_template("embed.html", **_context(published, found=found, chosen=chosen)),
+        render_template("embed.html", **page_context(published, found=found, chosen=chosen)),
         content_type="text/html; charset=utf-8",
     )

@@ -1,0 +1,96 @@
+"""The month view: a grid of weeks, each day with its occurrences."""
+
+from __future__ import annotations
+
+import calendar as calendars
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from babel import Locale
+from babel.dates import format_date, get_day_names
+from flask import Blueprint, abort, render_template, request
+
+from calfeed import timezones
+from calfeed.occurrences import Occurrence, listing, select
+from calfeed.web.http import current_calendar, selection, today
+from calfeed.web.pages import page_context
+
+bp = Blueprint("month", __name__)
+
+# Enough for any real month; a request cannot make it expand more.
+MONTH_LIMIT = 2000
+
+
+@dataclass
+class Day:
+    day: date
+    in_month: bool
+    occurrences: list[Occurrence] = field(default_factory=list)
+
+
+def weeks(year: int, month: int, first_weekday: int) -> list[list[Day]]:
+    """The month's weeks as rows of seven days, starting on ``first_weekday``
+    (0 is Monday), padded with the neighbouring months' days.
+
+    >>> [[d.day.day for d in week] for week in weeks(2022, 3, 0)][0]
+    [28, 1, 2, 3, 4, 5, 6]
+    """
+    grid = calendars.Calendar(first_weekday).monthdatescalendar(year, month)
+    return [[Day(d, d.month == month) for d in week] for week in grid]
+
+
+def _days_covered(occurrence: Occurrence, zone) -> list[date]:
+    start = occurrence.start
+    if isinstance(start, datetime):
+        return [start.astimezone(zone).date()]
+    last = (occurrence.end - timedelta(days=1)) if occurrence.end else start
+    return [start + timedelta(days=n) for n in range((last - start).days + 1)]
+
+
+@bp.get("/month")
+@bp.get("/month/<int:year>-<int:month>")
+def month_view(year: int | None = None, month: int | None = None) -> str:
+    published = current_calendar()
+    chosen = selection(published)
+    cal = published.calendar
+    zone = timezones.zone(cal.timezone)
+    now_day = today(published)
+    year, month = (year, month) if year is not None else (now_day.year, now_day.month)
+    if not (1900 <= year <= 2199 and 1 <= month <= 12):
+        abort(404, description="No such month.")
+    first_weekday = Locale.parse(cal.language).first_week_day
+    rows = weeks(year, month, first_weekday)
+    first, last = rows[0][0].day, rows[-1][-1].day
+    found = listing(
+        select(cal, chosen.categories, chosen.places),
+        datetime.combine(first, time(), zone),
+        datetime.combine(last + timedelta(days=1), time(), zone),
+        zone,
+        MONTH_LIMIT,
+    )
+    by_day = {d.day: d for week in rows for d in week}
+    for occurrence in found:
+        for day in _days_covered(occurrence, zone):
+            if day in by_day:
+                by_day[day].occurrences.append(occurrence)
+    previous = date(year, month, 1) - timedelta(days=1)
+    following = date(year, month, 28) + timedelta(days=7)
+    query = request.query_string.decode("utf-8", "replace")
+    suffix = f"?{query}" if query else ""
+    names = get_day_names("wide", locale=cal.language)
+    short = get_day_names("abbreviated", locale=cal.language)
+    order = [(first_weekday + n) % 7 for n in range(7)]
+    title = format_date(date(year, month, 1), "LLLL y", locale=cal.language)
+    return render_template(
+        "month.html",
+        **page_context(
+            published,
+            title=title[:1].upper() + title[1:],
+            weekdays=[(names[n], short[n]) for n in order],
+            rows=rows,
+            today=now_day,
+            previous_url=f"/month/{previous:%Y-%m}{suffix}",
+            next_url=f"/month/{following:%Y-%m}{suffix}",
+            chosen=chosen,
+        ),
+    )
