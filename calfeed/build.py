@@ -11,13 +11,17 @@ import ctypes.util
 import os
 import shutil
 import tempfile
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path, PurePosixPath
 
+from flask import Flask
+
 from calfeed.model import Calendar
-from calfeed.published import FeedFilter, Published
+from calfeed.published import FeedFilter
+from calfeed.web.month import month_range
 
 _RENAME_EXCHANGE = 2
+MAX_MONTHS = 240
 # Marks a folder as calfeed's own output: only such a folder is ever replaced.
 MARKER = ".calfeed-build"
 
@@ -68,9 +72,44 @@ def _swap_into_place(staged: Path, out: Path) -> None:
     shutil.rmtree(staged)
 
 
-def write_site(calendar: Calendar, writer: Writer, today: date) -> None:
-    """Every feed and event file of the calendar."""
-    published = Published(calendar)
+def static_file(path: str) -> str:
+    """The file a static host serves for a URL path ("pretty URLs": a path
+    without an extension is served from the same name plus .html).
+
+    >>> static_file("/"), static_file("/events/festa"), static_file("/qr/calendar.svg")
+    ('index.html', 'events/festa.html', 'qr/calendar.svg')
+    """
+    relative = path.strip("/")
+    if not relative:
+        return "index.html"
+    return relative if "." in relative.rsplit("/", 1)[-1] else relative + ".html"
+
+
+def _months(calendar: Calendar, today: date) -> list[str]:
+    """The month pages the month view links to."""
+    first, last = month_range(calendar, today)
+    found = []
+    while first <= last and len(found) < MAX_MONTHS:
+        found.append(f"/month/{first:%Y-%m}")
+        first = (first + timedelta(days=32)).replace(day=1)
+    return found
+
+
+def site_paths(calendar: Calendar, today: date) -> list[str]:
+    """Every page, JSON and image URL of the site (the feeds are written apart)."""
+    paths = ["/", "/past", "/embed", "/events.json", "/month", "/qr/calendar.svg", *_months(calendar, today)]
+    paths += [f"/qr/categories/{c.slug}.svg" for c in calendar.categories]
+    paths += [f"/qr/places/{p.slug}.svg" for p in calendar.places]
+    for event in calendar.events:
+        paths += [f"/events/{event.id}", f"/events/{event.id}/print", f"/events/{event.id}/qr.svg"]
+    return paths
+
+
+def write_site(app: Flask, writer: Writer) -> None:
+    """The whole site: feeds straight from the compiler, pages through the app."""
+    published = app.extensions["calfeed"].current()
+    calendar = published.calendar
+    today = date.fromisoformat(str(app.config["TODAY"]))
     writer.write("calendar.ics", published.feed(FeedFilter(), today).data)
     for category in calendar.categories:
         selection = FeedFilter(categories=frozenset({category.slug}))
@@ -80,9 +119,16 @@ def write_site(calendar: Calendar, writer: Writer, today: date) -> None:
         writer.write(selection.path().lstrip("/"), published.feed(selection, today).data)
     for event in calendar.events:
         writer.write(f"events/{event.id}.ics", published.event_feed(event).data)
+    client = app.test_client()
+    for path in site_paths(calendar, today):
+        response = client.get(path)
+        if response.status_code != 200:
+            raise RuntimeError(f"{path} answered {response.status_code} while building")
+        writer.write(static_file(path), response.data)
+    writer.write("404.html", client.get("/404-page-for-static-hosts").data)
 
 
-def build_site(calendar: Calendar, out: Path, today: date) -> list[str]:
+def build_site(app: Flask, out: Path) -> list[str]:
     """Write the site to ``out`` (replacing what was there); the files written."""
     out = out.absolute()
     if out.is_symlink() or out.exists() and (
@@ -97,7 +143,7 @@ def build_site(calendar: Calendar, out: Path, today: date) -> list[str]:
     try:
         writer = Writer(staged)
         writer.write(MARKER, b"Written by calfeed build; the whole folder is replaced on each build.\n")
-        write_site(calendar, writer, today)
+        write_site(app, writer)
         staged.chmod(0o755)
         _swap_into_place(staged, out)
     except BaseException:

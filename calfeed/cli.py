@@ -84,12 +84,14 @@ def serve(path: str | None, host: str, port: int, workers: int) -> None:
 @click.argument("path", required=False)
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder to write the site into.")
 def build(path: str | None, out: str) -> None:
-    """Write the feeds and event files as static files."""
+    """Write the whole site (feeds, pages, JSON, embed) as static files."""
+    from calfeed import create_app
+
     path = path or _default_events()
     calendar = _load(path)
-    today = datetime.now(zone(calendar.timezone)).date()
+    today = os.environ.get("CALFEED_TODAY") or datetime.now(zone(calendar.timezone)).date().isoformat()
     try:
-        written = build_site(calendar, Path(out), today)
+        written = build_site(create_app({"EVENTS": path, "TODAY": today}), Path(out))
     except BuildRefused as refused:
         click.echo(f"calfeed build: {refused}", err=True)
         raise SystemExit(1) from None

@@ -71,3 +71,30 @@ def test_build_never_replaces_a_folder_it_did_not_write(tmp_path):
     empty.mkdir()
     assert CliRunner().invoke(cli, ["build", str(SAMPLE), "--out", str(empty)]).exit_code == 0
     assert (empty / "calendar.ics").exists()
+
+
+def test_the_built_site_has_every_page_and_its_links_resolve(tmp_path, monkeypatch):
+    from urllib.parse import urlsplit
+
+    from calfeed import create_app
+    from calfeed.build import static_file
+    from conftest import Page
+
+    monkeypatch.setenv("CALFEED_TODAY", "2021-11-25")
+    out = tmp_path / "site"
+    assert CliRunner().invoke(cli, ["build", str(SAMPLE), "--out", str(out)]).exit_code == 0
+    server = create_app({"EVENTS": str(SAMPLE), "TODAY": "2021-11-25"}).test_client()
+    for path in ["/", "/past", "/embed", "/events.json", "/month/2021-12", "/events/generare-prossimita",
+                 "/events/generare-prossimita/print", "/events/generare-prossimita/qr.svg", "/qr/categories/webinar.svg"]:
+        assert (out / static_file(path)).read_bytes() == server.get(path).data, path
+    assert "Mercoledì 1 dicembre 2021, 18:00–19:30" in Page((out / "events/generare-prossimita.html").read_bytes()).text
+    broken = set()
+    for html in out.rglob("*.html"):
+        page = Page(html.read_bytes())
+        targets = [href for _, href in page.links] + [i["src"] for i in page.all("img")]
+        for target in targets:
+            if target.startswith("/"):
+                path = urlsplit(target).path
+                if not (out / static_file(path)).exists():
+                    broken.add((html.relative_to(out).as_posix(), target))
+    assert not broken, sorted(broken)[:10]

@@ -44,7 +44,7 @@ def test_march_2022_across_the_dst_change(site):
 def test_month_navigation_across_the_year(site):
     december = Page(site.get("/month/2021-12?category=webinar").data)
     assert december.href("Mese successivo") == "/month/2022-01?category=webinar"
-    assert december.href("Mese precedente") == "/month/2021-11?category=webinar"
+    assert "Mese precedente" not in december.text  # nothing before the first event's month
     assert "GENERARE PROSSIMITÀ" in december.text and "Assemblea" not in december.text
     january = Page(site.get("/month/2022-01").data)
     assert january.href("Mese precedente") == "/month/2021-12"

@@ -11,6 +11,7 @@ from babel.dates import format_date, get_day_names
 from flask import Blueprint, abort, render_template, request
 
 from calfeed import timezones
+from calfeed.model import Calendar
 from calfeed.occurrences import Occurrence, listing, select
 from calfeed.web.http import current_calendar, selection, today
 from calfeed.web.pages import page_context
@@ -47,6 +48,16 @@ def _days_covered(occurrence: Occurrence, zone) -> list[date]:
     return [start + timedelta(days=n) for n in range((last - start).days + 1)]
 
 
+def month_range(calendar: Calendar, today: date) -> tuple[date, date]:
+    """The first days of the first and last months worth a page: from the
+    first event to a year ahead of today (or the last event, if later)."""
+    days = [e.start if not isinstance(e.start, datetime) else e.start.date() for e in calendar.events]
+    first = min([*days, today]).replace(day=1)
+    ahead = date(today.year + 1, today.month, 1)
+    last = max([*days, ahead]).replace(day=1)
+    return first, last
+
+
 @bp.get("/month")
 @bp.get("/month/<int:year>-<int:month>")
 def month_view(year: int | None = None, month: int | None = None) -> str:
@@ -75,6 +86,7 @@ def month_view(year: int | None = None, month: int | None = None) -> str:
                 by_day[day].occurrences.append(occurrence)
     previous = date(year, month, 1) - timedelta(days=1)
     following = date(year, month, 28) + timedelta(days=7)
+    earliest, latest = month_range(cal, now_day)
     query = request.query_string.decode("utf-8", "replace")
     suffix = f"?{query}" if query else ""
     names = get_day_names("wide", locale=cal.language)
@@ -89,8 +101,8 @@ def month_view(year: int | None = None, month: int | None = None) -> str:
             weekdays=[(names[n], short[n]) for n in order],
             rows=rows,
             today=now_day,
-            previous_url=f"/month/{previous:%Y-%m}{suffix}",
-            next_url=f"/month/{following:%Y-%m}{suffix}",
+            previous_url=f"/month/{previous:%Y-%m}{suffix}" if previous >= earliest else None,
+            next_url=f"/month/{following:%Y-%m}{suffix}" if following.replace(day=1) <= latest else None,
             chosen=chosen,
         ),
     )
