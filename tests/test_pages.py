@@ -171,3 +171,18 @@ def test_hostile_text_is_escaped(make_client):
         assert all(i["src"].startswith("/qr/") for i in page.all("img")) and not page.all("svg"), url
         assert len(page.all("script")) == scripts, url
         assert "<script>alert(1)</script>" in page.text, url
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/", "/past", "/events/generare-prossimita", "/events/sportello-patti-latina", "/events/generare-prossimita/print",
+     "/embed", "/month/2022-03", "/?category=webinar", "/nope"],
+)
+def test_pages_are_well_formed_html(site, url):
+    import html5lib
+
+    parser = html5lib.HTMLParser(strict=True)
+    parser.parse(site.get(url).data.decode("utf-8"))  # raises on the first parse error
+    page = Page(site.get(url).data)
+    assert len(page.all("h1")) == 1
+    assert page.all("html", lang="it")
