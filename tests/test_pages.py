@@ -186,3 +186,12 @@ def test_pages_are_well_formed_html(site, url):
     page = Page(site.get(url).data)
     assert len(page.all("h1")) == 1
     assert page.all("html", lang="it")
+
+
+def test_home_offers_each_category_and_place_feed(site):
+    page = Page(site.get("/").data)
+    webcals = [href for text, href in page.links if text == "Apple"]
+    assert "webcal://eventi.casedelquartiere.example.org/categories/citta-aperta.ics" in webcals
+    assert "webcal://eventi.casedelquartiere.example.org/places/bagni-pubblici.ics" in webcals
+    assert len(webcals) == 7 + 3
+    assert page.href("Città aperta") == "/?category=citta-aperta"

@@ -113,6 +113,14 @@ def index() -> str:
             chosen=chosen,
             links=subscribe_links(published.calendar, path, _filter_name(published, chosen)),
             qr_src=qr_path(chosen),
+            category_feeds=[
+                ("category", c, subscribe_links(published.calendar, f"/categories/{c.slug}.ics", f"{published.calendar.name}: {c.name}"))
+                for c in published.calendar.categories
+            ],
+            place_feeds=[
+                ("place", p, subscribe_links(published.calendar, f"/places/{p.slug}.ics", f"{published.calendar.name}: {p.name}"))
+                for p in published.calendar.places
+            ],
             embed_code=f'<iframe src="{html.escape(embed_src)}" title="{html.escape(_filter_name(published, chosen))}" width="100%" height="480" style="border:0"></iframe>',
         ),
     )
