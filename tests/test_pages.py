@@ -195,3 +195,11 @@ def test_home_offers_each_category_and_place_feed(site):
     assert "webcal://eventi.casedelquartiere.example.org/places/bagni-pubblici.ics" in webcals
     assert len(webcals) == 7 + 3
     assert page.href("Città aperta") == "/?category=citta-aperta"
+
+
+def test_the_filter_form_as_a_browser_submits_it(site):
+    page = Page(site.get("/?category=webinar&place=").data)
+    assert "GENERARE PROSSIMITÀ" in page.text and "Sportello" not in page.text
+    assert site.get("/?category=&place=").status_code == 200
+    assert [b for b in Page(site.get("/").data).text.split() if b.startswith("<built-in")] == []
+    assert "Copia" in Page(site.get("/").data).text

@@ -34,8 +34,9 @@ def today(published: Published) -> date:
 def selection(published: Published) -> FeedFilter:
     """The ``?category=`` and ``?place=`` filters of the request; 404 for a
     slug the calendar does not have. Repeating a filter means any of them."""
-    categories = frozenset(request.args.getlist("category"))
-    places = frozenset(request.args.getlist("place"))
+    # An empty value is the filter form's "all".
+    categories = frozenset(v for v in request.args.getlist("category") if v)
+    places = frozenset(v for v in request.args.getlist("place") if v)
     return checked(FeedFilter(categories, places), published)
 
 

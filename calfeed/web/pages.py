@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from types import SimpleNamespace
 from datetime import datetime, timedelta
 from itertools import groupby
 
@@ -75,7 +76,8 @@ def page_context(published: Published, **extra) -> dict:
     zone = timezones.zone(calendar.timezone)
     return {
         "calendar": calendar,
-        "t": strings(calendar.language),
+        # Attributes, not a dict: {{ t.copy }} must not find dict.copy.
+        "t": SimpleNamespace(**strings(calendar.language)),
         "lang": calendar.language,
         "when": lambda occurrence: when(occurrence, zone, calendar.language),
         "hours": lambda occurrence: hours(occurrence, zone, calendar.language),
