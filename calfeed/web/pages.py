@@ -29,7 +29,7 @@ from calfeed.web.links import (
 
 bp = Blueprint("pages", __name__)
 
-PAGE_LIMIT, EMBED_LIMIT, NEXT_DATES = 100, 10, 10
+PAGE_LIMIT, HOME_LIMIT, EMBED_LIMIT, NEXT_DATES = 100, 30, 10, 10
 HORIZON = timedelta(days=5 * 366)
 _URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)]")
 
@@ -111,7 +111,7 @@ def index() -> str:
         "index.html",
         **page_context(
             published,
-            days=_days(_upcoming(published, chosen, PAGE_LIMIT), published),
+            days=_days(_upcoming(published, chosen, HOME_LIMIT), published),
             chosen=chosen,
             links=subscribe_links(published.calendar, path, _filter_name(published, chosen)),
             qr_src=qr_path(chosen),
