@@ -21,7 +21,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     Raises ``CalendarErrors`` when the file is bad: the service does not start
     on a calendar it cannot serve.
     """
-    app = Flask(__name__)
+    # No static folder: the one script is served by a view, with an ETag
+    # from its content (file times differ between machines).
+    app = Flask(__name__, static_folder=None)
     app.config.from_mapping(EVENTS="events.toml", BASE_URL=None, RELOAD_SETTLE=SETTLE_SECONDS, TODAY=None)
     app.config.from_prefixed_env("CALFEED", loads=str)
     if test_config:
@@ -30,7 +32,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["EVENTS"], base_url=app.config["BASE_URL"], settle=float(app.config["RELOAD_SETTLE"])
     )
 
-    from calfeed.web import api, errors, feeds, month, pages, qr, status
+    from calfeed.web import api, errors, feeds, month, pages, qr, security, status
 
     app.register_blueprint(api.bp)
     app.register_blueprint(month.bp)
@@ -39,4 +41,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(qr.bp)
     app.register_blueprint(status.bp)
     errors.register(app)
+    security.register(app)
     return app

@@ -97,7 +97,8 @@ def _months(calendar: Calendar, today: date) -> list[str]:
 
 def site_paths(calendar: Calendar, today: date) -> list[str]:
     """Every page, JSON and image URL of the site (the feeds are written apart)."""
-    paths = ["/", "/past", "/embed", "/events.json", "/month", "/qr/calendar.svg", *_months(calendar, today)]
+    paths = ["/", "/past", "/embed", "/events.json", "/month", "/qr/calendar.svg", "/static/calfeed.js"]
+    paths += _months(calendar, today)
     paths += [f"/qr/categories/{c.slug}.svg" for c in calendar.categories]
     paths += [f"/qr/places/{p.slug}.svg" for p in calendar.places]
     for event in calendar.events:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from pathlib import Path
 from types import SimpleNamespace
 from datetime import datetime, timedelta
 from itertools import groupby
@@ -15,8 +16,8 @@ from markupsafe import Markup
 from calfeed import timezones
 from calfeed.model import Event
 from calfeed.occurrences import Occurrence, expand, listing, select
-from calfeed.published import FeedFilter, Published
-from calfeed.web.http import current_calendar, now, selection
+from calfeed.published import Body, FeedFilter, Published
+from calfeed.web.http import current_calendar, feed_response, now, selection
 from calfeed.web.qr import qr_path
 from calfeed.web.i18n import clock, hours, long_date, strings, when
 from calfeed.web.links import (
@@ -230,6 +231,15 @@ def print_page(event_id: str) -> str:
         "print.html",
         **page_context(published, event=shown.event, shown=shown, description=paragraphs(shown.event.description)),
     )
+
+
+SCRIPT = Body((Path(__file__).parent.parent / "static" / "calfeed.js").read_bytes())
+
+
+@bp.get("/static/calfeed.js")
+def script() -> Response:
+    """The copy buttons' script (the pages work without it)."""
+    return feed_response(SCRIPT, current_calendar(), "text/javascript; charset=utf-8")
 
 
 @bp.get("/embed")
