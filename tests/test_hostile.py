@@ -1,0 +1,79 @@
+"""Hostile text in events.toml: feeds stay valid, pages show it as text."""
+
+from __future__ import annotations
+
+import icalendar
+import pytest
+
+from conftest import Page, parse_both
+
+HOSTILE = "<b>bold</b><img src=x onerror=alert(1)><script>alert(1)</script>\"'&amp; \u202egnp.exe\u202c"
+BIG = ("Lorem ipsum dolor sit amet, città àèìòù — " * 2500)[:100_000]
+
+
+@pytest.fixture
+def hostile(make_client):
+    escaped = HOSTILE.replace("\\", "\\\\").replace('"', '\\"')
+    return make_client(f'''
+        [places.luogo]
+        name = "{escaped}"
+        address = "{escaped}"
+        geo = [45.0, 7.6]
+
+        [[events]]
+        id = "ostile"
+        title = "{escaped}"
+        description = "{escaped}\\n\\nhttps://example.org/?q=<script>"
+        place = "luogo"
+        categories = ["{escaped}"]
+        online = ["https://example.org/live?a=1&b=<x>"]
+        organizer = {{ name = "{escaped}", email = "a@example.org" }}
+        start = 2030-01-01T10:00:00
+        end = 2030-01-01T11:00:00
+
+        [[events]]
+        id = "lungo"
+        title = "Lungo"
+        description = "{BIG}"
+        start = 2030-01-02T10:00:00
+    ''', TODAY="2029-12-01")
+
+
+@pytest.mark.parametrize("url", ["/", "/events/ostile", "/events/ostile/print", "/embed", "/month/2030-01", "/past"])
+def test_pages_show_hostile_text_as_text(hostile, url):
+    page = Page(hostile.get(url).data)
+    tags = {tag for tag, _ in page.elements}
+    assert "b" not in tags
+    assert [i for i in page.all("img") if not i["src"].startswith("/")] == []
+    assert all(s.get("src", "").startswith("/static/") or s.get("type") == "application/ld+json" for s in page.all("script"))
+    for _, href in page.links:
+        assert href.startswith(("/", "https://", "http://", "webcal://", "mailto:")), href
+    if url != "/past":
+        assert "<b>bold</b>" in page.text
+
+
+def test_feed_stays_valid_with_hostile_and_huge_text(hostile):
+    body = hostile.get("/calendar.ics").data
+    lines = body.split(b"\r\n")
+    assert max(len(line) for line in lines) <= 75
+    first, second = parse_both(body)
+    events = {str(e["UID"]).split("@")[0]: e for e in first.walk("VEVENT")}
+    assert str(events["ostile"]["SUMMARY"]) == HOSTILE
+    assert str(events["lungo"]["DESCRIPTION"]) == BIG.strip()
+    assert len(second.events) == 2
+    assert [line for line in body.replace(b"\r\n ", b"").split(b"\r\n") if line.startswith(b"BEGIN:")].count(b"BEGIN:VEVENT") == 2
+
+
+def test_json_carries_text_unchanged(hostile):
+    (item,) = hostile.get("/events.json?from=2030-01-01&to=2030-01-01").get_json()["events"]
+    assert item["title"] == HOSTILE and item["place"]["name"] == HOSTILE
+
+
+@pytest.mark.parametrize("bad", ["javascript:alert(1)", "data:text/html,<script>alert(1)</script>", "vbscript:x", "file:///etc/passwd", "//example.org/x"])
+def test_only_web_addresses_are_accepted(write_events, bad):
+    from calfeed.errors import CalendarErrors
+    from calfeed.validation import load_calendar
+
+    path = write_events(f'[[events]]\nid = "x"\ntitle = "X"\nstart = 2030-01-01\nurl = "{bad}"\n')
+    with pytest.raises(CalendarErrors, match="only http:// and https:// URLs are allowed"):
+        load_calendar(path)
