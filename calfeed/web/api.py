@@ -36,7 +36,7 @@ def _day(name: str) -> date | None:
 
 def _limit() -> int:
     text = request.args.get("limit", str(DEFAULT_LIMIT))
-    if not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
+    if not (text.isdigit() and len(text) <= 4) or not 1 <= int(text) <= MAX_LIMIT:
         abort(400, description=f"limit must be a whole number from 1 to {MAX_LIMIT}, not {text[:40]!r}")
     return int(text)
 

@@ -248,7 +248,7 @@ def embed() -> Response:
     published = current_calendar()
     chosen = selection(published)
     text = request.args.get("limit", str(EMBED_LIMIT))
-    if not text.isdigit() or not 1 <= int(text) <= PAGE_LIMIT:
+    if not (text.isdigit() and len(text) <= 4) or not 1 <= int(text) <= PAGE_LIMIT:
         abort(400, description=f"limit must be a whole number from 1 to {PAGE_LIMIT}")
     found = _upcoming(published, chosen, int(text))
     return Response(
