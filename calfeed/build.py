@@ -140,6 +140,8 @@ def build_site(app: Flask, out: Path) -> list[str]:
             "(calfeed replaces the whole folder on every build)"
         )
     out.parent.mkdir(parents=True, exist_ok=True)
+    for leftover in out.parent.glob(f".{out.name}.new-*"):
+        shutil.rmtree(leftover, ignore_errors=True)  # from a build that was killed
     staged = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
     try:
         writer = Writer(staged)

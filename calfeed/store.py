@@ -69,8 +69,9 @@ class CalendarStore:
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)
 
-    def _read(self) -> Published | CalendarErrors | None:
-        """Read and compile the file; None when it changed while being read."""
+    def _read(self, settled: tuple | None = None) -> Published | CalendarErrors | None:
+        """Read and compile the file; None when it is no longer the version
+        that ``settled`` (a new save began) or changed while being read."""
         try:
             before = os.stat(self.path)
             raw = Path(self.path).read_bytes()
@@ -78,7 +79,7 @@ class CalendarStore:
         except OSError as error:
             self._seen = None
             return CalendarErrors(self.path, [Problem(f"cannot read the file: {error.strerror}")])
-        if _signature(before) != _signature(after):
+        if _signature(before) != _signature(after) or settled is not None and _signature(before) != settled:
             return None
         self._seen = _signature(after)
         try:
@@ -106,13 +107,13 @@ class CalendarStore:
         quiet_here = now - self._pending_since >= self.settle  # survives clock skew
         if (quiet_on_disk or quiet_here) and self._lock.acquire(blocking=False):
             try:
-                self._reload()
+                self._reload(signature)
             finally:
                 self._lock.release()
         return self._published
 
-    def _reload(self) -> None:
-        result = self._read()
+    def _reload(self, settled: tuple) -> None:
+        result = self._read(settled)
         if isinstance(result, Published):
             self._published, self.loaded_at, self.error = result, self._now(), None
             log.info("calfeed: loaded %s (%d events)", self.path, len(result.calendar.events))

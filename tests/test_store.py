@@ -468,3 +468,23 @@ def test_new_app_refuses_a_bad_file(tmp_path, content):
     assert str(path) in caught.value.report()
     with pytest.raises(CalendarErrors):
         CalendarStore(path)
+
+
+def test_a_save_that_begins_after_the_file_settled_is_not_loaded(tmp_path):
+    """The file settled, then a new save started before it was read: that
+    half-written save must not be loaded in place of the settled one."""
+    from calfeed.store import CalendarStore, _signature
+
+    path = tmp_path / "events.toml"
+    path.write_text(HEADER_FOR_RACE + EVENT_FOR_RACE.format(n=1), encoding="utf-8")
+    store = CalendarStore(path, settle=0)
+    path.write_text(HEADER_FOR_RACE + EVENT_FOR_RACE.format(n=2) + EVENT_FOR_RACE.format(n=3), encoding="utf-8")
+    settled = _signature(os.stat(path))
+    with open(path, "w", encoding="utf-8") as half:  # a new save, caught half-way
+        half.write(HEADER_FOR_RACE + EVENT_FOR_RACE.format(n=4))
+    assert store._read(settled) is None
+    assert [e.id for e in store.current().calendar.events] == ["e4"]  # once settled, it is read
+
+
+HEADER_FOR_RACE = '[calendar]\nname = "Prova"\nbase_url = "https://eventi.example.org"\n'
+EVENT_FOR_RACE = '\n[[events]]\nid = "e{n}"\ntitle = "E{n}"\nstart = 2030-01-0{n}\n'
