@@ -96,3 +96,21 @@ def build(path: str | None, out: str) -> None:
         click.echo(f"calfeed build: {refused}", err=True)
         raise SystemExit(1) from None
     click.echo(f"{out}: {len(written)} files from {path}")
+
+
+@cli.command(name="import")
+@click.argument("source")
+@click.option("--out", default="events.toml", show_default=True, type=click.Path(dir_okay=False), help="events.toml to write.")
+@click.option("--merge", is_flag=True, help="Add to an existing --out, keeping its events (matched by UID) as they are.")
+@click.option("--timezone", default=None, help="Zone of the local times written (default: the source's, else Europe/Rome).")
+@click.option("--base-url", default=None, help="The public address of the calendar, for a new file.")
+def import_command(source: str, out: str, merge: bool, timezone: str | None, base_url: str | None) -> None:
+    """Import an .ics file or an http(s) feed into events.toml."""
+    from calfeed.importing import ImportFailed, import_calendar
+
+    try:
+        report = import_calendar(source, Path(out), merge=merge, timezone=timezone, base_url=base_url)
+    except ImportFailed as failure:
+        click.echo(f"calfeed import: {failure}", err=True)
+        raise SystemExit(1) from None
+    click.echo(f"{out}: {report.summary()}")
