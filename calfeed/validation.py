@@ -576,6 +576,10 @@ def _overrides(checker: _Checker, table: _Table, raw: dict, series: Event, place
         if start is not None and "end" not in item and "duration" not in item:
             end = series_end(series, start)  # same length as the others
         changes = _details(inner, item, places, tz_name)
+        if "location" in changes:
+            changes.setdefault("place", None)  # a new location replaces the series' place
+        if "place" in item:
+            changes.setdefault("location", None)
         timezone = getattr(start.tzinfo, "key", None) if isinstance(start, datetime) else None
         found[naive(original)] = replace(
             series, start=start, end=end, timezone=timezone, recurrence=None, overrides=(), recurrence_id=original, **changes
