@@ -351,8 +351,11 @@ def _details(component, label: str, report: Report) -> dict[str, Any]:
     return fields
 
 
-def convert(calendar: icalendar.Calendar, target: str, report: Report) -> tuple[list[Imported], dict[str, dict[str, Any]]]:
-    """Every event of the source, grouped with its changed dates, and the places."""
+def convert(
+    calendar: icalendar.Calendar, target: str, report: Report, lines: list[int] | None = None
+) -> tuple[list[Imported], dict[str, dict[str, Any]]]:
+    """Every event of the source, grouped with its changed dates, and the
+    places; ``lines`` are where each VEVENT begins, for the report."""
     timing = Timing(target)
     masters: dict[str, Imported] = {}
     changes: dict[str, list] = {}
@@ -370,20 +373,24 @@ def convert(calendar: icalendar.Calendar, target: str, report: Report) -> tuple[
             name, _, address = text.partition(", ")
             places[slug] = {"name": name.strip(), **({"address": address.strip()} if address.strip() else {})}
             place_of[text] = slug
-    for component in calendar.walk("VEVENT"):
+    for position, component in enumerate(calendar.walk("VEVENT")):
+        where = f"line {lines[position]}: " if lines and position < len(lines) else ""
         try:
-            _one(component, timing, target, report, masters, changes, loose, places, place_of)
+            _one(component, timing, target, report, masters, changes, loose, places, place_of, where)
         except Exception as error:  # one unreadable event must not sink the others
             summary = str(component.get("SUMMARY", "?"))[:50]
-            report.notes.append(f'"{summary}": left out, it cannot be read ({type(error).__name__}: {str(error)[:120]})')
+            report.notes.append(f'{where}"{summary}": left out, it cannot be read ({type(error).__name__}: {str(error)[:120]})')
     return _finish(masters, changes, loose, places, report)
 
 
-def _one(component, timing: Timing, target: str, report: Report, masters: dict, changes: dict, loose: list, places: dict, place_of: dict) -> None:
+def _one(
+    component, timing: Timing, target: str, report: Report, masters: dict, changes: dict, loose: list,
+    places: dict, place_of: dict, where: str = "",
+) -> None:
     """Convert one VEVENT into ``masters``, ``changes`` or ``loose``."""
     uid = str(component.get("UID", "")).strip() or None
-    title = (_text(component, "SUMMARY", report, "an event") or "Senza titolo").replace("\n", " ")
-    label = f'"{title[:50]}"' + (f" ({uid})" if uid else "")
+    title = (_text(component, "SUMMARY", report, f"{where}an event") or "Senza titolo").replace("\n", " ")
+    label = f'{where}"{title[:50]}"' + (f" ({uid})" if uid else "")
     if "DTSTART" not in component:
         report.notes.append(f"{label}: no DTSTART; left out")
         return
@@ -571,9 +578,11 @@ def import_calendar(
     if not out.absolute().parent.is_dir():
         raise ImportFailed(f"{out.absolute().parent} is not a folder; create it first")
     report = Report()
-    calendar = standard(parse(fetch(source), source), report)
+    data = fetch(source)
+    calendar = standard(parse(data, source), report)
     target = existing.timezone if existing is not None else target_zone(calendar, timezone)
-    events, places = convert(calendar, target, report)
+    starts = [n for n, line in enumerate(data.splitlines(), start=1) if line.strip().upper() == b"BEGIN:VEVENT"]
+    events, places = convert(calendar, target, report, starts)
     for _ in range(len(events) + 1):
         if existing is not None:
             text = _merge(existing_text, existing, events, places, report, str(out))
