@@ -1,0 +1,2 @@
+"""calfeed's benchmark harness; run it with ``bash bench/run`` (see README,
+"Performance and deployment")."""
