@@ -102,6 +102,10 @@ class Gunicorn:
         self._pids: dict[str, int] = {}
         self._offset = 0
         options = ["--workers", str(workers), "--bind", f"127.0.0.1:{self.port}", *_gunicorn_extra_options()]
+        if os.path.isdir("/dev/shm"):
+            # gunicorn's advice on VMs and containers: the workers' heartbeat
+            # file (touched on every request) in memory, not on the disk.
+            options += ["--worker-tmp-dir", "/dev/shm"]
         if self.access_log:
             options += ["--access-logfile", str(self.access_log), "--access-logformat", f"%({{{ID_HEADER.lower()}}}i)s %(p)s"]
         with open(self.log, "wb") as out:
