@@ -8,6 +8,7 @@ with an offset) and a ``date`` means an all-day event.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, datetime, timedelta
 
 from calfeed.rrules import Rule
@@ -119,15 +120,20 @@ class Calendar:
     events: tuple[Event, ...] = ()
     categories: tuple[Category, ...] = field(default=())
 
-    @property
+    @cached_property
     def last_modified(self) -> datetime | None:
         """The newest ``updated`` of any event: the calendar's Last-Modified."""
         every = [e for event in self.events for e in (event, *event.overrides)]
         stamps = [event.updated for event in every if event.updated]
         return max(stamps) if stamps else None
 
+    @cached_property
+    def _by_id(self) -> dict[str, Event]:
+        return {event.id: event for event in self.events}
+
     def event(self, event_id: str) -> Event | None:
-        return next((e for e in self.events if e.id == event_id), None)
+        """The event with this id (an index built once per calendar version)."""
+        return self._by_id.get(event_id)
 
     def place(self, slug: str) -> Place | None:
         return next((p for p in self.places if p.slug == slug), None)
