@@ -28,11 +28,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_prefixed_env("CALFEED", loads=str)
     if test_config:
         app.config.update(test_config)
-    app.extensions["calfeed"] = CalendarStore(
-        app.config["EVENTS"], base_url=app.config["BASE_URL"], settle=float(app.config["RELOAD_SETTLE"])
-    )
+    from calfeed.web import api, errors, fastpath, feeds, month, pages, qr, security, status
 
-    from calfeed.web import api, errors, feeds, month, pages, qr, security, status
+    app.extensions["calfeed"] = CalendarStore(
+        app.config["EVENTS"],
+        base_url=app.config["BASE_URL"],
+        settle=float(app.config["RELOAD_SETTLE"]),
+        warm=lambda published: feeds.compile_main_feed(published, app.config),
+    )
 
     app.register_blueprint(api.bp)
     app.register_blueprint(month.bp)
@@ -42,4 +45,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(status.bp)
     errors.register(app)
     security.register(app)
+    app.wsgi_app = fastpath.FeedFastPath(app, app.wsgi_app)  # type: ignore[method-assign]
     return app

@@ -41,6 +41,9 @@ class CalendarErrors(Exception):
         self.problems = list(problems)
         super().__init__(self.report())
 
+    def __reduce__(self) -> tuple:
+        return CalendarErrors, (self.path, self.problems)
+
     def lines(self) -> list[str]:
         """One line per problem, each starting with the file (and line) it is in."""
         out = []

@@ -161,17 +161,21 @@ def _zone_ranges(events: tuple[Event, ...]) -> dict[str, tuple[datetime, datetim
     return dict(sorted(ranges.items()))
 
 
-def feed(
+FOOTER = b"END:VCALENDAR\r\n"
+
+
+def stamp(calendar: Calendar) -> datetime:
+    """The DTSTAMP of events with no ``updated`` of their own."""
+    return calendar.last_modified or DEFAULT_STAMP
+
+
+def head(
     calendar: Calendar,
     events: tuple[Event, ...],
     title: str | None = None,
     source: str | None = None,
 ) -> bytes:
-    """A whole VCALENDAR for ``events``: header, one VTIMEZONE per zone used
-    (before the events), then the events in time order.
-
-    ``title`` names a filtered feed; ``source`` is the URL it is served at.
-    """
+    """A VCALENDAR's opening lines and one VTIMEZONE per zone ``events`` use."""
     name = calendar.name if title is None else f"{calendar.name}: {title}"
     refresh = _duration(calendar.refresh)
     lines = [
@@ -197,10 +201,29 @@ def feed(
     lines += [f"REFRESH-INTERVAL;VALUE=DURATION:{refresh}", f"X-PUBLISHED-TTL:{refresh}"]
     for tzid, (earliest, latest) in _zone_ranges(events).items():
         lines += vtimezone_lines(tzid, earliest, latest)
-    stamp = calendar.last_modified or DEFAULT_STAMP
-    for event in events:
-        lines += event_lines(event, stamp)
-        for override in event.overrides:
-            lines += event_lines(override, stamp)
-    lines.append("END:VCALENDAR")
     return b"".join(fold(line) for line in lines)
+
+
+def vevent(event: Event, stamp: datetime) -> bytes:
+    """One event and its overrides, as folded VEVENT components."""
+    lines = event_lines(event, stamp)
+    for override in event.overrides:
+        lines += event_lines(override, stamp)
+    return b"".join(fold(line) for line in lines)
+
+
+def feed(
+    calendar: Calendar,
+    events: tuple[Event, ...],
+    title: str | None = None,
+    source: str | None = None,
+) -> bytes:
+    """A whole VCALENDAR for ``events``: header, one VTIMEZONE per zone used
+    (before the events), then the events in time order.
+
+    ``title`` names a filtered feed; ``source`` is the URL it is served at.
+    ``published.Published`` puts the same parts together, reusing the
+    VEVENTs of events an edit did not change.
+    """
+    moment = stamp(calendar)
+    return b"".join([head(calendar, events, title, source), *(vevent(e, moment) for e in events), FOOTER])

@@ -1,16 +1,17 @@
 """events.toml → plain dicts, plus where each table and key stands in the file.
 
-tomllib gives values but no line numbers; ``KeyLines`` recovers them from the
+tomli gives values but no line numbers; ``KeyLines`` recovers them from the
 text so that every error can name the line an editor has to fix.
 """
 
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+
+import tomli
 
 from calfeed.errors import CalendarErrors, Problem
 
@@ -104,8 +105,8 @@ def parse(text: str, path: str) -> Source:
     """Parse TOML text; a syntax error is reported alone, with its line."""
     text = text.replace("\r\n", "\n")
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
+        data = tomli.loads(text)
+    except tomli.TOMLDecodeError as error:
         message = str(error)
         line = None
         if match := re.search(r"\(at line (\d+), column (\d+)\)", message):

@@ -2,7 +2,8 @@
 
 Times are already resolved here: a ``datetime`` is always aware (its zone is
 the event's ``ZoneInfo`` for local wall-clock times, UTC for instants written
-with an offset) and a ``date`` means an all-day event.
+with an offset) and a ``date`` means an all-day event. The classes are
+slotted: every worker holds a whole calendar, 10,000 events and more.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from calfeed.slugs import slugify
 When = date | datetime
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Place:
     slug: str
     name: str
@@ -30,21 +31,21 @@ class Place:
         return f"{self.name}, {self.address}" if self.address else self.name
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Organizer:
     name: str | None = None
     email: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Category:
     """A category, equal to any other whose name has the same slug."""
 
     name: str
+    slug: str = field(init=False, repr=False, compare=False)
 
-    @property
-    def slug(self) -> str:
-        return slugify(self.name)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "slug", slugify(self.name))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Category) and other.slug == self.slug
@@ -53,7 +54,7 @@ class Category:
         return hash(self.slug)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Recurrence:
     """How an event repeats. ``until`` is a UTC instant for a timed series
     (RFC 5545 wants it so when DTSTART has a TZID) and a date for an all-day
@@ -65,7 +66,7 @@ class Recurrence:
     rdates: tuple[date | datetime, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Event:
     """One entry of ``[[events]]``.
 

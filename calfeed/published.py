@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+from array import array
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -68,14 +69,54 @@ class FeedFilter:
         return "/calendar.ics" + ("?" + "&".join(query) if query else "")
 
 
-class Published:
-    """The feeds of one loaded calendar."""
+@dataclass(frozen=True)
+class _Compiled:
+    """Where each event's VEVENT lies in a compiled whole-calendar feed:
+    event ``i`` is ``data[starts[i]:starts[i + 1]]``."""
 
-    def __init__(self, calendar: Calendar):
+    data: bytes
+    stamp: datetime
+    events: tuple[Event, ...]
+    starts: array
+
+    def vevents(self, events: tuple[Event, ...], stamp: datetime) -> list[bytes | memoryview]:
+        """The VEVENTs of ``events``: views of this feed for the events it
+        holds (the same objects, so the same definitions), compiled for the rest."""
+        known = {id(event): i for i, event in enumerate(self.events)} if stamp == self.stamp else {}
+        view = memoryview(self.data)
+        found: list[bytes | memoryview] = []
+        for event in events:
+            i = known.get(id(event))
+            if i is None:
+                found.append(ical.vevent(event, stamp))
+            else:
+                found.append(view[self.starts[i] : self.starts[i + 1]])
+        return found
+
+
+class Published:
+    """The feeds of one loaded calendar.
+
+    ``previous``, the version this one replaces, lends the VEVENTs of the
+    events the edit left alone (validation hands over the same Event objects
+    for unchanged [[events]] tables): a reload recompiles only what changed.
+    """
+
+    def __init__(self, calendar: Calendar, previous: Published | None = None):
         self.calendar = calendar
         self.last_modified: datetime = calendar.last_modified or ical.DEFAULT_STAMP
         self._feeds: OrderedDict[tuple, Body] = OrderedDict()
         self._events: dict[str, Body] = {}
+        self._lock = Lock()
+        # Until this version compiles its own whole feed (then it is replaced).
+        self._compiled: _Compiled | None = previous._compiled if previous else None
+
+    def __getstate__(self) -> dict:
+        """Pickled with its compiled feeds (a store loads in a child process)."""
+        return {key: value for key, value in vars(self).items() if key != "_lock"}
+
+    def __setstate__(self, state: dict) -> None:
+        vars(self).update(state)
         self._lock = Lock()
 
     def since(self, today: date) -> date | None:
@@ -98,19 +139,27 @@ class Published:
                 self._feeds.move_to_end(key)
                 return self._feeds[key]
         events = select(self.calendar, selection.categories, selection.places, since)
-        body = Body(
-            ical.feed(
-                self.calendar,
-                events,
-                title=self._title(selection),
-                source=self.calendar.base_url + selection.path(),
-            )
-        )
+        whole = not selection.categories and not selection.places
+        body = Body(self._compile(events, self._title(selection), self.calendar.base_url + selection.path(), whole))
         with self._lock:
             self._feeds[key] = body
             while len(self._feeds) > FEED_CACHE_SIZE:
                 self._feeds.popitem(last=False)
         return body
+
+    def _compile(self, events: tuple[Event, ...], title: str | None, source: str, whole: bool) -> bytes:
+        """``ical.feed``'s bytes, with VEVENTs reused from the last whole feed compiled."""
+        stamp = ical.stamp(self.calendar)
+        compiled = self._compiled
+        vevents = compiled.vevents(events, stamp) if compiled else [ical.vevent(e, stamp) for e in events]
+        head = ical.head(self.calendar, events, title, source)
+        data = b"".join([head, *vevents, ical.FOOTER])
+        if whole:  # lent to the filtered feeds and to the next version
+            starts = array("q", [len(head)])
+            for part in vevents:
+                starts.append(starts[-1] + len(part))
+            self._compiled = _Compiled(data, stamp, events, starts)
+        return data
 
     def event_feed(self, event: Event) -> Body:
         """One event as a calendar file to download."""

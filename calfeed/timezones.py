@@ -33,6 +33,14 @@ def zone_names() -> frozenset[str]:
     return frozenset(listing.split())
 
 
+class PinnedZone(ZoneInfo):
+    """A zone read from the pinned tzdata; pickled by name, so a calendar
+    loaded in a child process comes back with the same zone objects."""
+
+    def __reduce__(self) -> tuple:
+        return zone, (self.key,)
+
+
 @lru_cache(maxsize=None)
 def zone(name: str) -> ZoneInfo:
     """The zone ``name`` as the pinned tzdata defines it.
@@ -44,7 +52,7 @@ def zone(name: str) -> ZoneInfo:
         raise KeyError(name)
     resource = importlib.resources.files("tzdata.zoneinfo").joinpath(*name.split("/"))
     with resource.open("rb") as handle:
-        return ZoneInfo.from_file(handle, key=name)
+        return PinnedZone.from_file(handle, key=name)
 
 
 @dataclass(frozen=True)

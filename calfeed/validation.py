@@ -7,8 +7,11 @@ sees every mistake of the file in one run of ``calfeed check``.
 from __future__ import annotations
 
 import difflib
+import hashlib
+import pickle
 import re
 from dataclasses import replace
+from functools import lru_cache
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -382,8 +385,8 @@ def _details(table: _Table, raw: dict, places: dict[str, Place], tz_name: str | 
                 continue
             if not slugify(name):
                 table.error("categories", f'"{name}" has no letters or digits to make its URL from')
-            elif Category(name) not in categories:
-                categories.append(Category(name.strip()))
+            elif (category := _category(name.strip())) not in categories:
+                categories.append(category)
         found["categories"] = tuple(categories)
     if "status" in raw:
         found["status"] = table.text("status", one_line=True) or "confirmed"
@@ -587,8 +590,38 @@ def _overrides(checker: _Checker, table: _Table, raw: dict, series: Event, place
     return tuple(found[key] for key in sorted(found))
 
 
-def build_calendar(source: loading.Source, base_url: str | None = None) -> Calendar:
-    """Check parsed TOML and build the calendar; raise every problem at once."""
+@lru_cache(maxsize=4096)
+def _category(name: str) -> Category:
+    """One Category object per name, shared by the events that use it."""
+    return Category(name)
+
+
+def _digest(value: Any) -> bytes:
+    """A fingerprint of parsed TOML: equal fingerprints, equal values."""
+    return hashlib.blake2b(pickle.dumps(value, protocol=5), digest_size=16).digest()
+
+
+class EventReuse:
+    """The events of the last good version, by the fingerprint of their
+    [[events]] table: a reload re-checks only the tables that changed, as long
+    as the tables they depend on ([calendar], [places], the base URL) did not."""
+
+    def __init__(self) -> None:
+        self.context: bytes | None = None
+        self.events: dict[bytes, Event] = {}
+
+    def known(self, context: bytes) -> dict[bytes, Event]:
+        return self.events if context == self.context else {}
+
+    def keep(self, context: bytes, events: dict[bytes, Event]) -> None:
+        self.context, self.events = context, events
+
+
+def build_calendar(source: loading.Source, base_url: str | None = None, reuse: EventReuse | None = None) -> Calendar:
+    """Check parsed TOML and build the calendar; raise every problem at once.
+
+    ``reuse`` carries the checked events from one load of a file to the next.
+    """
     checker = _Checker(source)
     top = _Table(checker, (), None, source.data)
     top.check_keys(TOP_KEYS)
@@ -600,10 +633,19 @@ def build_calendar(source: loading.Source, base_url: str | None = None) -> Calen
         raw_events = []
     events: list[Event] = []
     host = urlsplit(calendar["base_url"]).hostname if calendar["base_url"] else "calfeed.invalid"
+    context = _digest((source.data.get("calendar"), source.data.get("places"), base_url)) if reuse else b""
+    known = reuse.known(context) if reuse else {}
+    checked: dict[bytes, Event] = {}
     for index, raw in enumerate(raw_events):
-        event = _event(checker, raw, index, calendar, places, host)
+        fingerprint = _digest(raw) if reuse else b""
+        event = known.get(fingerprint)
+        if event is None:
+            event = _event(checker, raw, index, calendar, places, host)
+        else:  # keeps the file-wide numbering of overrides in later errors
+            checker.overrides_seen += len(raw.get("overrides", ()))
         if event is not None:
             events.append(event)
+            checked[fingerprint] = event
     seen_ids: dict[str, int] = {}
     seen_uids: dict[str, int] = {}
     for index, raw in enumerate(raw_events):
@@ -621,6 +663,8 @@ def build_calendar(source: loading.Source, base_url: str | None = None) -> Calen
             seen_uids.setdefault(uid, index)
     if checker.problems:
         raise CalendarErrors(source.path, checker.problems)
+    if reuse:
+        reuse.keep(context, checked)
     categories = {c: c for e in events for c in e.categories}
     return Calendar(
         name=calendar["name"],

@@ -211,6 +211,45 @@ def test_store_current_reloads_directly(tmp_path):
     assert snapshot.events == 6 and snapshot.error is None
 
 
+def test_an_edit_is_loaded_while_the_file_settles(tmp_path, monkeypatch, caplog):
+    """The first request after a save starts loading it in a child process;
+    once the file has settled, the worker serves what the child loaded."""
+    path = tmp_path / "events.toml"
+    save(path, calendar_text(ids("a", 2)))
+    now = [time.time()]
+    store = CalendarStore(path, settle=5, clock=lambda: now[0])
+    save(path, calendar_text(ids("b", 3)))
+    now[0] = time.time()
+    assert [e.id for e in store.current().calendar.events] == ids("a", 2)  # not settled yet
+
+    def unreadable(self):
+        raise OSError(5, "read by the worker")
+
+    monkeypatch.setattr(Path, "read_bytes", unreadable)  # in this process, not the child
+    now[0] += 6
+    assert [e.id for e in store.current().calendar.events] == ids("b", 3)
+    assert store.snapshot().error is None
+    assert not calfeed_errors(caplog)
+
+
+def test_a_failed_loading_process_leaves_the_worker_to_load(tmp_path, monkeypatch, caplog):
+    """If the child cannot hand its result over, the worker loads the file
+    itself: the edit is served all the same, and the log says why."""
+    from calfeed.published import Published
+
+    path = tmp_path / "events.toml"
+    save(path, calendar_text(ids("a", 2)))
+    store = CalendarStore(path, settle=0)
+
+    def unpicklable(self):
+        raise TypeError("cannot pickle")
+
+    monkeypatch.setattr(Published, "__getstate__", unpicklable)
+    save(path, calendar_text(ids("b", 3)))
+    assert [e.id for e in store.current().calendar.events] == ids("b", 3)
+    assert any("loading process ended" in r.getMessage() for r in calfeed_errors(caplog))
+
+
 # --------------------------------------------------------------------------- bad edits
 
 BAD_TOML = HEADER + event_block("a1", 1) + '\n[[events]\nid = "rotto"\n'

@@ -1245,3 +1245,55 @@ def test_exdates_need_a_series(write_events):
     path = write_events('[[events]]\nid = "a"\ntitle = "A"\nstart = 2022-05-01T10:00:00\nexdates = [2022-05-01T10:00:00]\n')
     errors = error_lines(check(path), path)
     assert_reported(errors, expected_prefix(path, 8, 'event "a" (#1)', "exdates"), ["no rrule or rdates"])
+
+
+# --------------------------------------------------------------------------- reloads
+
+
+def test_a_reload_reuses_unchanged_events_and_equals_a_fresh_load():
+    """A reload re-checks only the [[events]] tables that changed; what it
+    builds (and compiles) is what a fresh load of the same text builds."""
+    from calfeed import ical, loading
+    from calfeed.validation import EventReuse, build_calendar
+
+    sample = Path(__file__).resolve().parent.parent.joinpath("events.toml").read_text(encoding="utf-8")
+    reuse = EventReuse()
+    last = build_calendar(loading.parse(sample, "events.toml"), reuse=reuse)
+    renamed = sample.replace('title = "Cineforum all\'aperto"', 'title = "Cineforum sotto le stelle"')
+    moved = renamed.replace("Via Agliè 9", "Via Agliè 11")  # a place the events show
+    edits = [
+        (renamed, {"cineforum-bagni-pubblici"}),
+        (renamed.replace('\ntimezone = "Europe/Rome"', '\ntimezone = "Europe/Berlin"'), "all"),
+        (moved, "all"),
+        (moved.replace("recurrence_id = 2022-06-01T17:00:00", "recurrence_id = 2022-06-08T17:00:00"), {"sportello-patti-latina"}),
+        (moved, {"sportello-patti-latina"}),
+    ]
+    for text, changed in edits:
+        fresh = build_calendar(loading.parse(text, "events.toml"))
+        reloaded = build_calendar(loading.parse(text, "events.toml"), reuse=reuse)
+        assert reloaded == fresh
+        assert ical.feed(reloaded, reloaded.events) == ical.feed(fresh, fresh.events)
+        rechecked = {e.id for e in reloaded.events if last.event(e.id) is not e}
+        assert rechecked == ({e.id for e in fresh.events} if changed == "all" else changed)
+        last = reloaded
+
+
+def test_a_reload_reports_errors_as_a_fresh_load_does(write_events):
+    """Errors after reused events (overrides are numbered across the file)
+    read the same, and the events of the last good version stay reusable."""
+    from calfeed import loading
+    from calfeed.errors import CalendarErrors
+    from calfeed.validation import EventReuse, build_calendar
+
+    sample = Path(__file__).resolve().parent.parent.joinpath("events.toml").read_text(encoding="utf-8")
+    bad = sample + '\n[[events]]\nid = "nuovo"\ntitle = "Nuovo"\nstart = 2030-01-01\nrrule = "FREQ=WEEKLY"\n' \
+        '[[events.overrides]]\nrecurrence_id = 2030-01-02\n'
+    reuse = EventReuse()
+    build_calendar(loading.parse(sample, "events.toml"), reuse=reuse)
+    reports = []
+    for chosen in (None, reuse):
+        with pytest.raises(CalendarErrors) as caught:
+            build_calendar(loading.parse(bad, "events.toml"), reuse=chosen)
+        reports.append(caught.value.report())
+    assert reports[0] == reports[1] and "override" in reports[0]
+    assert build_calendar(loading.parse(sample, "events.toml"), reuse=reuse) == build_calendar(loading.parse(sample, "events.toml"))

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask import Blueprint, Response, abort
 
-from calfeed.published import FeedFilter
-from calfeed.web.http import checked, current_calendar, feed_response, selection, today
+from calfeed.published import FeedFilter, Published
+from calfeed.web.http import checked, current_calendar, feed_response, pinned_today, selection, today
 
 bp = Blueprint("feeds", __name__)
+
+
+def compile_main_feed(published: Published, config: Mapping) -> None:
+    """Compile /calendar.ics and its gzip before a version serves, so the
+    first poll after an edit is answered from bytes."""
+    published.feed(FeedFilter(), pinned_today(config, published)).gzipped
 
 
 def _filtered(chosen: FeedFilter | None = None) -> Response:

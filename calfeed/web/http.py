@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, time
 
 from flask import Response, abort, current_app, request
@@ -25,7 +26,12 @@ def current_calendar() -> Published:
 
 def today(published: Published) -> date:
     """Today in the calendar's zone (``TODAY`` in the config pins it for tests)."""
-    pinned = current_app.config.get("TODAY")
+    return pinned_today(current_app.config, published)
+
+
+def pinned_today(config: Mapping, published: Published) -> date:
+    """``today`` for a caller outside a request (the feeds' fast path)."""
+    pinned = config.get("TODAY")
     if pinned:
         return date.fromisoformat(str(pinned))
     return datetime.now(zone(published.calendar.timezone)).date()
@@ -58,7 +64,7 @@ def now(published: Published) -> datetime:
     return datetime.now(UTC)
 
 
-def _matches(header: str, body: Body) -> bool:
+def matches(header: str, body: Body) -> bool:
     """Whether an If-None-Match header names this body (weak comparison)."""
     if header.strip() == "*":
         return True
@@ -88,7 +94,7 @@ def feed_response(
         headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     if_none_match = request.headers.get("If-None-Match")
     if if_none_match is not None:  # wins over If-Modified-Since (RFC 9110)
-        not_modified = _matches(if_none_match, body)
+        not_modified = matches(if_none_match, body)
     else:
         since = request.if_modified_since
         not_modified = since is not None and last_modified <= since

@@ -1,0 +1,90 @@
+"""A reload recompiles only the events an edit changed, and its feeds are
+byte for byte what compiling from scratch gives."""
+
+from __future__ import annotations
+
+import pickle
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from calfeed import ical, loading
+from calfeed.occurrences import select
+from calfeed.published import FeedFilter, Published
+from calfeed.validation import EventReuse, build_calendar
+
+SAMPLE = (Path(__file__).resolve().parent.parent / "events.toml").read_text(encoding="utf-8")
+TODAY = date(2022, 6, 1)
+FILTERS = [FeedFilter(), FeedFilter(frozenset({"webinar"})), FeedFilter(places=frozenset({"casa-quartiere-latina"}))]
+
+
+def _from_scratch(published: Published, chosen: FeedFilter) -> bytes:
+    calendar = published.calendar
+    events = select(calendar, chosen.categories, chosen.places, published.since(TODAY))
+    title = published._title(chosen)
+    return ical.feed(calendar, events, title=title, source=calendar.base_url + chosen.path())
+
+
+@pytest.fixture
+def compiled(monkeypatch):
+    """The ids of the events compiled to VEVENTs, in order."""
+    seen: list[str] = []
+    vevent = ical.vevent
+
+    def counting(event, stamp):
+        seen.append(event.id)
+        return vevent(event, stamp)
+
+    monkeypatch.setattr(ical, "vevent", counting)
+    return seen
+
+
+EDITS = [
+    # one title: one event recompiled
+    (SAMPLE.replace("Cineforum all'aperto", "Cineforum sotto le stelle"), {"cineforum-bagni-pubblici"}),
+    # an override of a series: the series recompiled
+    (SAMPLE.replace("recurrence_id = 2022-06-01T17:00:00", "recurrence_id = 2022-06-08T17:00:00"), {"sportello-patti-latina"}),
+    # a newer `updated`: DTSTAMP of every event without one changes, so all are recompiled
+    (SAMPLE.replace("updated = 2021-11-25T09:00:00", "updated = 2023-01-01T09:00:00"), "all"),
+    # a change to [calendar]: every event is checked again, so compiled again
+    (SAMPLE.replace('refresh = "PT6H"', 'refresh = "PT6H"\npast_days = 30'), "all"),
+]
+
+
+@pytest.mark.parametrize("text, changed", EDITS)
+def test_a_reload_recompiles_only_what_changed(text, changed, compiled):
+    reuse = EventReuse()
+    first = Published(build_calendar(loading.parse(SAMPLE, "events.toml"), reuse=reuse))
+    first.feed(FeedFilter(), TODAY)
+    compiled.clear()
+    second = Published(build_calendar(loading.parse(text, "events.toml"), reuse=reuse), previous=first)
+    whole = second.feed(FeedFilter(), TODAY).data
+    kept = {e.id for e in select(second.calendar, frozenset(), frozenset(), second.since(TODAY))}
+    assert set(compiled) == (kept if changed == "all" else changed & kept)
+    assert len(compiled) == len(set(compiled))
+    assert whole == _from_scratch(second, FeedFilter())
+    for chosen in FILTERS:
+        assert second.feed(chosen, TODAY).data == _from_scratch(second, chosen)
+
+
+def test_filtered_feeds_take_their_events_from_the_whole_one(compiled):
+    published = Published(build_calendar(loading.parse(SAMPLE, "events.toml")))
+    published.feed(FeedFilter(), TODAY)
+    compiled.clear()
+    bodies = [published.feed(chosen, TODAY).data for chosen in FILTERS[1:]]
+    assert compiled == []
+    assert bodies == [_from_scratch(published, chosen) for chosen in FILTERS[1:]]
+
+
+def test_a_version_pickled_to_another_process_serves_the_same_bytes():
+    """A store loads in a child process and pickles the version back."""
+    published = Published(build_calendar(loading.parse(SAMPLE, "events.toml")))
+    body = published.feed(FeedFilter(), TODAY)
+    body.gzipped
+    copy = pickle.loads(pickle.dumps(published))
+    assert copy.feed(FeedFilter(), TODAY).data == body.data
+    assert copy.feed(FeedFilter(), TODAY).gzipped == body.gzipped
+    assert copy.feed(FILTERS[1], TODAY).data == published.feed(FILTERS[1], TODAY).data
+    start = copy.calendar.events[0].start
+    assert start.tzinfo is published.calendar.events[0].start.tzinfo  # the zones are rebuilt by name
