@@ -6,7 +6,8 @@ run with Debian's nginx on 127.0.0.1.
   Cache-Control, CORS on feeds and JSON, gzip, the pages' security headers,
   pretty URLs (`try_files $uri $uri.html =404`) and the build's 404 page.
 - deploy/nginx-proxy.conf in front of `gunicorn wsgi:app` passes calfeed's
-  bytes, ETags, 304s and gzip through unchanged.
+  bytes, ETags, 304s and gzip through unchanged; in front of two instances
+  (as on two machines) every answer is the same, whichever instance gives it.
 
 These tests fail, rather than skip, when nginx is missing: `.ci/run`
 installs it (`apt-get install nginx`). Every server is stopped by a fixture
@@ -15,6 +16,7 @@ finalizer; every wait is bounded.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import http.client
 import json
@@ -309,6 +311,24 @@ def _gunicorn_extra_options() -> list[str]:
     return ["--no-control-socket"] if any(s.name == "control_socket_disable" for s in KNOWN_SETTINGS) else []
 
 
+@contextlib.contextmanager
+def gunicorn(events: Path, port: int, log: Path):
+    """``gunicorn wsgi:app`` with two workers on ``events``, answering on 127.0.0.1:``port``."""
+    env = {**os.environ, "CALFEED_EVENTS": str(events)}
+    env.pop("CALFEED_BASE_URL", None)
+    with open(log, "wb") as out:
+        app = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
+             *_gunicorn_extra_options(), "wsgi:app"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+        )
+    try:
+        wait_answering(app, port, "/healthz", log)
+        yield app
+    finally:
+        stop(app)
+
+
 @pytest.fixture(scope="module")
 def proxied(tmp_path_factory):
     """gunicorn wsgi:app (two workers) with nginx and deploy/nginx-proxy.conf
@@ -317,25 +337,13 @@ def proxied(tmp_path_factory):
     events = work / "events.toml"
     shutil.copyfile(SAMPLE, events)
     app_port, proxy_port = free_port(), free_port()
-    env = {**os.environ, "CALFEED_EVENTS": str(events)}
-    env.pop("CALFEED_BASE_URL", None)
-    log = work / "gunicorn.log"
-    with open(log, "wb") as out:
-        app = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{app_port}",
-             *_gunicorn_extra_options(), "wsgi:app"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-        )
-    try:
-        wait_answering(app, app_port, "/healthz", log)
+    with gunicorn(events, app_port, work / "gunicorn.log"):
         block = render(DEPLOY / "nginx-proxy.conf", CALFEED_LISTEN=f"127.0.0.1:{proxy_port}", CALFEED_UPSTREAM=f"127.0.0.1:{app_port}")
         proxy = start_nginx(block, work / "nginx", proxy_port, "/healthz")
         try:
             yield proxy_port, app_port
         finally:
             stop(proxy)
-    finally:
-        stop(app)
 
 
 @pytest.mark.parametrize("path", ["/calendar.ics", "/calendar.ics?category=webinar", "/events.json", f"/events/{EVENT}.ics", "/", f"/events/{EVENT}"])
@@ -362,3 +370,49 @@ def test_proxy_keeps_304_and_gzip(proxied):
     health = json.loads(fetch(proxy, "/healthz").body)
     assert health["status"] == "ok"
     assert fetch(proxy, "/no-such-page").status == 404
+
+
+# --------------------------------------------------------------------------- several instances behind a balancer
+
+
+@pytest.fixture(scope="module")
+def balanced(tmp_path_factory):
+    """Two calfeed instances, as on two machines (each with its own copy of
+    events.toml, written at its own time), behind nginx-proxy.conf with a
+    second ``server`` line in its upstream, as the README says; yields
+    (nginx port, [instance ports])."""
+    work = tmp_path_factory.mktemp("nginx-balancer")
+    ports = [free_port(), free_port()]
+    with contextlib.ExitStack() as instances:
+        for number, port in enumerate(ports):
+            machine = work / f"machine-{number}"
+            machine.mkdir()
+            shutil.copyfile(SAMPLE, machine / "events.toml")
+            os.utime(machine / "events.toml", (time.time() - 3600 * number, time.time() - 3600 * number))
+            instances.enter_context(gunicorn(machine / "events.toml", port, machine / "gunicorn.log"))
+        proxy_port = free_port()
+        block = render(DEPLOY / "nginx-proxy.conf", CALFEED_LISTEN=f"127.0.0.1:{proxy_port}", CALFEED_UPSTREAM=f"127.0.0.1:{ports[0]}")
+        block = block.replace(f"server 127.0.0.1:{ports[0]};", f"server 127.0.0.1:{ports[0]};\n    server 127.0.0.1:{ports[1]};")
+        proxy = start_nginx(block, work / "nginx", proxy_port, "/healthz")
+        try:
+            yield proxy_port, ports
+        finally:
+            stop(proxy)
+
+
+@pytest.mark.parametrize("path", ["/calendar.ics", "/categories/webinar.ics", "/events.json", f"/events/{EVENT}.ics"])
+@pytest.mark.parametrize("encoding", ["identity", "gzip"])
+def test_instances_behind_a_balancer_answer_alike(balanced, path, encoding):
+    """Whichever instance a request reaches, the same bytes and validators,
+    so a client's If-None-Match is answered 304 by every instance."""
+    proxy, instances = balanced
+    asked = {"Accept-Encoding": encoding}
+    direct = [fetch(port, path, asked) for port in instances]
+    assert direct[0].body == direct[1].body
+    for name in ("etag", "last-modified", "content-type", "content-encoding", "cache-control"):
+        assert direct[0].headers.get(name) == direct[1].headers.get(name), name
+    etag = direct[0].headers["etag"]
+    for _ in range(6):  # round robin: each instance answers several of these
+        through = fetch(proxy, path, asked)
+        assert (through.status, through.body, through.headers["etag"]) == (200, direct[0].body, etag)
+        assert fetch(proxy, path, {**asked, "If-None-Match": etag}).status == 304
