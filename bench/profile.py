@@ -6,7 +6,7 @@ path, on the benchmark's synthetic calendars.
     .venv/bin/python -m bench.profile serve --events 1000
     .venv/bin/python -m bench.profile whatif --events 10000
 
-``build`` runs the command's own code (``cli build``) in this process;
+``build`` runs the command's own code (``cli build --workers 1``) in this process;
 ``reload`` times, then profiles, what a worker does after a save: the store
 reads, validates and compiles the file (``CalendarStore._read``), then the
 first /calendar.ics request compiles the feed; ``serve`` compares the time
@@ -51,7 +51,8 @@ def build(events: Path, limit: int) -> cProfile.Profile:
     profile = cProfile.Profile()
     started = time.perf_counter()
     profile.enable()
-    result = CliRunner().invoke(cli, ["build", str(events), "--out", str(out)])
+    # One process: the profiler sees only its own process, not forked ones.
+    result = CliRunner().invoke(cli, ["build", str(events), "--out", str(out), "--workers", "1"])
     profile.disable()
     print(f"calfeed build under cProfile: {time.perf_counter() - started:.1f} s; {result.output.strip()}")
     assert result.exit_code == 0, result.output

@@ -10,11 +10,24 @@ from typing import Any
 
 from flask import Flask
 
+from calfeed.model import Calendar
+from calfeed.published import Published
 from calfeed.store import SETTLE_SECONDS, CalendarStore
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """The web app for one events.toml.
+class Loaded:
+    """One calendar, already validated, served as it is (``calfeed build``
+    checks the file once and renders from the calendar it got)."""
+
+    def __init__(self, calendar: Calendar):
+        self.published = Published(calendar)
+
+    def current(self) -> Published:
+        return self.published
+
+
+def create_app(test_config: dict[str, Any] | None = None, calendar: Calendar | None = None) -> Flask:
+    """The web app for one events.toml, or for ``calendar`` when given.
 
     Configuration comes in layers: defaults, then ``CALFEED_*`` environment
     variables (``CALFEED_EVENTS``, ``CALFEED_BASE_URL``), then ``test_config``.
@@ -30,7 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     from calfeed.web import api, errors, fastpath, feeds, month, pages, qr, security, status
 
-    app.extensions["calfeed"] = CalendarStore(
+    app.extensions["calfeed"] = Loaded(calendar) if calendar is not None else CalendarStore(
         app.config["EVENTS"],
         base_url=app.config["BASE_URL"],
         settle=float(app.config["RELOAD_SETTLE"]),

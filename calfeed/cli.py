@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from calfeed.build import BuildRefused, build_site
+from calfeed.build import BuildFailed, BuildRefused, build_site, collections_paused
 from calfeed.errors import CalendarErrors
 from calfeed.model import Calendar
 from calfeed.timezones import zone
@@ -83,17 +83,20 @@ def serve(path: str | None, host: str, port: int, workers: int) -> None:
 @cli.command()
 @click.argument("path", required=False)
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder to write the site into.")
-def build(path: str | None, out: str) -> None:
+@click.option("--workers", default=None, type=click.IntRange(min=1), help="Processes writing files (default: one a core).")
+def build(path: str | None, out: str, workers: int | None) -> None:
     """Write the whole site (feeds, pages, JSON, embed) as static files."""
     from calfeed import create_app
 
     path = path or _default_events()
-    calendar = _load(path)
+    with collections_paused():
+        calendar = _load(path)
     today = os.environ.get("CALFEED_TODAY") or datetime.now(zone(calendar.timezone)).date().isoformat()
     try:
-        written = build_site(create_app({"EVENTS": path, "TODAY": today}), Path(out))
-    except BuildRefused as refused:
-        click.echo(f"calfeed build: {refused}", err=True)
+        # The calendar checked above is the one built: the file is read once.
+        written = build_site(create_app({"EVENTS": path, "TODAY": today}, calendar=calendar), Path(out), workers)
+    except (BuildRefused, BuildFailed) as problem:
+        click.echo(f"calfeed build: {problem}", err=True)
         raise SystemExit(1) from None
     click.echo(f"{out}: {len(written)} files from {path}")
 

@@ -215,7 +215,30 @@ def _stream(event: Event, after: datetime, before: datetime, zone: tzinfo, ongoi
         (o for o in (Occurrence(o, o.start, o.end) for o in event.overrides) if _overlaps(o, after, before, zone, ongoing)),
         key=lambda o: o.instant(zone),
     )
-    yield from heapq.merge(regular(), changed, key=lambda o: o.instant(zone))
+    yield from heapq.merge(regular(), changed, key=lambda o: o.instant(zone)) if changed else regular()
+
+
+@lru_cache(maxsize=65536)
+def _reach(event: Event, zone: tzinfo) -> tuple[datetime, datetime | None]:
+    """The earliest start and (with a day to spare) the latest end of any
+    occurrence of a series, as instants; None for an endless rule."""
+    recurrence = event.recurrence
+    earliest = min(instant(w, zone) for w in (event.start, *recurrence.rdates, *(o.start for o in event.overrides)))
+    last = last_start(event)
+    if last is None:
+        return earliest, None
+    start = _from_naive(event, last)
+    ends = [instant(series_end(event, start) or start, zone)]
+    ends += [instant(o.end or o.start, zone) for o in event.overrides]
+    return earliest, max(ends) + timedelta(days=1)  # a date without an end lasts its whole day
+
+
+def _within_reach(event: Event, after: datetime, before: datetime, zone: tzinfo) -> bool:
+    """Whether a series may have an occurrence in the window: one that does
+    not is skipped without walking its rule (a month page of a calendar with
+    a thousand series meets a few hundred of them)."""
+    earliest, latest = _reach(event, zone)
+    return earliest < before and (latest is None or latest >= after)
 
 
 def expand(event: Event, after: datetime, before: datetime, zone: tzinfo, limit: int = MAX_PER_EVENT) -> list[Occurrence]:
@@ -224,8 +247,9 @@ def expand(event: Event, after: datetime, before: datetime, zone: tzinfo, limit:
     return list(islice(_stream(event, after, before, zone), min(limit, MAX_PER_EVENT)))
 
 
-def _overlaps(occurrence: Occurrence, after: datetime, before: datetime, zone: tzinfo, ongoing: bool = True) -> bool:
-    start = occurrence.instant(zone)
+def _overlaps(occurrence: Occurrence | Event, after: datetime, before: datetime, zone: tzinfo, ongoing: bool = True) -> bool:
+    """Whether an occurrence (or a single event, its one occurrence) falls in the window."""
+    start = instant(occurrence.start, zone)
     if not ongoing:
         return after <= start < before
     if occurrence.end is not None:
@@ -245,16 +269,21 @@ def listing(
     def order(occurrence: Occurrence) -> tuple:
         return occurrence.instant(zone), occurrence.event.id
 
-    # Most events happen once: those are filtered and sorted in one pass.
+    # Most events happen once: those are filtered (before an Occurrence is
+    # made: a month page looks at every event) and sorted in one pass.
     singles = sorted(
         (
-            occurrence
-            for occurrence in (Occurrence(e, e.start, e.end) for e in events if e.recurrence is None)
-            if _overlaps(occurrence, after, before, zone, ongoing)
+            Occurrence(event, event.start, event.end)
+            for event in events
+            if event.recurrence is None and _overlaps(event, after, before, zone, ongoing)
         ),
         key=order,
     )
-    series = [_stream(event, after, before, zone, ongoing) for event in events if event.recurrence is not None]
+    series = [
+        _stream(event, after, before, zone, ongoing)
+        for event in events
+        if event.recurrence is not None and _within_reach(event, after, before, zone)
+    ]
     merged = heapq.merge(singles, *series, key=order)
     return list(islice(merged, limit))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date, datetime, timezone
 
 FREQUENCIES = ("YEARLY", "MONTHLY", "WEEKLY", "DAILY", "HOURLY")
@@ -41,7 +42,7 @@ class Rule:
     parts: tuple[tuple[str, str], ...]
     until: date | datetime | None  # as written: a date, or a naive or UTC date-time
 
-    @property
+    @cached_property  # looked up each time a series is expanded
     def text(self) -> str:
         """The rule without UNTIL, for dateutil."""
         return ";".join(f"{key}={value}" for key, value in self.parts)

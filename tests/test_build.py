@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import os
+import textwrap
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
 from click.testing import CliRunner
 
+from calfeed import create_app
+from calfeed.build import MARKER, BuildFailed, Writer, build_site, fill_in_parallel
 from calfeed.cli import cli
+from calfeed.validation import load_calendar
+from calfeed.web import qr
 from conftest import SAMPLE, parse_both
 
 
@@ -98,3 +109,131 @@ def test_the_built_site_has_every_page_and_its_links_resolve(tmp_path, monkeypat
                 if not (out / static_file(path)).exists():
                     broken.add((html.relative_to(out).as_posix(), target))
     assert not broken, sorted(broken)[:10]
+
+
+def generated_calendar(count: int = 48) -> str:
+    """A calendar with more of what pages show: series with exdates and
+    overrides, all-day spans, online and free-text events, a cancelled one,
+    places and categories, text that needs escaping and quoting."""
+    text = textwrap.dedent('''\
+        [calendar]
+        name = "Quartiere <Prova> & \\"amici\\""
+        base_url = "https://eventi.example.org"
+        timezone = "Europe/Rome"
+        past_days = 400
+
+        [places.sala]
+        name = "Sala grande"
+        address = "Via Roma 1, 10100 Torino"
+        geo = [45.07, 7.68]
+        url = "https://sala.example.org"
+
+        [places.parco]
+        name = "Parco d'Oro"
+        ''')
+    categories = ["Città aperta", "Laboratori", "Patti & beni comuni", "Musica"]
+    for n in range(count):
+        day = date(2029, 10, 1) + timedelta(days=11 * n)
+        text += f'\n[[events]]\nid = "evento-{n:03d}"\ntitle = "Evento n. {n} — l\'«incontro» <{n % 3}>"\n'
+        if n % 6 == 0:
+            text += f"start = {day}\nend = {day + timedelta(days=n % 3)}\n"
+        elif n % 6 == 1:  # a weekly series, one date left out, one cancelled, one moved
+            text += (
+                f"start = {day}T17:00:00\nend = {day}T19:00:00\n"
+                f'rrule = "FREQ=WEEKLY;COUNT=8"\nexdates = [{day + timedelta(days=14)}T17:00:00]\n'
+            )
+        else:
+            text += f'start = {day}T{9 + n % 10:02d}:30:00\nduration = "PT{1 + n % 3}H"\n'
+        text += f"categories = {json.dumps(categories[n % 4 : n % 4 + 1 + n % 2], ensure_ascii=False)}\n"
+        if n % 4 == 0:
+            text += 'place = "sala"\n'
+        elif n % 4 == 1:
+            text += 'place = "parco"\n'
+        elif n % 4 == 2:
+            text += 'online = ["https://www.youtube.com/@prova", "https://meet.example.org/x?a=1&b=2"]\n'
+        else:
+            text += 'location = "Piazza Vittorio, lato Po"\n'
+        text += f'description = """Riga con un link https://example.org/p?q={n}&r=è.\n\nSecondo paragrafo: 100% «gratis» & <libero>."""\n'
+        text += f"updated = 2029-09-{1 + n % 28:02d}T10:00:00\n"
+        if n == 5:
+            text += 'status = "cancelled"\n'
+        if n % 6 == 1:
+            text += (
+                f'\n[[events.overrides]]\nrecurrence_id = {day + timedelta(days=7)}T17:00:00\nstatus = "cancelled"\n'
+                f"\n[[events.overrides]]\nrecurrence_id = {day + timedelta(days=21)}T17:00:00\n"
+                f'start = {day + timedelta(days=20)}T18:00:00\ntitle = "Spostato"\n'
+            )
+    return text
+
+
+def served_path(name: str) -> str:
+    """The URL path the server answers for a built file (``static_file`` reversed)."""
+    if name == "index.html":
+        return "/"
+    return "/" + (name.removesuffix(".html") if name.endswith(".html") else name)
+
+
+def assert_same_as_served(out: Path, written: list[str], events: Path, today: str) -> None:
+    server = create_app({"EVENTS": str(events), "TODAY": today}).test_client()
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == sorted(written)
+    for name in written:
+        if name == MARKER:
+            continue
+        response = server.get("/404-page-for-static-hosts" if name == "404.html" else served_path(name))
+        assert response.status_code == (404 if name == "404.html" else 200), name
+        assert (out / name).read_bytes() == response.data, name
+
+
+@pytest.mark.parametrize("today", ["2021-11-25", "2022-06-01"])
+def test_every_file_of_the_sample_build_is_what_the_server_sends(tmp_path, monkeypatch, today):
+    monkeypatch.setenv("CALFEED_TODAY", today)
+    out = tmp_path / "site"
+    result = CliRunner().invoke(cli, ["build", str(SAMPLE), "--out", str(out), "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert_same_as_served(out, written, SAMPLE, today)
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_every_file_of_a_larger_build_is_what_the_server_sends(tmp_path, write_events, workers):
+    events = write_events(generated_calendar(), header=False)
+    today = "2030-02-10"
+    out = tmp_path / "site"
+    written = build_site(create_app({"EVENTS": str(events), "TODAY": today}), out, workers=workers)
+    calendar = load_calendar(events)
+    assert len(calendar.places) == 2 and len(calendar.categories) == 4
+    assert sum(name.startswith("events/") for name in written) == 4 * len(calendar.events)
+    assert sum(name.startswith("month/") for name in written) > 12
+    assert_same_as_served(out, written, events, today)
+
+
+def test_each_file_is_claimed_once_and_filled_by_one_process(tmp_path):
+    """Claims refuse a second write; the forked processes fill every claimed
+    file, and a file filled twice would fail (it is created exclusively)."""
+    writer = Writer(tmp_path)
+    with pytest.raises(ValueError, match="written twice"):
+        for name in ["a.html", "b/c.html", "a.html"]:
+            writer.claim(name)
+    made: list[str] = []
+    groups = [[(writer.claim(f"g{n}/f{k}"), lambda n=n, k=k: f"{n}.{k}".encode()) for k in range(3)] for n in range(7)]
+    fill_in_parallel(groups, 3)
+    for n in range(7):
+        for k in range(3):
+            made.append((tmp_path / f"g{n}/f{k}").read_text())
+    assert made == [f"{n}.{k}" for n in range(7) for k in range(3)]
+
+
+def test_a_failing_build_process_fails_the_build_and_keeps_the_old_site(tmp_path, monkeypatch):
+    out = tmp_path / "site"
+    app = create_app({"EVENTS": str(SAMPLE), "TODAY": "2021-11-25"})
+    build_site(app, out, workers=2)
+    before = sorted(p.relative_to(out).as_posix() for p in out.rglob("*"))
+
+    def broken(calendar, event):
+        raise RuntimeError(f"QR encoder exploded in process {os.getpid()}")
+
+    monkeypatch.setattr(qr, "event_qr_svg", broken)
+    with pytest.raises(BuildFailed, match="QR encoder exploded"):
+        build_site(app, out, workers=2)
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # the staged folder is gone

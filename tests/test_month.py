@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-import io
+import html
+import itertools
+import re
 
 import pytest
 import segno
 
 from conftest import SAMPLE, Page
 from calfeed import create_app
+from calfeed.validation import load_calendar
+from calfeed.web.qr import qr_svg
 
 
 @pytest.fixture
@@ -57,25 +61,118 @@ def test_all_day_event_shows_on_each_of_its_days(site):
     assert page.count("Festa della Casa di Quartiere") == 2
 
 
-def _qr(text: str, title: str) -> bytes:
-    out = io.BytesIO()
-    segno.make(text, error="m").save(out, kind="svg", scale=4, xmldecl=False, title=title)
-    return out.getvalue()
+QUIET = 4  # modules of white around a code
 
 
-def test_qr_codes_encode_the_subscribe_and_page_addresses(site):
+def modules(svg: bytes) -> list[list[int]]:
+    """The modules (1 dark) that one of calfeed's QR SVGs draws: its path read
+    back, the quiet zone checked white and cut off."""
+    side = int(re.search(rb'viewBox="0 0 (\d+) \1"', svg)[1])
+    assert f'width="{side * 4}" height="{side * 4}"'.encode() in svg
+    assert f'<rect width="{side}" height="{side}" fill="#fff"/>'.encode() in svg
+    grid = [[0] * side for _ in range(side)]
+    x = y = 0.0
+    path = re.search(rb' d="([^"]*)"', svg)[1].decode()
+    for command, first, second in re.findall(r"([Mmh])(-?[\d.]+)(?: (-?[\d.]+))?", path):
+        if command == "M":
+            x, y = float(first), float(second)
+        elif command == "m":
+            x, y = x + float(first), y + float(second)
+        else:
+            for column in range(int(x), int(x) + int(first)):
+                grid[int(y)][column] = 1
+            x += int(first)
+    inside = range(QUIET, side - QUIET)
+    assert not any(grid[r][c] for r in range(side) for c in range(side) if r not in inside or c not in inside)
+    return [row[QUIET : side - QUIET] for row in grid[QUIET : side - QUIET]]
+
+
+def _iso_padding_bits(buff, version, length):
+    # segno adds a whole zero byte to a bit stream that already ends on a
+    # codeword boundary (heuer/segno#148); ISO/IEC 18004 7.4.10 adds none.
+    if version not in (segno.consts.VERSION_M1, segno.consts.VERSION_M3):
+        buff.extend([0] * (-length % 8))
+
+
+@pytest.fixture
+def segno_per_iso(monkeypatch):
+    monkeypatch.setattr(segno.encoder, "write_padding_bits", _iso_padding_bits)
+
+
+def segmentations(text: str):
+    """The ways an encoder may cut ``text`` that segno can redo: bytes
+    throughout, with any of its runs of digits as numeric segments."""
+    runs = list(re.finditer(r"\d+", text))
+    for numeric in itertools.product([False, True], repeat=len(runs)):
+        segments, at = [], 0
+        for run in itertools.compress(runs, numeric):
+            segments += [(text[at : run.start()], segno.consts.MODE_BYTE), (run[0], segno.consts.MODE_NUMERIC)]
+            at = run.end()
+        segments.append((text[at:], segno.consts.MODE_BYTE))
+        yield [segment for segment in segments if segment[0]]
+
+
+def assert_qr(svg: bytes, text: str, title: str) -> None:
+    """``svg`` is a QR code of ``text`` (level M) module for module as segno,
+    a second and independent encoder, makes it with the same segments,
+    version and mask (the mask is the encoder's choice)."""
+    assert f"<title>{html.escape(title)}</title>".encode() in svg
+    matrix = modules(svg)
+    version = (len(matrix) - 17) // 4
+    assert any(
+        [list(row) for row in segno.make(segments, error="m", version=version, mask=mask, boost_error=False, micro=False).matrix]
+        == matrix
+        for segments in segmentations(text)
+        for mask in range(8)
+    ), f"segno makes no code like calfeed's for {text!r}"
+
+
+def test_qr_codes_encode_the_subscribe_and_page_addresses(site, segno_per_iso):
     response = site.get("/qr/categories/webinar.svg")
     assert response.headers["Content-Type"] == "image/svg+xml"
     name = "Case del Quartiere e Patti di collaborazione"
-    assert response.data == _qr("webcal://eventi.casedelquartiere.example.org/categories/webinar.ics", name)
-    assert site.get("/qr/calendar.svg").data == _qr("webcal://eventi.casedelquartiere.example.org/calendar.ics", name)
+    assert_qr(response.data, "webcal://eventi.casedelquartiere.example.org/categories/webinar.ics", name)
+    assert_qr(site.get("/qr/calendar.svg").data, "webcal://eventi.casedelquartiere.example.org/calendar.ics", name)
+    assert_qr(
+        site.get("/qr/calendar.svg?category=webinar&place=bagni-pubblici").data,
+        "webcal://eventi.casedelquartiere.example.org/calendar.ics?category=webinar&place=bagni-pubblici",
+        name,
+    )
     title = "GENERARE PROSSIMITÀ. Quali (possibili) connessioni tra Case del Quartiere e Patti di collaborazione?"
-    assert site.get("/events/generare-prossimita/qr.svg").data == _qr(
-        "https://eventi.casedelquartiere.example.org/events/generare-prossimita", title
+    assert_qr(
+        site.get("/events/generare-prossimita/qr.svg").data,
+        "https://eventi.casedelquartiere.example.org/events/generare-prossimita",
+        title,
     )
     assert site.get("/qr/places/nope.svg").status_code == 404
     home = Page(site.get("/?category=webinar").data)
     assert [i["src"] for i in home.all("img")] == ["/qr/categories/webinar.svg"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "https://eventi.example.org/events/evento-00123",  # digits: a numeric segment
+        "https://e.example.org/events/" + "festa-di-primavera-" * 8,  # several error correction blocks
+        "webcal://e.example.org/calendar.ics?category=citta-aperta&place=sala-2",
+        "https://città.example.org/events/x",
+    ],
+)
+def test_qr_codes_agree_with_a_second_encoder(segno_per_iso, text):
+    assert_qr(qr_svg(text, "Prova <&>"), text, "Prova <&>")
+
+
+def test_every_qr_code_of_the_sample_agrees_with_a_second_encoder(site, segno_per_iso):
+    calendar = load_calendar(SAMPLE)
+    for category in calendar.categories:
+        svg = site.get(f"/qr/categories/{category.slug}.svg").data
+        assert_qr(svg, f"webcal://eventi.casedelquartiere.example.org/categories/{category.slug}.ics", calendar.name)
+    for place in calendar.places:
+        svg = site.get(f"/qr/places/{place.slug}.svg").data
+        assert_qr(svg, f"webcal://eventi.casedelquartiere.example.org/places/{place.slug}.ics", calendar.name)
+    for event in calendar.events:
+        svg = site.get(f"/events/{event.id}/qr.svg").data
+        assert_qr(svg, f"https://eventi.casedelquartiere.example.org/events/{event.id}", event.title)
 
 
 def test_printable_page(site):

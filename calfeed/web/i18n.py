@@ -3,7 +3,8 @@ people read them (Babel's CLDR data, not hand-made month tables)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
 
 from babel.dates import format_date, format_time
 
@@ -117,6 +118,7 @@ def strings(language: str) -> dict[str, str]:
     return STRINGS.get(language, STRINGS["it"])
 
 
+@lru_cache(maxsize=8192)  # a site has a few thousand days, and Babel takes ~50 µs a date
 def long_date(day: date, language: str) -> str:
     """A day as people write it, capitalised as at the start of a line.
 
@@ -128,7 +130,13 @@ def long_date(day: date, language: str) -> str:
 
 
 def clock(moment: datetime, language: str) -> str:
-    return format_time(moment, "HH:mm", locale=language)
+    """The wall-clock time of ``moment`` (in its own zone), as "18:00"."""
+    return _clock(moment.hour, moment.minute, language)
+
+
+@lru_cache(maxsize=4096)
+def _clock(hour: int, minute: int, language: str) -> str:
+    return format_time(time(hour, minute), "HH:mm", locale=language)
 
 
 def when(occurrence: Occurrence, zone: tzinfo, language: str) -> str:

@@ -2,12 +2,40 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
-from urllib.parse import urlencode
 
 from calfeed.model import Calendar
 from calfeed.occurrences import Occurrence
 from calfeed.timezones import UTC
+
+# What urllib's quote_plus leaves as it is (a space becomes "+"); any other byte is %XX.
+_UNSAFE = re.compile(rb"[^A-Za-z0-9_.~ -]")
+_PERCENT = {bytes([byte]): b"%%%02X" % byte for byte in range(256)}
+
+
+def urlencode(query: dict[str, str]) -> str:
+    """A query string, the same as ``urllib.parse.urlencode(query)`` but
+    quicker: urllib quotes byte by byte in Python, and an event's description
+    goes into two links on its page, which made quoting its slowest part.
+
+    >>> urlencode({"text": "Città aperta & co.", "x": "a/b~ 100%"})
+    'text=Citt%C3%A0+aperta+%26+co.&x=a%2Fb~+100%25'
+    """
+    return "&".join(f"{_quote_plus(key)}={_quote_plus(value)}" for key, value in query.items())
+
+
+def _quote_plus(text: str) -> str:
+    # One replace for each kind of byte to escape, "%" first: the escapes
+    # themselves are made of "%", digits and capitals.
+    data = text.encode()
+    unsafe = set(_UNSAFE.findall(data))
+    if b"%" in unsafe:
+        unsafe.remove(b"%")
+        data = data.replace(b"%", b"%25")
+    for byte in unsafe:
+        data = data.replace(byte, _PERCENT[byte])
+    return data.replace(b" ", b"+").decode("ascii")
 
 
 def subscribe_links(calendar: Calendar, path: str, name: str) -> dict[str, str]:

@@ -7,7 +7,8 @@ import json
 import re
 from pathlib import Path
 from types import SimpleNamespace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
+from functools import lru_cache
 from itertools import groupby
 
 from flask import Blueprint, Response, abort, render_template, request
@@ -148,15 +149,18 @@ def _ended(occurrence: Occurrence, moment: datetime, zone) -> bool:
     return end <= moment
 
 
-def _shown_occurrence(event: Event, published: Published) -> tuple[Occurrence, list[Occurrence]]:
+def _shown_occurrence(event: Event, published: Published) -> tuple[Occurrence, tuple[Occurrence, ...]]:
     """The date an event page shows (the next one, else the last) and the next dates."""
-    zone = timezones.zone(published.calendar.timezone)
-    moment = now(published)
+    return _shown(event, now(published), timezones.zone(published.calendar.timezone))
+
+
+@lru_cache(maxsize=256)  # an event's page and its printable page show the same: a build makes both in turn
+def _shown(event: Event, moment: datetime, zone: tzinfo) -> tuple[Occurrence, tuple[Occurrence, ...]]:
     upcoming = expand(event, moment, moment + HORIZON, zone, NEXT_DATES + 1)
     if upcoming:
-        return upcoming[0], upcoming
+        return upcoming[0], tuple(upcoming)
     earlier = expand(event, moment - HORIZON, moment, zone)
-    return (earlier[-1] if earlier else Occurrence(event, event.start, event.end)), []
+    return (earlier[-1] if earlier else Occurrence(event, event.start, event.end)), ()
 
 
 def _json_ld(occurrence: Occurrence, published: Published, url: str) -> Markup:
@@ -207,7 +211,7 @@ def event_page(event_id: str) -> str:
             published,
             event=shown.event,
             shown=shown,
-            next_dates=upcoming if event.recurrence else [],
+            next_dates=upcoming if event.recurrence else (),
             page_url=url,
             ics_url=f"/events/{event.id}.ics",
             google_url=google_event_link(shown, calendar, url),
