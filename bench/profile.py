@@ -4,12 +4,11 @@ path, on the benchmark's synthetic calendars.
     .venv/bin/python -m bench.profile build --events 10000
     .venv/bin/python -m bench.profile reload --events 10000
     .venv/bin/python -m bench.profile serve --events 1000
-    .venv/bin/python -m bench.profile whatif --events 10000
 
 ``build`` runs the command's own code (``cli build --workers 1``) in this process;
-``reload`` times, then profiles, what a worker does after a save: the store
-reads, validates and compiles the file (``CalendarStore._read``), then the
-first /calendar.ics request compiles the feed; ``serve`` compares the time
+``reload`` times what a store's loading process does for a first load and
+for a one-event edit (read, parse, validate reusing unchanged events,
+compile reusing their VEVENTs, gzip), then profiles an edit; ``serve`` compares the time
 calfeed and the floor app spend inside the WSGI call per /calendar.ics
 request (full, 304, gzip), then profiles calfeed's 304 answers. Prints the top functions by
 own time and by cumulative time, and the phases of the reload with wall
@@ -62,29 +61,35 @@ def build(events: Path, limit: int) -> cProfile.Profile:
 def reload(events: Path, limit: int) -> cProfile.Profile:
     from calfeed import loading
     from calfeed.published import FeedFilter, Published
-    from calfeed.validation import build_calendar
+    from calfeed.validation import EventReuse, build_calendar
 
-    raw = events.read_bytes()
-    # Wall time of each phase first (no profiler), then the same under cProfile.
-    started = time.perf_counter()
-    source = loading.decode(raw, str(events))
-    parsed = time.perf_counter()
-    calendar = build_calendar(source)
-    validated = time.perf_counter()
-    published = Published(calendar)
-    body = published.feed(FeedFilter(), date.today())
-    compiled = time.perf_counter()
-    body.gzipped
-    zipped = time.perf_counter()
-    print(
-        f"reload phases, {len(calendar.events):,} events: read+parse TOML {parsed - started:.2f} s, "
-        f"validate+model {validated - parsed:.2f} s, compile calendar.ics ({len(body.data) / 1e6:.1f} MB) "
-        f"{compiled - validated:.2f} s, gzip (first gzip request) {zipped - compiled:.2f} s; "
-        f"plus the store's settle time (0.75 s) before it reads"
-    )
+    reuse = EventReuse()
+    text = events.read_text(encoding="utf-8")
+
+    def load(raw: bytes, previous: Published | None) -> tuple[Published, str]:
+        """What a store's loading process does, phase by phase (wall times)."""
+        started = time.perf_counter()
+        source = loading.decode(raw, str(events))
+        parsed = time.perf_counter()
+        calendar = build_calendar(source, reuse=reuse)
+        validated = time.perf_counter()
+        published = Published(calendar, previous=previous)
+        body = published.feed(FeedFilter(), date.today())
+        compiled = time.perf_counter()
+        body.gzipped
+        zipped = time.perf_counter()
+        return published, (
+            f"read+parse TOML {parsed - started:.2f} s, validate+model {validated - parsed:.2f} s, "
+            f"compile calendar.ics ({len(body.data) / 1e6:.1f} MB) {compiled - validated:.2f} s, gzip {zipped - compiled:.2f} s"
+        )
+
+    first, cold = load(text.encode(), None)
+    second, edit = load(synth.edited(text, 1).encode(), first)
+    print(f"reload phases, {len(first.calendar.events):,} events, in the loading process. "
+          f"First load: {cold}. A one-event edit: {edit}. The store serves it once the file has settled (0.75 s).")
     profile = cProfile.Profile()
     profile.enable()
-    Published(build_calendar(loading.decode(raw, str(events)))).feed(FeedFilter(), date.today())
+    load(synth.edited(text, 2).encode(), second)
     profile.disable()
     return profile
 
@@ -144,79 +149,16 @@ def serve(events: Path, limit: int, requests: int = 5000) -> cProfile.Profile:
     return profile
 
 
-def whatif(events: Path, limit: int) -> cProfile.Profile:
-    """The build timed (no profiler) with the profile's three hot spots
-    patched in this process only, to size the suggestions in the README:
-    (1) ``Calendar.event`` by a dict instead of a scan, (2)
-    ``Calendar.last_modified`` computed once per calendar, both giving the
-    same bytes; then also (3) QR codes with a fixed mask (segno then skips
-    scoring all eight masks; other, still valid, SVG bytes). calfeed's files
-    are not changed."""
-    import functools
-
-    import segno
-
-    from calfeed import model
-    from calfeed.web import qr
-
-    os.environ["CALFEED_TODAY"] = "2025-06-01"
-
-    def timed_build(name: str) -> tuple[float, Path]:
-        from click.testing import CliRunner
-
-        from calfeed.cli import cli
-
-        out = WORK / f"site-{name}"
-        shutil.rmtree(out, ignore_errors=True)
-        started = time.perf_counter()
-        result = CliRunner().invoke(cli, ["build", str(events), "--out", str(out)])
-        assert result.exit_code == 0, result.output
-        return time.perf_counter() - started, out
-
-    plain, reference = timed_build("as-is")
-    indexes: dict[int, dict] = {}
-    stamps: dict[int, object] = {}
-    original_stamp = model.Calendar.last_modified.fget
-
-    def event(self, event_id):
-        index = indexes.get(id(self))
-        if index is None:
-            index = indexes[id(self)] = {e.id: e for e in self.events}
-        return index.get(event_id)
-
-    def last_modified(self):
-        if id(self) not in stamps:
-            stamps[id(self)] = original_stamp(self)
-        return stamps[id(self)]
-
-    model.Calendar.event = event
-    model.Calendar.last_modified = property(last_modified)
-    fixed, patched = timed_build("indexed")
-    same = all(
-        (reference / path.relative_to(patched)).read_bytes() == path.read_bytes()
-        for path in patched.rglob("*") if path.is_file()
-    )
-    qr.segno = type("segno", (), {"make": staticmethod(functools.partial(segno.make, mask=0))})
-    masked, _ = timed_build("fixed-mask")
-    print(f"calfeed build, {events.name}: as is {plain:.1f} s; with (1)+(2) {fixed:.1f} s "
-          f"({'identical files' if same else 'FILES DIFFER'}); with (1)+(2)+(3) {masked:.1f} s")
-    for name in ("as-is", "indexed", "fixed-mask"):
-        shutil.rmtree(WORK / f"site-{name}", ignore_errors=True)
-    return cProfile.Profile()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.profile")
-    parser.add_argument("what", choices=("build", "reload", "serve", "whatif"))
+    parser.add_argument("what", choices=("build", "reload", "serve"))
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--limit", type=int, default=25)
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     events = WORK / f"events-{args.events}.toml"
     events.write_text(synth.calendar_text(args.events), encoding="utf-8")
-    profile = {"build": build, "reload": reload, "serve": serve, "whatif": whatif}[args.what](events, args.limit)
-    if args.what == "whatif":
-        return
+    profile = {"build": build, "reload": reload, "serve": serve}[args.what](events, args.limit)
     target = WORK / f"{args.what}-{args.events}.prof"
     profile.dump_stats(target)
     print(f"\n== by own time (tottime) ==\n{_top(profile, 'tottime', args.limit)}")

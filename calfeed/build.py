@@ -11,26 +11,24 @@ import ctypes.util
 import gc
 import os
 import shutil
-import signal
 import tempfile
-import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
 from functools import cache, partial
 from pathlib import Path
-from typing import NoReturn
 
 from flask import Flask
 from werkzeug.exceptions import NotFound
 
+from calfeed import forked
+from calfeed.forked import Forked, ForkFailed
 from calfeed.model import Calendar, Event
 from calfeed.published import FeedFilter, Published
 from calfeed.web import pages, qr
 from calfeed.web.month import month_range
 
 _RENAME_EXCHANGE = 2
-_PR_SET_PDEATHSIG = 1
 MAX_MONTHS = 240
 # Marks a folder as calfeed's own output: only such a folder is ever replaced.
 MARKER = ".calfeed-build"
@@ -213,78 +211,32 @@ def available_cores() -> int:
     return os.cpu_count() or 1
 
 
-def _die_with(parent: int) -> None:
-    """End this forked process when the build that forked it ends (Linux), so
-    that a killed build leaves nothing writing into its folder."""
-    prctl = getattr(_libc(), "prctl", None)
-    if prctl is not None:
-        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # the build died before prctl
-        os._exit(1)
-
-
 def _fill(groups: Files) -> None:
     for group in groups:
         for target, make in group:
             fill(target, make())
 
 
-def _fill_share(groups: Files, report: int, parent: int) -> NoReturn:
-    """A forked process's whole life: fill its files and exit 0, or write what
-    went wrong to ``report`` and exit 1."""
-    status = 1
-    try:
-        _die_with(parent)
-        gc.freeze()  # what the build inherited is never garbage: collections skip it
-        gc.enable()  # for the pages' own garbage
-        _fill(groups)
-        status = 0
-    except BaseException:
-        os.write(report, traceback.format_exc()[-4000:].encode())
-    finally:
-        os._exit(status)
-
-
 def fill_in_parallel(groups: Files, workers: int) -> None:
     """Fill the claimed files in ``workers`` forked processes, each with every
     ``workers``-th group; raises ``BuildFailed`` if any process failed."""
-    if workers < 2 or not hasattr(os, "fork"):
+    if workers < 2 or not forked.AVAILABLE:
         _fill(groups)
         return
-    parent = os.getpid()
-    running: dict[int, int] = {}  # process id -> the read end of its report, until it is reaped
+    children: list[Forked] = []
     try:
-        for share in range(workers):
-            read, write = os.pipe()
-            pid = os.fork()
-            if pid == 0:
-                os.close(read)
-                _fill_share(groups[share::workers], write, parent)
-            os.close(write)
-            running[pid] = read
+        children = [Forked(partial(_fill, groups[share::workers])) for share in range(workers)]
         failures = []
-        while running:
-            pid, read = next(iter(running.items()))
-            report = _read_to_end(read)  # the end comes when the process exits
-            _, status = os.waitpid(pid, 0)
-            del running[pid]
-            os.close(read)
-            if status:
-                failures.append(report.decode("utf-8", "replace") or f"a build process ended with status {status}")
+        for child in children:
+            try:
+                child.result()
+            except ForkFailed as failure:
+                failures.append(str(failure))
         if failures:
             raise BuildFailed("\n".join(failures))
     finally:
-        for pid, read in running.items():
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            os.close(read)
-
-
-def _read_to_end(fd: int) -> bytes:
-    chunks = []
-    while chunk := os.read(fd, 65536):
-        chunks.append(chunk)
-    return b"".join(chunks)
+        for child in children:
+            child.cancel()
 
 
 @contextmanager

@@ -1,28 +1,34 @@
 """A function run in a forked child process, its result pickled back.
 
-Parsing a 10,000-event file leaves the parser's garbage behind as heap
-fragments that a long-lived worker keeps for good (about twice the size of
-the calendar itself). Loaded in a child, the worker only holds the compact
-objects it unpickles, and the child's work runs on another core, so the
-worker's requests are not slowed while a new version is being loaded.
+Two uses: a server worker loads a changed events.toml in a child (parsing a
+10,000-event file leaves heap fragments that a long-lived worker keeps for
+good, and the child works on another core while the worker serves), and
+``calfeed build`` writes its files from one child per core.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
 import os
 import pickle
 import signal
+import sys
 import tempfile
 import time
+import traceback
 from collections.abc import Callable, Hashable, Mapping
 from typing import IO, Any
 
 AVAILABLE = hasattr(os, "fork")
+_PR_SET_PDEATHSIG = 1
+_PRCTL = getattr(ctypes.CDLL(ctypes.util.find_library("c")), "prctl", None) if sys.platform == "linux" else None
 
 
 class ForkFailed(Exception):
-    """The child died, or did not finish in time: do the work here instead."""
+    """The child failed (the message ends with its traceback), died, or did
+    not finish in time."""
 
 
 class _Pickler(pickle.Pickler):
@@ -46,20 +52,37 @@ class Forked:
         self._file = tempfile.TemporaryFile()
         self._status: int | None = None
         self._shared = shared or {}
+        parent = os.getpid()
         try:
             self.pid = os.fork()
         except OSError:
             self._file.close()
             raise
-        if self.pid == 0:  # the child: work, write, and leave without cleanup
-            code = 1
-            gc.disable()  # a collection would touch, and so copy, every page of the parent's heap
-            try:
-                _Pickler(self._file, self._shared).dump(work())
-                self._file.flush()
-                code = 0
-            finally:
-                os._exit(code)
+        if self.pid == 0:
+            self._child(work, parent)
+
+    def _child(self, work: Callable[[], Any], parent: int) -> None:
+        """Work, write the result (or the traceback), and leave without cleanup."""
+        code = 1
+        try:
+            if _PRCTL is not None:  # never outlive the parent (a killed build, a stopped worker)
+                _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL)
+            if os.getppid() != parent:  # it died before prctl
+                os._exit(2)
+            # What the parent made is never garbage here: collections skip it,
+            # and so do not touch (and copy) every page of the parent's heap.
+            gc.freeze()
+            gc.enable()  # for the child's own garbage, even where the parent paused collections
+            result = work()
+            _Pickler(self._file, self._shared).dump(result)
+            code = 0
+        except BaseException:
+            self._file.seek(0)
+            self._file.truncate()
+            self._file.write(traceback.format_exc()[-4000:].encode("utf-8", "replace"))
+        finally:
+            self._file.flush()
+            os._exit(code)
 
     def done(self) -> bool:
         """Whether the child has ended (without waiting for it)."""
@@ -72,26 +95,27 @@ class Forked:
                 self._status = status
         return self._status is not None
 
-    def result(self, timeout: float) -> Any:
+    def result(self, timeout: float | None = None) -> Any:
         """What ``work()`` returned; ForkFailed if the child failed or ran
         past ``timeout`` seconds (it is killed then)."""
-        deadline = time.monotonic() + timeout
+        deadline = None if timeout is None else time.monotonic() + timeout
         while not self.done():
-            if time.monotonic() > deadline:
+            if deadline is not None and time.monotonic() > deadline:
                 self.cancel()
-                raise ForkFailed(f"the loading process did not finish within {timeout:g} s")
+                raise ForkFailed(f"the process did not finish within {timeout:g} s")
             time.sleep(0.005)
         try:
+            self._file.seek(0)
             if self._status != 0:
                 code = "unknown" if self._status < 0 else os.waitstatus_to_exitcode(self._status)
-                raise ForkFailed(f"the loading process ended with exit status {code}")
-            self._file.seek(0)
+                told = self._file.read().decode("utf-8", "replace")
+                raise ForkFailed(f"the process ended with exit status {code}" + (f":\n{told}" if told else ""))
             unpickler = pickle.Unpickler(self._file)
             unpickler.persistent_load = self._shared.__getitem__
             try:
                 return unpickler.load()
             except Exception as error:
-                raise ForkFailed(f"cannot read what the loading process wrote: {error!r}") from error
+                raise ForkFailed(f"cannot read what the process wrote: {error!r}") from error
         finally:
             self._file.close()
 

@@ -25,12 +25,41 @@ def test_a_child_that_dies_is_a_failure_not_a_result():
         child.result(timeout=30)
 
 
-def test_a_child_that_raises_is_a_failure():
+def test_a_child_that_raises_is_a_failure_with_its_traceback():
     def broken():
-        raise ValueError("bug")
+        raise ValueError("a bug in the child")
 
-    with pytest.raises(ForkFailed):
+    with pytest.raises(ForkFailed, match="(?s)exit status 1.*ValueError: a bug in the child"):
         Forked(broken).result(timeout=30)
+
+
+def test_a_child_dies_with_its_parent(tmp_path):
+    """A killed parent (a build, a worker) leaves no child working behind it."""
+    import subprocess
+    import sys
+
+    script = (
+        "import os, sys, time\n"
+        "from calfeed.forked import Forked\n"
+        "child = Forked(lambda: time.sleep(60))\n"
+        "print(child.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    child = int(parent.stdout.readline())
+    parent.kill()
+    parent.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            return
+        with open(f"/proc/{child}/stat") as stat:
+            if stat.read().split(") ", 1)[1].startswith("Z"):
+                return  # dead, waiting for init to reap it
+        time.sleep(0.05)
+    pytest.fail("the child outlived its killed parent")
 
 
 def test_a_slow_child_is_stopped_at_the_timeout():
