@@ -133,13 +133,17 @@ class Server:
             time.sleep(0.1)
         else:
             pytest.fail(f"gunicorn did not answer within {START_TIMEOUT} s:\n{self.log()}")
-        # Learn both workers' pids: fresh connections until each has answered.
-        for _ in range(300):
+        # Learn both workers' pids: fresh connections until each has answered
+        # (the second may still be starting on a busy machine).
+        for _ in range(5000):
             reply = self.get("/healthz")
             self.workers.add(self.pid_of(reply))
             if len(self.workers) >= 2:
                 return
-        pytest.fail(f"only worker(s) {self.workers} answered 300 fresh connections")
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.005)
+        pytest.fail(f"only worker(s) {self.workers} answered fresh connections for {START_TIMEOUT} s:\n{self.log()}")
 
     def stop(self) -> None:
         if self.process.poll() is None:
