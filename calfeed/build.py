@@ -220,7 +220,7 @@ def _fill(groups: Files) -> None:
 def fill_in_parallel(groups: Files, workers: int) -> None:
     """Fill the claimed files in ``workers`` forked processes, each with every
     ``workers``-th group; raises ``BuildFailed`` if any process failed."""
-    if workers < 2 or not forked.AVAILABLE:
+    if workers < 2 or not forked.available():
         _fill(groups)
         return
     children: list[Forked] = []

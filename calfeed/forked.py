@@ -16,14 +16,22 @@ import pickle
 import signal
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Callable, Hashable, Mapping
 from typing import IO, Any
 
-AVAILABLE = hasattr(os, "fork")
 _PR_SET_PDEATHSIG = 1
+# Handlers a server (gunicorn) installs in its workers; a child is not a worker.
+_RESET_SIGNALS = [getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2") if hasattr(signal, name)]
 _PRCTL = getattr(ctypes.CDLL(ctypes.util.find_library("c")), "prctl", None) if sys.platform == "linux" else None
+
+
+def available() -> bool:
+    """Whether a child can be made and waited for here: not without fork, nor
+    where SIGCHLD is ignored (children are then reaped unseen)."""
+    return hasattr(os, "fork") and signal.getsignal(signal.SIGCHLD) != signal.SIG_IGN
 
 
 class ForkFailed(Exception):
@@ -53,22 +61,28 @@ class Forked:
         self._status: int | None = None
         self._shared = shared or {}
         parent = os.getpid()
+        # The death signal follows the thread that forks: only the main thread
+        # lives as long as its process (a thread-per-request server ends others).
+        from_main_thread = threading.current_thread() is threading.main_thread()
         try:
             self.pid = os.fork()
         except OSError:
             self._file.close()
             raise
         if self.pid == 0:
-            self._child(work, parent)
+            self._child(work, parent, from_main_thread)
 
-    def _child(self, work: Callable[[], Any], parent: int) -> None:
+    def _child(self, work: Callable[[], Any], parent: int, from_main_thread: bool) -> None:
         """Work, write the result (or the traceback), and leave without cleanup."""
         code = 1
         try:
-            if _PRCTL is not None:  # never outlive the parent (a killed build, a stopped worker)
+            if _PRCTL is not None and from_main_thread:  # never outlive a killed build or worker
                 _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL)
             if os.getppid() != parent:  # it died before prctl
                 os._exit(2)
+            for number in _RESET_SIGNALS:
+                signal.signal(number, signal.SIG_DFL)
+            signal.set_wakeup_fd(-1)
             # What the parent made is never garbage here: collections skip it,
             # and so do not touch (and copy) every page of the parent's heap.
             gc.freeze()
@@ -108,7 +122,8 @@ class Forked:
             self._file.seek(0)
             if self._status != 0:
                 code = "unknown" if self._status < 0 else os.waitstatus_to_exitcode(self._status)
-                told = self._file.read().decode("utf-8", "replace")
+                # Exit status 1 is the child's own: the file then holds its traceback.
+                told = self._file.read(4000).decode("utf-8", "replace") if code == 1 else ""
                 raise ForkFailed(f"the process ended with exit status {code}" + (f":\n{told}" if told else ""))
             unpickler = pickle.Unpickler(self._file)
             unpickler.persistent_load = self._shared.__getitem__
@@ -122,6 +137,9 @@ class Forked:
     def cancel(self) -> None:
         """Stop the child (its work is no longer wanted) and reap it."""
         if not self.done():
-            os.kill(self.pid, signal.SIGKILL)
-            self._status = os.waitpid(self.pid, 0)[1]
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+                self._status = os.waitpid(self.pid, 0)[1]
+            except (ProcessLookupError, ChildProcessError):  # already gone
+                self._status = -1
         self._file.close()

@@ -13,6 +13,7 @@ Every expansion is bounded by a window and by ``MAX_PER_EVENT``.
 from __future__ import annotations
 
 import heapq
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
@@ -84,6 +85,12 @@ def series_end(event: Event, start: When) -> When | None:
 def _dateutil_rule(text: str, start: datetime, until: datetime | None) -> rrule:
     rule = rrulestr(text, dtstart=start, cache=True)  # later windows reuse the dates found
     return rule.replace(until=until) if until is not None else rule
+
+
+if hasattr(os, "register_at_fork"):
+    # Each cached rule carries a lock; one held by another thread at a fork
+    # would never be released in the child (a store's loading process).
+    os.register_at_fork(after_in_child=_dateutil_rule.cache_clear)
 
 
 def rule_of(event: Event) -> rrule | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import hashlib
 import logging
 import os
 import sys
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from threading import Lock
+from typing import NamedTuple
 
 from calfeed import forked, loading
 from calfeed.errors import CalendarErrors, Problem
@@ -41,6 +43,14 @@ LOAD_TIMEOUT = 60.0
 LoadResult = Published | CalendarErrors
 
 
+class Read(NamedTuple):
+    """One reading of the file, and what it gave."""
+
+    signature: tuple | None  # None when the file could not be read
+    digest: bytes | None
+    result: LoadResult
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """What /healthz reports."""
@@ -55,6 +65,17 @@ def _release_free_memory() -> None:
     about 20 MiB per worker after a few edits of a 10,000-event file)."""
     if _MALLOC_TRIM is not None:
         _MALLOC_TRIM(0)
+
+
+def _digest(raw: bytes) -> bytes:
+    return hashlib.blake2b(raw, digest_size=16).digest()
+
+
+def _digest_of(path: str) -> bytes | None:
+    try:
+        return _digest(Path(path).read_bytes())
+    except OSError:
+        return None
 
 
 def _signature(stat: os.stat_result) -> tuple:
@@ -93,42 +114,42 @@ class CalendarStore:
         self._published: Published | None = None
         self.error: str | None = None
         read = self._load(self._start(None))
-        if read is None or isinstance(read[1], CalendarErrors):
-            raise read[1] if read else CalendarErrors(self.path, [Problem("the file changed while being read")])
-        self._seen, self._published = read
+        if read is None or isinstance(read.result, CalendarErrors):
+            raise read.result if read else CalendarErrors(self.path, [Problem("the file changed while being read")])
+        self._seen, self._published = read.signature, read.result
         self.loaded_at = self._now()
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)
 
-    def _read(self, settled: tuple | None = None) -> tuple[tuple | None, LoadResult] | None:
-        """Read and compile the file: its signature and what it gave. None
-        when it is no longer the version that ``settled`` (a new save began)
-        or changed while being read."""
+    def _read(self, settled: tuple | None = None) -> Read | None:
+        """Read and compile the file. None when it is no longer the version
+        that ``settled`` (a new save began) or changed while being read."""
         try:
             before = os.stat(self.path)
             raw = Path(self.path).read_bytes()
             after = os.stat(self.path)
         except OSError as error:
-            return None, CalendarErrors(self.path, [Problem(f"cannot read the file: {error.strerror}")])
+            return Read(None, None, CalendarErrors(self.path, [Problem(f"cannot read the file: {error.strerror}")]))
         if _signature(before) != _signature(after) or settled is not None and _signature(before) != settled:
             return None
+        signature, digest = _signature(after), _digest(raw)
         try:
             calendar = build_calendar(loading.decode(raw, self.path), self.base_url, self._reuse)
             published = Published(calendar, previous=self._published)
             if self.warm is not None:
                 self.warm(published)
-            return _signature(after), published
+            return Read(signature, digest, published)
         except CalendarErrors as errors:
-            return _signature(after), errors
+            return Read(signature, digest, errors)
         except Exception as error:  # a bug must not take the last good calendar down
             log.exception("calfeed: cannot load %s", self.path)
-            return _signature(after), CalendarErrors(self.path, [Problem(f"cannot load the file: {error!r}")])
+            return Read(signature, digest, CalendarErrors(self.path, [Problem(f"cannot load the file: {error!r}")]))
 
     def _start(self, signature: tuple | None) -> tuple[tuple | None, Forked | None]:
         """Begin loading ``signature`` in a child process, where one can be
         made; without one, ``_load`` reads the file in this process."""
-        if not forked.AVAILABLE:
+        if not forked.available():
             return signature, None
         try:
             return signature, Forked(lambda: (self._read(signature), self._reuse), shared=self._reuse.events)
@@ -136,7 +157,7 @@ class CalendarStore:
             log.warning("calfeed: cannot start a loading process (%s)", error)
             return signature, None
 
-    def _load(self, started: tuple[tuple | None, Forked | None]) -> tuple[tuple | None, LoadResult] | None:
+    def _load(self, started: tuple[tuple | None, Forked | None]) -> Read | None:
         """The result of a load begun by ``_start``; read here when the child failed."""
         signature, child = started
         if child is not None:
@@ -145,7 +166,7 @@ class CalendarStore:
             except forked.ForkFailed as failure:
                 log.warning("calfeed: %s; loading %s in the worker itself", failure, self.path)
             else:
-                if read is not None and isinstance(read[1], Published):
+                if read is not None and isinstance(read.result, Published):
                     self._reuse = reuse
                 return read
         return self._read(signature)
@@ -176,19 +197,26 @@ class CalendarStore:
             if quiet_on_disk or quiet_here:
                 started, self._loading = self._loading, None
                 read = self._load(started)
+                if read is not None and read.digest is not None and read.digest != _digest_of(self.path):
+                    # Read before the save was over (its size and times already
+                    # final, as they can be for a moment): read it again.
+                    read = self._read(signature)
                 if read is not None:
-                    self._install(signature, read[1])
+                    self._install(signature, read.result)
         finally:
             self._lock.release()
         return self._published
 
     def _install(self, signature: tuple, loaded: LoadResult) -> None:
-        self._seen = signature
         if isinstance(loaded, Published):
+            # The version first: a thread that sees the new signature as seen
+            # must find the new calendar.
             self._published, self.loaded_at, self.error = loaded, self._now(), None
+            self._seen = signature
             _release_free_memory()  # the replaced version's feeds, megabytes each
             log.info("calfeed: loaded %s (%d events)", self.path, len(loaded.calendar.events))
         else:
+            self._seen = signature
             self._fail(loaded)
 
     def _fail(self, errors: CalendarErrors) -> None:

@@ -90,3 +90,25 @@ def test_an_edit_is_served_past_the_replays(write_events):
     path.write_text(path.read_text().replace('"Primo"', '"Secondo"'))
     body = client.get("/calendar.ics").data
     assert b"SUMMARY:Secondo" in body and b"SUMMARY:Primo" not in body
+
+
+def test_replies_kept_stay_few_as_the_days_pass(write_events):
+    """With past_days the feed changes with the day: each day's answer is
+    Flask's, and the replies kept do not pile up while the version serves."""
+    days = "\n".join(
+        f'[[events]]\nid = "giorno-{n}"\ntitle = "Giorno {n}"\nstart = 2030-01-{n:02d}T18:00:00\n' for n in range(1, 25)
+    )
+    path = write_events('[calendar]\nname = "Prova"\nbase_url = "https://eventi.example.org"\npast_days = 1\n' + days)
+    app = create_app({"EVENTS": str(path), "TODAY": "2030-01-01"})
+    fast, slow = app.test_client(), Client(app.wsgi_app.flask_wsgi)
+    bodies = set()
+    for day in range(1, 21):
+        app.config["TODAY"] = f"2030-01-{day:02d}"
+        for headers in ({}, {"Accept-Encoding": "gzip"}):
+            for _ in range(2):
+                answer = _answer(fast.get("/calendar.ics", headers=headers))
+                assert answer == _answer(slow.get("/calendar.ics", headers=headers))
+            bodies.add(answer[2])
+    assert len(bodies) == 2 * 19  # from the third day on, one event ages out each day
+    published = app.extensions["calfeed"].current()
+    assert len(app.wsgi_app._replies[published]) == 2  # today's, plain and gzip

@@ -78,3 +78,41 @@ def test_a_cancelled_child_is_reaped():
     assert child.done()
     with pytest.raises(ChildProcessError):
         os.waitpid(child.pid, os.WNOHANG)
+
+
+def test_a_child_forked_by_a_passing_thread_outlives_the_thread():
+    """A thread-per-request server ends the request's thread; the loading
+    process it started must go on (Linux ties the death signal to a thread)."""
+    import threading
+
+    started: list[Forked] = []
+    thread = threading.Thread(target=lambda: started.append(Forked(lambda: (time.sleep(0.5), "done")[1])))
+    thread.start()
+    thread.join()
+    assert started[0].result(timeout=30) == "done"
+
+
+def test_no_child_where_sigchld_is_ignored():
+    """Children would be reaped unseen: the work is then done in the process."""
+    import signal
+
+    from calfeed.forked import available
+
+    assert available()
+    before = signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    try:
+        assert not available()
+    finally:
+        signal.signal(signal.SIGCHLD, before)
+
+
+def test_a_child_starts_without_the_cached_rules_and_their_locks():
+    """dateutil rules are cached with a lock each; a lock held by another
+    thread at the fork would stay held in the child for good."""
+    from datetime import datetime
+
+    from calfeed import occurrences
+
+    occurrences._dateutil_rule("FREQ=WEEKLY", datetime(2030, 1, 1, 18), None)
+    assert occurrences._dateutil_rule.cache_info().currsize > 0
+    assert Forked(lambda: occurrences._dateutil_rule.cache_info().currsize).result(timeout=30) == 0

@@ -213,7 +213,8 @@ def test_store_current_reloads_directly(tmp_path):
 
 def test_an_edit_is_loaded_while_the_file_settles(tmp_path, monkeypatch, caplog):
     """The first request after a save starts loading it in a child process;
-    once the file has settled, the worker serves what the child loaded."""
+    once the file has settled, the worker serves what the child loaded (it
+    only reads the file again to see that the child read the same bytes)."""
     path = tmp_path / "events.toml"
     save(path, calendar_text(ids("a", 2)))
     now = [time.time()]
@@ -222,14 +223,38 @@ def test_an_edit_is_loaded_while_the_file_settles(tmp_path, monkeypatch, caplog)
     now[0] = time.time()
     assert [e.id for e in store.current().calendar.events] == ids("a", 2)  # not settled yet
 
-    def unreadable(self):
-        raise OSError(5, "read by the worker")
+    def not_here(*args, **kwargs):
+        raise AssertionError("validated in the worker")
 
-    monkeypatch.setattr(Path, "read_bytes", unreadable)  # in this process, not the child
+    monkeypatch.setattr("calfeed.store.build_calendar", not_here)  # in this process, not the child
     now[0] += 6
     assert [e.id for e in store.current().calendar.events] == ids("b", 3)
     assert store.snapshot().error is None
     assert not calfeed_errors(caplog)
+
+
+def test_a_save_read_before_it_was_over_is_read_again(tmp_path, monkeypatch):
+    """Where file times are coarse, a save caught half-way can already show
+    its final size and times: the bytes the child read are checked against
+    the file's once it has settled, and read again when they differ."""
+    import calfeed.store
+
+    monkeypatch.setattr(calfeed.store, "_signature", lambda stat: (stat.st_size, stat.st_ino))
+    path = tmp_path / "events.toml"
+    save(path, calendar_text(ids("a", 3)))
+    now = [time.time()]
+    store = CalendarStore(path, settle=5, clock=lambda: now[0])
+    final = calendar_text(ids("b", 2))
+    half = final.replace('id = "b1"', 'id = "x1"')  # the same size, other bytes
+    with open(path, "r+", encoding="utf-8") as same_file:
+        same_file.write(half)
+        same_file.truncate()
+    assert [e.id for e in store.current().calendar.events] == ids("a", 3)  # the child reads the half
+    poll(lambda: store._loading[1].done(), what="the loading process to read the half save")
+    with open(path, "r+", encoding="utf-8") as same_file:
+        same_file.write(final)
+    now[0] += 6
+    assert [e.id for e in store.current().calendar.events] == ids("b", 2)
 
 
 def test_a_failed_loading_process_leaves_the_worker_to_load(tmp_path, monkeypatch, caplog):

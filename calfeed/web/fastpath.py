@@ -26,6 +26,7 @@ WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 
 @dataclass(frozen=True)
 class Reply:
+    etag: str  # of the body it was made for: a feed's body changes with the day
     status: str
     headers: list[tuple[str, str]]
     body: bytes
@@ -72,16 +73,17 @@ class FeedFastPath:
         question = self._question(environ)
         if question is None:
             return self.flask_wsgi(environ, start_response)
-        published, key = question
+        published, key, etag = question
         reply = self._replies.get(published, {}).get(key)
-        if reply is None:
-            return self._ask_flask(environ, start_response, published, key)
+        if reply is None or reply.etag != etag:
+            return self._ask_flask(environ, start_response, published, key, etag)
         start_response(reply.status, list(reply.headers))
         return [reply.body]
 
-    def _question(self, environ: dict) -> tuple[Published, tuple] | None:
-        """What a plain feed request asks, as a key for its reply; None when
-        Flask must answer it."""
+    def _question(self, environ: dict) -> tuple[Published, tuple, str] | None:
+        """What a plain feed request asks: the version, a key for its reply
+        (one per path, encoding and status, so the replies kept stay few), and
+        the ETag its body has today; None when Flask must answer it."""
         if environ.get("REQUEST_METHOD") != "GET" or environ.get("QUERY_STRING"):
             return None
         if_none_match = environ.get("HTTP_IF_NONE_MATCH")
@@ -98,9 +100,11 @@ class FeedFastPath:
         body: Body = published.feed(chosen, pinned_today(self.app.config, published))
         not_modified = if_none_match is not None and matches(if_none_match, body)
         etag = body.gzip_etag if gzipped else body.etag
-        return published, (path, etag, gzipped, not_modified)
+        return published, (path, gzipped, not_modified), etag
 
-    def _ask_flask(self, environ: dict, start_response: Callable, published: Published, key: tuple) -> Iterable[bytes]:
+    def _ask_flask(
+        self, environ: dict, start_response: Callable, published: Published, key: tuple, etag: str
+    ) -> Iterable[bytes]:
         """Answer through Flask, keeping the answer when it is a feed's."""
         answered: list = []
 
@@ -115,9 +119,8 @@ class FeedFastPath:
             if hasattr(chunks, "close"):
                 chunks.close()
         status, headers = answered
-        etag = key[1]
         # Flask may have reloaded a newer version meanwhile: keep only this one's answer.
         if status.startswith(("200 ", "304 ")) and ("ETag", etag) in headers:
             with self._lock:
-                self._replies.setdefault(published, {})[key] = Reply(status, headers, body)
+                self._replies.setdefault(published, {})[key] = Reply(etag, status, headers, body)
         return [body]
