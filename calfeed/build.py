@@ -6,8 +6,6 @@ over it, so a static host (or a build killed midway) never shows half a site.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import gc
 import os
 import shutil
@@ -15,13 +13,13 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
-from functools import cache, partial
+from functools import partial
 from pathlib import Path
 
 from flask import Flask
 from werkzeug.exceptions import NotFound
 
-from calfeed import forked
+from calfeed import forked, libc
 from calfeed.forked import Forked, ForkFailed
 from calfeed.model import Calendar, Event
 from calfeed.published import FeedFilter, Published
@@ -88,18 +86,12 @@ def fill(target: str, data: bytes) -> None:
         file.write(data)
 
 
-@cache
-def _libc() -> ctypes.CDLL:
-    return ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-
-
 def _exchange(first: Path, second: Path) -> bool:
     """Swap two paths in one step (Linux renameat2); False where unsupported."""
-    renameat2 = getattr(_libc(), "renameat2", None)
-    if renameat2 is None:
+    if libc.renameat2 is None:
         return False
     at_cwd = -100
-    result = renameat2(at_cwd, os.fsencode(first), at_cwd, os.fsencode(second), _RENAME_EXCHANGE)
+    result = libc.renameat2(at_cwd, os.fsencode(first), at_cwd, os.fsencode(second), _RENAME_EXCHANGE)
     return result == 0
 
 

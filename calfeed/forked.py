@@ -8,13 +8,10 @@ good, and the child works on another core while the worker serves), and
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import gc
 import os
 import pickle
 import signal
-import sys
 import tempfile
 import threading
 import time
@@ -22,10 +19,11 @@ import traceback
 from collections.abc import Callable, Hashable, Mapping
 from typing import IO, Any
 
+from calfeed import libc
+
 _PR_SET_PDEATHSIG = 1
 # Handlers a server (gunicorn) installs in its workers; a child is not a worker.
 _RESET_SIGNALS = [getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2") if hasattr(signal, name)]
-_PRCTL = getattr(ctypes.CDLL(ctypes.util.find_library("c")), "prctl", None) if sys.platform == "linux" else None
 
 
 def available() -> bool:
@@ -76,8 +74,8 @@ class Forked:
         """Work, write the result (or the traceback), and leave without cleanup."""
         code = 1
         try:
-            if _PRCTL is not None and from_main_thread:  # never outlive a killed build or worker
-                _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL)
+            if libc.prctl is not None and from_main_thread:  # never outlive a killed build or worker
+                libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
             if os.getppid() != parent:  # it died before prctl
                 os._exit(2)
             for number in _RESET_SIGNALS:

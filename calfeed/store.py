@@ -10,12 +10,9 @@ calendar in service.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import hashlib
 import logging
 import os
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,7 +21,7 @@ from pathlib import Path
 from threading import Lock
 from typing import NamedTuple
 
-from calfeed import forked, loading
+from calfeed import forked, libc, loading
 from calfeed.errors import CalendarErrors, Problem
 from calfeed.forked import Forked
 from calfeed.published import Published
@@ -32,8 +29,6 @@ from calfeed.timezones import UTC
 from calfeed.validation import EventReuse, build_calendar
 
 log = logging.getLogger("calfeed")
-# glibc's; musl and other systems have none, and need none.
-_MALLOC_TRIM = getattr(ctypes.CDLL(ctypes.util.find_library("c")), "malloc_trim", None) if sys.platform == "linux" else None
 
 # Settling plus a load must fit in the contract's two seconds.
 SETTLE_SECONDS = 0.75
@@ -63,8 +58,8 @@ class Snapshot:
 def _release_free_memory() -> None:
     """Hand freed heap memory back to the system (glibc keeps it otherwise:
     about 20 MiB per worker after a few edits of a 10,000-event file)."""
-    if _MALLOC_TRIM is not None:
-        _MALLOC_TRIM(0)
+    if libc.malloc_trim is not None:
+        libc.malloc_trim(0)
 
 
 def _digest(raw: bytes) -> bytes:
