@@ -10,6 +10,7 @@ import gzip
 import hashlib
 from array import array
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from threading import Lock
@@ -20,6 +21,8 @@ from calfeed.occurrences import select
 
 # Distinct filter combinations kept compiled; a client cannot grow it further.
 FEED_CACHE_SIZE = 128
+# Other answers kept (events.json, embed lists), most recently asked first.
+KEPT_SIZE = 64
 
 
 @dataclass
@@ -107,6 +110,7 @@ class Published:
         self.last_modified: datetime = calendar.last_modified or ical.DEFAULT_STAMP
         self._feeds: OrderedDict[tuple, Body] = OrderedDict()
         self._events: dict[str, Body] = {}
+        self._kept: OrderedDict[tuple, Body] = OrderedDict()
         self._lock = Lock()
         # Until this version compiles its own whole feed (then it is replaced).
         self._compiled: _Compiled | None = previous._compiled if previous else None
@@ -160,6 +164,21 @@ class Published:
                 starts.append(starts[-1] + len(part))
             self._compiled = _Compiled(data, stamp, events, starts)
         return data
+
+    def kept(self, key: tuple, make: Callable[[], bytes]) -> Body:
+        """The body ``make`` gives, made once for ``key`` in this version (the
+        key holds everything the body depends on, the present minute included)."""
+        with self._lock:
+            body = self._kept.get(key)
+            if body is not None:
+                self._kept.move_to_end(key)
+                return body
+        body = Body(make())
+        with self._lock:
+            self._kept[key] = body
+            while len(self._kept) > KEPT_SIZE:
+                self._kept.popitem(last=False)
+        return body
 
     def event_feed(self, event: Event) -> Body:
         """One event as a calendar file to download."""

@@ -90,3 +90,37 @@ def test_caching_like_the_feeds(api):
     assert api.get("/events.json?from=2021-12-01&to=2022-12-31", headers={"If-None-Match": response.headers["ETag"]}).status_code == 304
     zipped = api.get("/events.json?from=2021-12-01&to=2022-12-31", headers={"Accept-Encoding": "gzip"})
     assert json.loads(gzip.decompress(zipped.data)) == response.get_json()
+
+
+def test_an_answer_is_made_once_per_version_and_minute(monkeypatch):
+    """Partner pages poll the same question: it is answered from the bytes
+    made the first time, the same bytes a fresh answer would have."""
+    from calfeed.web import api as api_module
+
+    app = create_app({"EVENTS": str(SAMPLE), "TODAY": "2021-11-25"})
+    client = app.test_client()
+    made = []
+    answer = api_module.occurrences_body
+
+    def counted(*args, **kwargs):
+        made.append(args[2:])
+        return answer(*args, **kwargs)
+
+    monkeypatch.setattr(api_module, "occurrences_body", counted)
+    questions = ["/events.json", "/events.json?limit=2", "/events.json?from=2022-01-01&to=2022-12-31", "/events.json?category=webinar"]
+    first = [client.get(q).data for q in questions]
+    again = [client.get(q).data for q in questions]
+    assert again == first and len(made) == len(questions)
+    assert client.get("/embed").data == client.get("/embed").data
+    fresh = create_app({"EVENTS": str(SAMPLE), "TODAY": "2021-11-25"}).test_client()
+    assert [fresh.get(q).data for q in questions] == first
+
+
+def test_answers_kept_are_bounded():
+    from calfeed.published import KEPT_SIZE
+
+    app = create_app({"EVENTS": str(SAMPLE), "TODAY": "2021-11-25"})
+    client = app.test_client()
+    for limit in range(1, KEPT_SIZE + 30):
+        assert client.get(f"/events.json?limit={limit}").status_code == 200
+    assert len(app.extensions["calfeed"].current()._kept) == KEPT_SIZE

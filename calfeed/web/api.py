@@ -10,7 +10,7 @@ from flask import Blueprint, Response, abort, request
 
 from calfeed import timezones
 from calfeed.occurrences import Occurrence, listing, select
-from calfeed.published import Body, Published
+from calfeed.published import Published
 from calfeed.web.http import current_calendar, feed_response, now, selection, today
 from calfeed.web.links import google_event_link, ics_url, page_url
 
@@ -89,16 +89,20 @@ def events_json() -> Response:
     limit = _limit()
     first, last = _day("from"), _day("to")
     zone = timezones.zone(published.calendar.timezone)
-    events = select(published.calendar, chosen.categories, chosen.places)
     if first is None and last is None:
-        after = now(published)
-        body = occurrences_body(published, events, after, after + HORIZON, limit, ongoing=True)
+        after, ongoing = now(published), True
+        before = after + HORIZON
     else:
         first = first or today(published)
         last = last or first + HORIZON
         if last < first:
             abort(400, description=f"to ({last}) is before from ({first})")
-        after = datetime.combine(first, time(), zone)
+        after, ongoing = datetime.combine(first, time(), zone), False
         before = datetime.combine(last + timedelta(days=1), time(), zone)
-        body = occurrences_body(published, events, after, before, limit, ongoing=False)
-    return feed_response(Body(body), published, content_type="application/json")
+
+    def answer() -> bytes:
+        events = select(published.calendar, chosen.categories, chosen.places)
+        return occurrences_body(published, events, after, before, limit, ongoing)
+
+    body = published.kept(("events.json", chosen, after, before, limit, ongoing), answer)
+    return feed_response(body, published, content_type="application/json")

@@ -58,10 +58,14 @@ def checked(chosen: FeedFilter, published: Published) -> FeedFilter:
 
 
 def now(published: Published) -> datetime:
-    """The present instant (the start of the pinned ``TODAY`` in tests)."""
+    """The present minute (the start of the pinned ``TODAY`` in tests).
+
+    Listings count "now" by the minute, so an answer made from it holds for
+    the whole minute and is kept for it (``Published.kept``).
+    """
     if current_app.config.get("TODAY"):
         return datetime.combine(today(published), time(), zone(published.calendar.timezone))
-    return datetime.now(UTC)
+    return datetime.now(UTC).replace(second=0, microsecond=0)
 
 
 def matches(header: str, body: Body) -> bool:

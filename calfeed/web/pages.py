@@ -254,8 +254,11 @@ def embed() -> Response:
     text = request.args.get("limit", str(EMBED_LIMIT))
     if not (text.isdigit() and len(text) <= 4) or not 1 <= int(text) <= PAGE_LIMIT:
         abort(400, description=f"limit must be a whole number from 1 to {PAGE_LIMIT}")
-    found = _upcoming(published, chosen, int(text))
-    return Response(
-        render_template("embed.html", **page_context(published, found=found, chosen=chosen)),
-        content_type="text/html; charset=utf-8",
-    )
+    limit = int(text)
+
+    def answer() -> bytes:
+        found = _upcoming(published, chosen, limit)
+        return render_template("embed.html", **page_context(published, found=found, chosen=chosen)).encode()
+
+    body = published.kept(("embed", chosen, limit, now(published)), answer)
+    return Response(body.data, content_type="text/html; charset=utf-8")
