@@ -129,6 +129,12 @@ class Calendar:
         return max(stamps) if stamps else None
 
     @cached_property
+    def derived(self) -> dict:
+        """What other modules compute once from this version (``occurrences``
+        keeps its selections here); it goes when the version goes."""
+        return {}
+
+    @cached_property
     def _by_id(self) -> dict[str, Event]:
         return {event.id: event for event in self.events}
 

@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import heapq
 import os
+from array import array
+from bisect import bisect_left
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
@@ -268,6 +271,52 @@ def _overlaps(occurrence: Occurrence | Event, after: datetime, before: datetime,
     return start < before and (end > after or end == start >= after)
 
 
+class Selection(tuple):
+    """Events ``select`` picked from one calendar version, kept with it.
+
+    A listing over a selection finds its single events by bisecting their
+    start instants, and knows how far each series reaches, from indexes made
+    on first use: a page or ``/events.json`` of 10,000 events then looks only
+    at the events near its window.
+    """
+
+    def _index(self, zone: tzinfo) -> tuple[tuple[Event, ...], array, float, tuple]:
+        """Single events by (start, id), their starts as POSIX seconds, the
+        longest one's length in seconds, and each series with its reach."""
+        indexes = self.__dict__.setdefault("indexes", {})
+        index = indexes.get(zone)
+        if index is None:
+            singles = tuple(sorted((e for e in self if e.recurrence is None), key=lambda e: (instant(e.start, zone), e.id)))
+            starts = array("d", (instant(e.start, zone).timestamp() for e in singles))
+            longest = max((_seconds(e, zone) for e in singles), default=0.0)
+            series = tuple((e, *_reach(e, zone)) for e in self if e.recurrence is not None)
+            index = indexes[zone] = (singles, starts, longest, series)
+        return index
+
+    def near(self, after: datetime, before: datetime, zone: tzinfo, ongoing: bool) -> Iterator[Event]:
+        """The single events that may fall in the window (in time order),
+        then the series that may reach into it."""
+        singles, starts, longest, series = self._index(zone)
+        # A second to spare on each side: the exact test follows.
+        low = after.timestamp() - (longest if ongoing else 0.0) - 1.0
+        yield from singles[bisect_left(starts, low) : bisect_left(starts, before.timestamp() + 1.0)]
+        for event, earliest, latest in series:
+            if earliest < before and (latest is None or latest >= after):
+                yield event
+
+
+def _seconds(event: Event, zone: tzinfo) -> float:
+    """How long a single event lasts (a date without an end: its whole day)."""
+    start = instant(event.start, zone)
+    if event.end is not None:
+        end = instant(event.end, zone)
+    elif isinstance(event.start, datetime):
+        end = start
+    else:
+        end = instant(event.start + timedelta(days=1), zone)
+    return (end - start).total_seconds()
+
+
 def listing(
     events: tuple[Event, ...], after: datetime, before: datetime, zone: tzinfo, limit: int, ongoing: bool = True
 ) -> list[Occurrence]:
@@ -276,23 +325,22 @@ def listing(
     def order(occurrence: Occurrence) -> tuple:
         return occurrence.instant(zone), occurrence.event.id
 
-    # Most events happen once: those are filtered (before an Occurrence is
-    # made: a month page looks at every event) and sorted in one pass.
-    singles = sorted(
-        (
-            Occurrence(event, event.start, event.end)
-            for event in events
-            if event.recurrence is None and _overlaps(event, after, before, zone, ongoing)
-        ),
-        key=order,
-    )
-    series = [
-        _stream(event, after, before, zone, ongoing)
-        for event in events
-        if event.recurrence is not None and _within_reach(event, after, before, zone)
-    ]
+    candidates = events.near(after, before, zone, ongoing) if isinstance(events, Selection) else events
+    singles, series = [], []
+    for event in candidates:
+        if event.recurrence is None:
+            # Filtered before an Occurrence is made: most events happen once.
+            if _overlaps(event, after, before, zone, ongoing):
+                singles.append(Occurrence(event, event.start, event.end))
+        elif isinstance(events, Selection) or _within_reach(event, after, before, zone):
+            series.append(_stream(event, after, before, zone, ongoing))
+    singles.sort(key=order)
     merged = heapq.merge(singles, *series, key=order)
     return list(islice(merged, limit))
+
+
+# Selections kept per calendar version; a client cannot grow them further.
+SELECTIONS_KEPT = 64
 
 
 def select(
@@ -300,19 +348,31 @@ def select(
     categories: frozenset[str] = frozenset(),
     places: frozenset[str] = frozenset(),
     since: date | None = None,
-) -> tuple[Event, ...]:
+) -> Selection:
     """The events in any of ``categories`` (slugs) and at any of ``places``
-    (slugs), that still take place on ``since`` or later; empty sets select all."""
+    (slugs), that still take place on ``since`` or later; empty sets select
+    all. The same question to the same version gives the same Selection."""
+    kept = calendar.derived.setdefault("selections", OrderedDict())
+    key = (categories, places, since)
+    found = kept.get(key)
+    if found is not None:
+        return found
     cal_zone = timezones.zone(calendar.timezone)
 
     def recent(event: Event) -> bool:
         day = last_day(event, cal_zone)
         return day is None or day >= since
 
-    return tuple(
+    found = kept[key] = Selection(
         event
         for event in calendar.events
         if (not categories or any(c.slug in categories for c in event.categories))
         and (not places or (event.place is not None and event.place.slug in places))
         and (since is None or recent(event))
     )
+    while len(kept) > SELECTIONS_KEPT:
+        try:
+            kept.popitem(last=False)
+        except KeyError:  # emptied by another thread meanwhile
+            break
+    return found

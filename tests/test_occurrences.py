@@ -287,3 +287,44 @@ def test_a_date_in_the_dst_gap_can_be_overridden_by_its_wall_clock_time():
     (override,) = event.overrides
     assert override.recurrence_id.astimezone(UTC) == datetime(2022, 3, 27, 1, 30, tzinfo=UTC)
     assert b"RECURRENCE-ID;TZID=Europe/Rome:20220327T023000\r\n" in feed_of(calendar)
+
+
+@st.composite
+def events_and_window(draw):
+    """Single events of every shape (timed, with and without an end, all-day
+    over several days, with a UTC offset) and a few series, with a window."""
+    blocks = []
+    for n in range(draw(st.integers(1, 25))):
+        day = date(2030, 1, 1) + timedelta(days=draw(st.integers(0, 60)))
+        kind = draw(st.sampled_from(["timed", "open", "all-day", "days", "offset"]))
+        hour = draw(st.integers(0, 22))
+        block = f'[[events]]\nid = "e{n}"\ntitle = "E{n}"\n'
+        if kind == "timed":
+            block += f"start = {day}T{hour:02d}:00:00\nend = {day}T{hour + 1:02d}:30:00\n"
+        elif kind == "open":
+            block += f"start = {day}T{hour:02d}:15:00\n"
+        elif kind == "all-day":
+            block += f"start = {day}\n"
+        elif kind == "days":
+            block += f"start = {day}\nend = {day + timedelta(days=draw(st.integers(1, 20)))}\n"
+        else:
+            block += f"start = {day}T{hour:02d}:00:00Z\nend = {day}T{hour:02d}:45:00Z\n"
+        blocks.append(block)
+    for n in range(draw(st.integers(0, 3))):
+        day = date(2030, 1, 1) + timedelta(days=draw(st.integers(0, 60)))
+        blocks.append(f'[[events]]\nid = "s{n}"\ntitle = "S{n}"\nstart = {day}T18:00:00\nrrule = "FREQ=DAILY;COUNT={draw(st.integers(1, 30))}"\n')
+    after = datetime(2030, 1, 1, tzinfo=ROME) + timedelta(hours=draw(st.integers(0, 24 * 70)))
+    before = after + timedelta(hours=draw(st.integers(1, 24 * 30)))
+    return "\n".join(blocks), after, before
+
+
+@settings(max_examples=200, deadline=None)
+@given(events_and_window(), st.booleans(), st.integers(1, 60))
+def test_a_listing_over_a_selection_is_the_listing_of_every_event(case, ongoing, limit):
+    """Listings over ``select`` use an index of starts; they must list what a
+    look at every event lists."""
+    body, after, before = case
+    calendar = calendar_of(body)
+    chosen = select(calendar)
+    assert chosen is select(calendar)  # kept with the version
+    assert listing(chosen, after, before, ROME, limit, ongoing) == listing(tuple(calendar.events), after, before, ROME, limit, ongoing)
