@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flask import Blueprint, Response, abort
+from flask import Blueprint, Response
 
 from calfeed.published import FeedFilter, Published
-from calfeed.web.http import checked, current_calendar, feed_response, pinned_today, selection, today
+from calfeed.web.http import checked, current_calendar, event_or_404, feed_response, pinned_today, selection, today
 
 bp = Blueprint("feeds", __name__)
 
@@ -42,7 +42,5 @@ def place_ics(slug: str) -> Response:
 @bp.get("/events/<event_id>.ics")
 def event_ics(event_id: str) -> Response:
     published = current_calendar()
-    event = published.calendar.event(event_id)
-    if event is None:
-        abort(404, description=f'No event "{event_id}" in this calendar.')
+    event = event_or_404(published, event_id)
     return feed_response(published.event_feed(event), published, filename=f"{event_id}.ics")

@@ -8,6 +8,7 @@ from datetime import date, datetime, time
 from flask import Response, abort, current_app, request
 from werkzeug.http import http_date
 
+from calfeed.model import Event
 from calfeed.published import Body, FeedFilter, Published
 from calfeed.store import CalendarStore
 from calfeed.timezones import UTC, zone
@@ -44,6 +45,14 @@ def selection(published: Published) -> FeedFilter:
     categories = frozenset(v for v in request.args.getlist("category") if v)
     places = frozenset(v for v in request.args.getlist("place") if v)
     return checked(FeedFilter(categories, places), published)
+
+
+def event_or_404(published: Published, event_id: str) -> Event:
+    """The calendar's event with this id; 404 when it has none."""
+    event = published.calendar.event(event_id)
+    if event is None:
+        abort(404, description=f'No event "{event_id}" in this calendar.')
+    return event
 
 
 def checked(chosen: FeedFilter, published: Published) -> FeedFilter:

@@ -18,7 +18,7 @@ from calfeed import timezones
 from calfeed.model import Event
 from calfeed.occurrences import Occurrence, expand, listing, select
 from calfeed.published import Body, FeedFilter, Published
-from calfeed.web.http import current_calendar, feed_response, now, selection
+from calfeed.web.http import current_calendar, event_or_404, feed_response, now, selection
 from calfeed.web.qr import qr_path
 from calfeed.web.i18n import clock, hours, long_date, strings, when
 from calfeed.web.links import (
@@ -200,9 +200,7 @@ def event_page(event_id: str) -> str:
     """One event, as an events site shows it."""
     published = current_calendar()
     calendar = published.calendar
-    event = calendar.event(event_id)
-    if event is None:
-        abort(404, description=f'No event "{event_id}" in this calendar.')
+    event = event_or_404(published, event_id)
     shown, upcoming = _shown_occurrence(event, published)
     url = page_url(calendar, event.id)
     return render_template(
@@ -227,9 +225,7 @@ def event_page(event_id: str) -> str:
 def print_page(event_id: str) -> str:
     """An A4 page for a neighbourhood house's noticeboard, with a QR code."""
     published = current_calendar()
-    event = published.calendar.event(event_id)
-    if event is None:
-        abort(404, description=f'No event "{event_id}" in this calendar.')
+    event = event_or_404(published, event_id)
     shown, _ = _shown_occurrence(event, published)
     return render_template(
         "print.html",

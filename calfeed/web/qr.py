@@ -13,11 +13,11 @@ import re
 from functools import cache
 
 import zxingcpp
-from flask import Blueprint, Response, abort
+from flask import Blueprint, Response
 
 from calfeed.model import Calendar, Event
 from calfeed.published import Body, FeedFilter, Published
-from calfeed.web.http import checked, current_calendar, feed_response, selection
+from calfeed.web.http import checked, current_calendar, event_or_404, feed_response, selection
 from calfeed.web.links import page_url, subscribe_links
 
 bp = Blueprint("qr", __name__)
@@ -103,9 +103,7 @@ def place_qr(slug: str) -> Response:
 @bp.get("/events/<event_id>/qr.svg")
 def event_qr(event_id: str) -> Response:
     published = current_calendar()
-    event = published.calendar.event(event_id)
-    if event is None:
-        abort(404, description=f'No event "{event_id}" in this calendar.')
+    event = event_or_404(published, event_id)
     return feed_response(Body(event_qr_svg(published.calendar, event)), published, SVG_TYPE)
 
 
