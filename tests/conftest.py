@@ -12,6 +12,7 @@ import pytest
 from ical.calendar_stream import IcsCalendarStream
 
 from calfeed import create_app
+from servers import Server
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "events.toml"
@@ -112,3 +113,19 @@ class Page(HTMLParser):
 
     def all(self, tag: str, **attrs) -> list[dict]:
         return [a for t, a in self.elements if t == tag and all(a.get(k) == v for k, v in attrs.items())]
+
+
+@pytest.fixture
+def start_server(tmp_path_factory):
+    """Start gunicorn on an events.toml (tests/servers.py); stopped at the end."""
+    servers: list[Server] = []
+
+    def start(events: Path) -> Server:
+        server = Server(events, tmp_path_factory.mktemp("gunicorn-logs"))
+        servers.append(server)
+        server.wait_ready()
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()

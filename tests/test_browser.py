@@ -25,7 +25,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -39,6 +38,8 @@ from pathlib import Path
 import icalendar
 import pytest
 from playwright import sync_api
+
+from servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "events.toml"
@@ -60,12 +61,6 @@ TIMEOUT_MS = 10_000  # every Playwright action and wait
 
 WEBINAR = "GENERARE PROSSIMITÀ. Quali (possibili) connessioni tra Case del Quartiere e Patti di collaborazione?"
 SPORTELLO = "Sportello Patti di collaborazione"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def versions() -> str:

@@ -18,12 +18,10 @@ from __future__ import annotations
 
 import contextlib
 import gzip
-import http.client
 import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -33,6 +31,7 @@ import pytest
 
 from calfeed import create_app
 from calfeed.build import build_site
+from servers import fetch, free_port, gunicorn_options
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "events.toml"
@@ -53,29 +52,6 @@ def nginx_binary() -> str:
             "install it with `apt-get install -y nginx` (as .ci/run does)"
         )
     return found
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Reply:
-    def __init__(self, status: int, headers: list[tuple[str, str]], body: bytes):
-        self.status = status
-        self.headers = {name.lower(): value for name, value in headers}
-        self.body = body
-
-
-def fetch(port: int, path: str, headers: dict[str, str] | None = None, method: str = "GET") -> Reply:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        connection.request(method, path, headers=headers or {})
-        response = connection.getresponse()
-        return Reply(response.status, response.getheaders(), response.read())
-    finally:
-        connection.close()
 
 
 def render(template: Path, **values: str) -> str:
@@ -305,12 +281,6 @@ def test_filters_the_static_site_cannot_apply_are_404_not_the_whole_calendar(sta
 # --------------------------------------------------------------------------- gunicorn behind nginx
 
 
-def _gunicorn_extra_options() -> list[str]:
-    from gunicorn.config import KNOWN_SETTINGS
-
-    return ["--no-control-socket"] if any(s.name == "control_socket_disable" for s in KNOWN_SETTINGS) else []
-
-
 @contextlib.contextmanager
 def gunicorn(events: Path, port: int, log: Path):
     """``gunicorn wsgi:app`` with two workers on ``events``, answering on 127.0.0.1:``port``."""
@@ -319,7 +289,7 @@ def gunicorn(events: Path, port: int, log: Path):
     with open(log, "wb") as out:
         app = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
-             *_gunicorn_extra_options(), "wsgi:app"],
+             *gunicorn_options(), "wsgi:app"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
         )
     try:

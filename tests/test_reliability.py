@@ -35,7 +35,8 @@ import icalendar
 import pytest
 
 from calfeed import create_app
-from test_gunicorn import CALFEED, RELOAD_TIMEOUT, Server, fetch
+from servers import Server, fetch
+from test_gunicorn import CALFEED, RELOAD_TIMEOUT
 
 # --------------------------------------------------------------------------- reload under load
 
@@ -108,21 +109,6 @@ class Record:
     version: int | None  # None: a body that is none of the valid versions written
     body: bytes | None  # kept only for a body that is not a known version
     error: str | None
-
-
-@pytest.fixture
-def start_server(tmp_path_factory):
-    servers: list[Server] = []
-
-    def start(events: Path) -> Server:
-        server = Server(events, tmp_path_factory.mktemp("gunicorn-logs"))
-        servers.append(server)
-        server.wait_ready()
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
 
 
 def _access_log(server: Server) -> list[tuple[str, int, int]]:

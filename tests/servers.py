@@ -1,0 +1,181 @@
+"""Test servers on 127.0.0.1: free ports, one request per fresh connection,
+and gunicorn serving ``wsgi:app`` with its workers told apart.
+
+Workers are told apart through gunicorn's access log (``%(p)s``, the worker's
+pid, next to a request id the test sends in a header): calfeed has no
+response header naming the worker. Every wait is bounded in count and time.
+"""
+
+from __future__ import annotations
+
+import http.client
+import itertools
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+START_TIMEOUT = 30.0
+REQUEST_TIMEOUT = 10.0
+REQUEST_ID_HEADER = "X-Calfeed-Test"
+
+_request_ids = itertools.count(1)
+
+
+def gunicorn_options() -> list[str]:
+    """gunicorn 24+ opens a control socket in ~/.gunicorn, shared by every
+    server of the user; the tests' servers do without it."""
+    from gunicorn.config import KNOWN_SETTINGS
+
+    return ["--no-control-socket"] if any(s.name == "control_socket_disable" for s in KNOWN_SETTINGS) else []
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    request_id: str
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def fetch(port: int, path: str, headers: dict[str, str] | None = None, method: str = "GET") -> Reply:
+    """One request over a fresh connection (so any worker may answer it)."""
+    request_id = f"r{os.getpid()}-{next(_request_ids)}"
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
+    try:
+        connection.request(method, path, headers={REQUEST_ID_HEADER: request_id, **(headers or {})})
+        response = connection.getresponse()
+        body = response.read()
+        return Reply(response.status, {k.lower(): v for k, v in response.getheaders()}, body, request_id)
+    finally:
+        connection.close()
+
+
+class Server:
+    """gunicorn serving wsgi:app from the project root, two workers."""
+
+    def __init__(self, events: Path, logs: Path, workers: int = 2):
+        self.events = events
+        self.port = free_port()
+        self.access_log = logs / f"access-{self.port}.log"
+        self.stdout = logs / f"stdout-{self.port}.log"
+        self.stderr = logs / f"stderr-{self.port}.log"
+        self._pids: dict[str, int] = {}
+        self._offset = 0
+        self.workers: set[int] = set()
+        env = {**os.environ, "CALFEED_EVENTS": str(events), "PYTHONHASHSEED": "4242"}
+        env.pop("CALFEED_BASE_URL", None)
+        with open(self.stdout, "wb") as out, open(self.stderr, "wb") as err:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable, "-m", "gunicorn",
+                    "--workers", str(workers),
+                    "--bind", f"127.0.0.1:{self.port}",
+                    "--access-logfile", str(self.access_log),
+                    "--access-logformat", f"%({{{REQUEST_ID_HEADER.lower()}}}i)s %(p)s %(s)s",
+                    *gunicorn_options(),
+                    "wsgi:app",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=err,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+
+    # -- life cycle
+
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"gunicorn exited with {self.process.returncode}:\n{self.log()}")
+            try:
+                if fetch(self.port, "/healthz").status == 200:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.1)
+        else:
+            pytest.fail(f"gunicorn did not answer within {START_TIMEOUT} s:\n{self.log()}")
+        # Learn both workers' pids: fresh connections until each has answered
+        # (the second may still be starting on a busy machine).
+        for _ in range(5000):
+            reply = self.get("/healthz")
+            self.workers.add(self.pid_of(reply))
+            if len(self.workers) >= 2:
+                return
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.005)
+        pytest.fail(f"only worker(s) {self.workers} answered fresh connections for {START_TIMEOUT} s:\n{self.log()}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+
+    def log(self) -> str:
+        return self.stderr.read_text(errors="replace")[-5000:]
+
+    # -- requests
+
+    def get(self, path: str, headers: dict[str, str] | None = None, method: str = "GET") -> Reply:
+        return fetch(self.port, path, headers, method)
+
+    def pid_of(self, reply: Reply, timeout: float = 5.0) -> int:
+        """The worker that answered ``reply``, from the access log."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with open(self.access_log, "rb") as log:
+                log.seek(self._offset)
+                chunk = log.read()
+            complete = chunk[: chunk.rfind(b"\n") + 1]
+            self._offset += len(complete)
+            for line in complete.decode(errors="replace").splitlines():
+                match = re.match(r"(\S+) <(\d+)> (\d+)", line)
+                if match:
+                    self._pids[match.group(1)] = int(match.group(2))
+            if reply.request_id in self._pids:
+                return self._pids[reply.request_id]
+            if time.monotonic() > deadline:
+                pytest.fail(f"request {reply.request_id} not in gunicorn's access log")
+            time.sleep(0.01)
+
+    def by_worker(self, path: str, count: int, headers: dict[str, str] | None = None) -> dict[int, list[Reply]]:
+        """``count`` requests (and more, at most 300, until every worker answered).
+
+        Requests go out eight at a time: one after another, an idle worker
+        may win every accept() and the other never answer."""
+        replies: dict[int, list[Reply]] = {}
+        sent = 0
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            while sent < 300:
+                batch = list(pool.map(lambda _: self.get(path, headers), range(8)))
+                sent += len(batch)
+                for reply in batch:
+                    replies.setdefault(self.pid_of(reply), []).append(reply)
+                if sent >= count and set(replies) >= self.workers:
+                    break
+        assert set(replies) >= self.workers, f"workers {self.workers - set(replies)} never answered {path}"
+        return replies
