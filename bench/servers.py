@@ -17,6 +17,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 60.0
@@ -90,7 +91,34 @@ def _gunicorn_extra_options() -> list[str]:
     return ["--no-control-socket"] if any(s.name == "control_socket_disable" for s in KNOWN_SETTINGS) else []
 
 
-class Gunicorn:
+class Server:
+    """A server process on 127.0.0.1 (``port``, ``process``, ``log``), in a
+    ``with`` block: answering ``probe`` when it starts, stopped at its end."""
+
+    port: int
+    process: subprocess.Popen
+    log: Path
+    probe = "/calendar.ics"
+
+    def __enter__(self) -> Self:
+        try:
+            wait_until_answering(self.port, self.probe, self.process, self.log)
+        except BaseException:
+            stop(self.process)
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        stop(self.process)
+
+    def workers(self) -> list[int]:
+        return children(self.process.pid)
+
+    def get(self, path: str, headers: dict[str, str] | None = None) -> Reply:
+        return fetch(self.port, path, headers)
+
+
+class Gunicorn(Server):
     """``gunicorn -w 2 APP`` from the project root. With ``access_log`` the
     worker that answered each request can be told (by its pid)."""
 
@@ -114,23 +142,6 @@ class Gunicorn:
                 cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True,
             )
-
-    def __enter__(self) -> Gunicorn:
-        try:
-            wait_until_answering(self.port, "/calendar.ics", self.process, self.log)
-        except BaseException:
-            stop(self.process)
-            raise
-        return self
-
-    def __exit__(self, *exc) -> None:
-        stop(self.process)
-
-    def workers(self) -> list[int]:
-        return children(self.process.pid)
-
-    def get(self, path: str, headers: dict[str, str] | None = None) -> Reply:
-        return fetch(self.port, path, headers)
 
     def pid_of(self, reply: Reply) -> int:
         """The worker that answered ``reply`` (from the access log; bounded wait)."""
@@ -172,7 +183,7 @@ class Gunicorn:
         raise RuntimeError(f"{self.name}: workers {sorted(workers - done)} did not serve the expected {path}")
 
 
-class Nginx:
+class Nginx(Server):
     """Debian's nginx with a configuration of our own, in the foreground."""
 
     def __init__(self, binary: str, config: str, workdir: Path, port: int, probe: str = "/"):
@@ -186,22 +197,6 @@ class Nginx:
             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
         )
 
-    def __enter__(self) -> Nginx:
-        try:
-            wait_until_answering(self.port, self.probe, self.process, self.log)
-        except BaseException:
-            stop(self.process)
-            raise
-        return self
-
-    def __exit__(self, *exc) -> None:
-        stop(self.process)
-
-    def workers(self) -> list[int]:
-        return children(self.process.pid)
-
-    def get(self, path: str, headers: dict[str, str] | None = None) -> Reply:
-        return fetch(self.port, path, headers)
 
 
 def main_config(server_blocks: str, workdir: Path, workers: int = 2) -> str:
