@@ -66,6 +66,43 @@ def fetch(port: int, path: str, headers: dict[str, str] | None = None, method: s
         connection.close()
 
 
+def wait_answering(process: subprocess.Popen, port: int, path: str, log: Path) -> Reply:
+    """The first 200 answer to ``path`` from ``process``; fails the test, with
+    the end of ``log``, if the process exits or nothing answers in time."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"server exited with {process.returncode}:\n{_tail(log)}")
+        try:
+            reply = fetch(port, path)
+            if reply.status == 200:
+                return reply
+        except OSError:
+            pass
+        time.sleep(0.1)
+    pytest.fail(f"nothing answered 200 to {path} on 127.0.0.1:{port} within {START_TIMEOUT} s:\n{_tail(log)}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    """SIGTERM, then SIGKILL of the process group (the server and its workers)."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+            return
+        except subprocess.TimeoutExpired:
+            pass
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait(timeout=10)
+
+
+def _tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-5000:] if log.exists() else ""
+
+
 class Server:
     """gunicorn serving wsgi:app from the project root, two workers."""
 
@@ -103,17 +140,7 @@ class Server:
 
     def wait_ready(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"gunicorn exited with {self.process.returncode}:\n{self.log()}")
-            try:
-                if fetch(self.port, "/healthz").status == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.1)
-        else:
-            pytest.fail(f"gunicorn did not answer within {START_TIMEOUT} s:\n{self.log()}")
+        wait_answering(self.process, self.port, "/healthz", self.stderr)
         # Learn both workers' pids: fresh connections until each has answered
         # (the second may still be starting on a busy machine).
         for _ in range(5000):
@@ -127,16 +154,10 @@ class Server:
         pytest.fail(f"only worker(s) {self.workers} answered fresh connections for {START_TIMEOUT} s:\n{self.log()}")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+        stop(self.process)
 
     def log(self) -> str:
-        return self.stderr.read_text(errors="replace")[-5000:]
+        return _tail(self.stderr)
 
     # -- requests
 

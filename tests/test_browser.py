@@ -24,12 +24,9 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import threading
-import time
-import urllib.request
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.metadata import version as package_version
@@ -39,7 +36,7 @@ import icalendar
 import pytest
 from playwright import sync_api
 
-from servers import free_port
+from servers import free_port, gunicorn_options, stop, wait_answering
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "events.toml"
@@ -56,7 +53,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 TODAY = "2021-11-25"
-START_TIMEOUT = 30.0
 TIMEOUT_MS = 10_000  # every Playwright action and wait
 
 WEBINAR = "GENERARE PROSSIMITÀ. Quali (possibili) connessioni tra Case del Quartiere e Patti di collaborazione?"
@@ -93,14 +89,10 @@ def calfeed_url(tmp_path_factory):
     port = free_port()
     env = {**os.environ, "CALFEED_EVENTS": str(events), "CALFEED_TODAY": TODAY}
     env.pop("CALFEED_BASE_URL", None)
-    from gunicorn.config import KNOWN_SETTINGS
-
-    # gunicorn 24+ opens a control socket in ~/.gunicorn; the tests' servers do without it.
-    extra = ["--no-control-socket"] if any(s.name == "control_socket_disable" for s in KNOWN_SETTINGS) else []
     log_path = work / "gunicorn.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}", *extra, "wsgi:app"],
+            [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}", *gunicorn_options(), "wsgi:app"],
             cwd=ROOT,
             env=env,
             stdout=log,
@@ -108,30 +100,11 @@ def calfeed_url(tmp_path_factory):
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"gunicorn exited with {process.returncode}:\n{log_path.read_text(errors='replace')}")
-            try:
-                with urllib.request.urlopen(url + "/healthz", timeout=5) as reply:
-                    if reply.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"gunicorn did not answer within {START_TIMEOUT} s:\n{log_path.read_text(errors='replace')}")
-            time.sleep(0.1)
-        yield url
+        wait_answering(process, port, "/healthz", log_path)
+        yield f"http://127.0.0.1:{port}"
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+        stop(process)
 
 
 PARTNER_PAGE = """\

@@ -21,7 +21,6 @@ import gzip
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -31,13 +30,12 @@ import pytest
 
 from calfeed import create_app
 from calfeed.build import build_site
-from servers import fetch, free_port, gunicorn_options
+from servers import fetch, free_port, gunicorn_options, stop, wait_answering
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "events.toml"
 DEPLOY = ROOT / "deploy"
 TODAY = "2022-01-10"
-START_TIMEOUT = 30.0
 EVENT = "generare-prossimita"
 SERIES = "sportello-patti-latina"
 
@@ -62,34 +60,6 @@ def render(template: Path, **values: str) -> str:
         text = text.replace("${" + name + "}", value)
     assert "${CALFEED_" not in text, "a placeholder is left"
     return text
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-            return
-        except subprocess.TimeoutExpired:
-            pass
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    process.wait(timeout=10)
-
-
-def wait_answering(process: subprocess.Popen, port: int, path: str, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"server exited with {process.returncode}:\n{log.read_text(errors='replace') if log.exists() else ''}")
-        try:
-            fetch(port, path)
-            return
-        except OSError:
-            time.sleep(0.1)
-    pytest.fail(f"nothing answered on 127.0.0.1:{port} within {START_TIMEOUT} s")
 
 
 def start_nginx(server_block: str, work: Path, port: int, probe: str = "/") -> subprocess.Popen:

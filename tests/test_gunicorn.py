@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -28,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from calfeed import create_app
-from servers import ROOT, START_TIMEOUT, Reply, Server, fetch, free_port
+from servers import ROOT, Reply, Server, free_port, stop, wait_answering
 
 SAMPLE = ROOT / "events.toml"
 _SCRIPT = Path(sys.executable).with_name("calfeed")
@@ -353,22 +351,7 @@ def test_calfeed_serve_serves_a_good_file(tmp_path):
             start_new_session=True,
         )
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        reply = None
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                reply = fetch(port, "/calendar.ics")
-                break
-            except OSError:
-                time.sleep(0.1)
-        assert reply is not None, (tmp_path / "serve.log").read_text()
-        assert reply.status == 200
+        reply = wait_answering(process, port, "/calendar.ics", tmp_path / "serve.log")
         assert reply.body == in_process(good, "/calendar.ics").data
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+        stop(process)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import icalendar
 import pytest
 
 from conftest import Page, parse_both

@@ -4,7 +4,6 @@ what another publisher's feed says, calfeed serves the same after import."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -13,7 +12,6 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from calfeed import loading
-from calfeed.errors import CalendarErrors
 from calfeed.importing import import_calendar
 from calfeed.occurrences import expand
 from calfeed.published import FeedFilter, Published
@@ -53,7 +51,7 @@ def event_toml(draw, index: int) -> str:
     if draw(st.booleans()):
         lines.append('location = "Piazza Vittorio, Torino"')
     lines.append(f'status = "{draw(st.sampled_from(["confirmed", "tentative", "cancelled"]))}"')
-    lines.append(f'description = "Riga uno\\n\\nRiga due, con virgole; e punti"')
+    lines.append('description = "Riga uno\\n\\nRiga due, con virgole; e punti"')
     return "\n".join(lines) + "\n"
 
 

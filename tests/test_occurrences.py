@@ -9,7 +9,6 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import icalendar
-import pytest
 import recurring_ical_events
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
