@@ -7,6 +7,10 @@ lookup it would fetch the zone by name and compare zoneinfo with itself.
 
 from __future__ import annotations
 
+import importlib.metadata
+import importlib.resources
+import tomllib
+import zoneinfo
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -21,6 +25,7 @@ from calfeed.timezones import (
     year_transitions,
     zone,
 )
+from conftest import ROOT
 
 ZONES = ["Europe/Rome", "Europe/London", "America/New_York", "Australia/Sydney"]
 
@@ -92,13 +97,31 @@ def test_zone_without_dst_gets_a_single_observance():
     assert component.subcomponents[0]["TZOFFSETTO"].to_ical() == "+0900"
 
 
-def test_zones_come_from_the_pinned_tzdata_package():
-    import tzdata
+def test_zones_come_from_the_pinned_tzdata_package(tmp_path):
+    """Zones are read from the tzdata package, never from the machine's zone
+    files: with a search path whose Europe/Rome is Tokyo's data, Rome keeps
+    Rome's offsets. And the installed tzdata is the version pyproject pins."""
+    pins = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert f"tzdata=={importlib.metadata.version('tzdata')}" in pins
 
-    assert zone("Europe/Rome").key == "Europe/Rome"
+    impostor = tmp_path / "Europe" / "Rome"
+    impostor.parent.mkdir()
+    impostor.write_bytes((importlib.resources.files("tzdata.zoneinfo") / "Asia" / "Tokyo").read_bytes())
+    assert ZoneInfo.no_cache("Europe/Rome").key  # sanity: the real search path has Rome
+    zoneinfo.reset_tzpath([str(tmp_path)])
+    ZoneInfo.clear_cache()
+    zone.cache_clear()
+    try:
+        assert ZoneInfo.no_cache("Europe/Rome").utcoffset(datetime(2030, 1, 1)) == timedelta(hours=9)
+        rome = zone("Europe/Rome")
+        assert rome.utcoffset(datetime(2030, 1, 1)) == timedelta(hours=1)
+        assert rome.utcoffset(datetime(2030, 7, 1)) == timedelta(hours=2)
+    finally:
+        zoneinfo.reset_tzpath()
+        ZoneInfo.clear_cache()
+        zone.cache_clear()
     with pytest.raises(KeyError):
         zone("Europe/Atlantis")
-    assert tzdata.IANA_VERSION
 
 
 def test_gap_names_both_readings():
