@@ -8,7 +8,7 @@ and end, RECURRENCE-ID, STATUS, SUMMARY) must equal what calfeed's own engine,
 ``occurrences.expand``, gives over the same window, and a few are checked
 against UTC instants written by hand.
 
-ical.js is pinned in ``tests/interop/package-lock.json``; ``.ci/run`` installs
+ical.js is pinned in ``tests/interop/package-lock.json``; ``scripts/test`` installs
 it with ``npm ci``. Without it these tests fail (they are not skipped).
 
 Where ical.js departs from RFC 5545 (a local time in a DST gap or repeated
@@ -68,12 +68,12 @@ class Record(NamedTuple):
 def _missing() -> str | None:
     """Why the ical.js side cannot run (Node or the pinned ical.js missing), or None."""
     if shutil.which("node") is None:
-        return "node is not on PATH: the ical.js interop test needs Node 20 (see README, Tests)"
+        return "node is not on PATH: the ical.js interop test needs Node 20 (see docs/reliability.md, Running the tests)"
     installed = INTEROP / "node_modules" / "ical.js" / "package.json"
     if not installed.exists():
         return (
             "ical.js is not installed in tests/interop/node_modules: run "
-            "`(cd tests/interop && npm ci)` first (.ci/run does it before pytest)"
+            "`(cd tests/interop && npm ci)` first (scripts/test does it before pytest)"
         )
     pinned = json.loads((INTEROP / "package.json").read_text())["dependencies"]["ical.js"]
     version = json.loads(installed.read_text())["version"]
