@@ -20,7 +20,7 @@ from calfeed import forked
 from calfeed.forked import Forked, ForkFailed
 from calfeed.model import Event
 from calfeed.published import FeedFilter, Published
-from calfeed.staging import Staging, remove_leftovers
+from calfeed.staging import Staging
 from calfeed.web.site import Site
 
 # Marks a folder as calfeed's own output: only such a folder is ever replaced.
@@ -193,7 +193,6 @@ def build_site(site: Site, out: Path, workers: int | None = None) -> list[str]:
             "(calfeed replaces the whole folder on every build)"
         )
     out.parent.mkdir(parents=True, exist_ok=True)
-    remove_leftovers(out)
     with Staging(out) as staging:
         writer = Writer(staging.path)
         writer.write(MARKER, b"Written by calfeed build; the whole folder is replaced on each build.\n")

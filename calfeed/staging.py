@@ -95,12 +95,14 @@ def remove_leftovers(out: Path) -> list[Path]:
 
 
 class Staging:
-    """A new, locked folder beside ``out`` to fill; ``put_in_place()`` swaps
-    it for ``out``. Used as a context manager: on the way out the folder is
-    removed unless it was put in place, and the locks are released."""
+    """A new, locked folder beside ``out`` to fill (dead builds' leftovers
+    removed first); ``put_in_place()`` swaps it for ``out``. Used as a context
+    manager: on the way out the folder is removed unless it was put in place,
+    and the locks are released."""
 
     def __init__(self, out: Path):
         self.out = out
+        remove_leftovers(out)
         self._locks: list[int] = []
         self._placed = False
         for _ in range(ATTEMPTS):
@@ -131,6 +133,9 @@ class Staging:
         self.path.chmod(0o755)  # mkdtemp made it private
         retired = self._swap()
         self._placed = True
+        # It is ``out`` now, no leftover: a build swapping next need not wait
+        # until the old site is removed.
+        os.close(self._locks.pop(0))
         for path in retired:
             shutil.rmtree(path, ignore_errors=True)
 

@@ -238,3 +238,15 @@ def test_a_failing_build_process_fails_the_build_and_keeps_the_old_site(tmp_path
         build_site(site, out, workers=2)
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # the staged folder is gone
+
+
+def test_a_build_removes_what_dead_builds_left_beside_the_site(tmp_path):
+    """A build killed midway leaves its staging folder, or (where the system
+    cannot swap two folders in one step) the old site moved aside."""
+    out = tmp_path / "site"
+    assert CliRunner().invoke(cli, ["build", str(SAMPLE), "--out", str(out)]).exit_code == 0
+    for leftover in [".site.new-k1ll3d", ".site.old-12345"]:
+        (tmp_path / leftover / "events").mkdir(parents=True)
+        (tmp_path / leftover / "events" / "festa.ics").write_bytes(b"BEGIN:VCALENDAR\r\n")
+    assert CliRunner().invoke(cli, ["build", str(SAMPLE), "--out", str(out)]).exit_code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
