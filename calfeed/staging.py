@@ -28,6 +28,9 @@ from calfeed import libc
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
 _UNSUPPORTED = {errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP}
+# flock on a folder where the file system keeps no such locks (NFS emulates
+# them with write locks, which a folder opened for reading cannot take).
+_NO_LOCKS = {errno.EBADF, errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP}
 # Enough for any number of builds racing for one folder; a loop never spins for good.
 ATTEMPTS = 100
 
@@ -55,9 +58,11 @@ def _names(fd: int, path: Path) -> bool:
     return (named.st_dev, named.st_ino) == (held.st_dev, held.st_ino)
 
 
-def _lock(path: Path, wait: bool) -> int | None:
+def _lock(path: Path, wait: bool, owner: bool = True) -> int | None:
     """A descriptor holding the folder's lock; None if the folder is gone,
-    or (without ``wait``) if a live process holds the lock."""
+    or (without ``wait``) if a live process holds the lock. Where the file
+    system keeps no locks on folders (NFS may not), an ``owner`` goes on
+    without one, and anyone else gets None: nothing proves the owner dead."""
     for _ in range(ATTEMPTS):
         try:
             fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
@@ -68,6 +73,13 @@ def _lock(path: Path, wait: bool) -> int | None:
         except BlockingIOError:
             os.close(fd)
             return None
+        except OSError as error:
+            if error.errno not in _NO_LOCKS or not owner:
+                os.close(fd)
+            if error.errno not in _NO_LOCKS:
+                raise
+            if not owner:
+                return None
         # The name may have moved to another folder while we waited.
         if _names(fd, path):
             return fd
@@ -83,7 +95,7 @@ def remove_leftovers(out: Path) -> list[Path]:
     removed = []
     pattern = glob.escape(str(out.parent / f".{out.name}."))
     for leftover in sorted(glob.glob(pattern + "new-*") + glob.glob(pattern + "old-*")):
-        fd = _lock(Path(leftover), wait=False)
+        fd = _lock(Path(leftover), wait=False, owner=False)
         if fd is None:  # its build is running (or another build removes it right now)
             continue
         try:

@@ -4,6 +4,7 @@ removed while a live build's folders are kept (CONTRACT.md, "Command line":
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 from pathlib import Path
@@ -60,3 +61,18 @@ def test_leftovers_of_dead_builds_go_and_a_live_builds_stay(tmp_path):
     put(out, "once they died")
     assert sorted(path.name for path in tmp_path.iterdir()) == [".other.new-dead", "site"]
     assert (out / "index.html").read_text() == "once they died"
+
+
+def test_where_folders_cannot_be_locked_builds_go_on_and_keep_every_leftover(tmp_path, monkeypatch):
+    """NFS may refuse a lock on a folder: nothing then proves a build dead."""
+
+    def refused(fd, operation):
+        raise OSError(errno.EBADF, "Bad file descriptor")
+
+    monkeypatch.setattr(staging.fcntl, "flock", refused)
+    out = tmp_path / "site"
+    (tmp_path / ".site.new-unknown").mkdir()
+    for text in ["first", "second"]:
+        put(out, text)
+        assert (out / "index.html").read_text() == text
+    assert sorted(path.name for path in tmp_path.iterdir()) == [".site.new-unknown", "site"]
