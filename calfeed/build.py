@@ -1,33 +1,28 @@
 """``calfeed build``: the site as static files, swapped into place whole.
 
 Everything is written into a fresh folder beside the output and then renamed
-over it, so a static host (or a build killed midway) never shows half a site.
+over it (``calfeed.staging``), so a static host (or a build killed midway)
+never shows half a site. Feeds come straight from the compiler, pages from
+the web layer's ``Site``: the build itself knows nothing of HTTP.
 """
 
 from __future__ import annotations
 
 import gc
 import os
-import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import date
 from functools import partial
 from pathlib import Path
 
-from flask import Flask
-from werkzeug.exceptions import NotFound
-
-from calfeed import forked, libc
+from calfeed import forked
 from calfeed.forked import Forked, ForkFailed
-from calfeed.model import Calendar, Event
+from calfeed.model import Event
 from calfeed.published import FeedFilter, Published
-from calfeed.web import pages, qr
-from calfeed.web.month import month_range
+from calfeed.staging import Staging
+from calfeed.web.site import Site
 
-_RENAME_EXCHANGE = 2
-MAX_MONTHS = 240
 # Marks a folder as calfeed's own output: only such a folder is ever replaced.
 MARKER = ".calfeed-build"
 # The site's files in groups made by one process: (file, what makes its bytes).
@@ -86,27 +81,6 @@ def fill(target: str, data: bytes) -> None:
         file.write(data)
 
 
-def _exchange(first: Path, second: Path) -> bool:
-    """Swap two paths in one step (Linux renameat2); False where unsupported."""
-    if libc.renameat2 is None:
-        return False
-    at_cwd = -100
-    result = libc.renameat2(at_cwd, os.fsencode(first), at_cwd, os.fsencode(second), _RENAME_EXCHANGE)
-    return result == 0
-
-
-def _swap_into_place(staged: Path, out: Path) -> None:
-    if not out.exists():
-        staged.rename(out)
-        return
-    if not _exchange(staged, out):
-        retired = out.with_name(f".{out.name}.old-{os.getpid()}")
-        out.rename(retired)
-        staged.rename(out)
-        staged = retired
-    shutil.rmtree(staged)
-
-
 def static_file(path: str) -> str:
     """The file a static host serves for a URL path ("pretty URLs": a path
     without an extension is served from the same name plus .html).
@@ -120,80 +94,32 @@ def static_file(path: str) -> str:
     return relative if "." in relative.rsplit("/", 1)[-1] else relative + ".html"
 
 
-def _months(calendar: Calendar, today: date) -> list[str]:
-    """The month pages the month view links to."""
-    first, last = month_range(calendar, today)
-    found = []
-    while first <= last and len(found) < MAX_MONTHS:
-        found.append(f"/month/{first:%Y-%m}")
-        first = (first + timedelta(days=32)).replace(day=1)
-    return found
-
-
-def site_paths(calendar: Calendar, today: date) -> list[str]:
-    """Every page, JSON and image URL of the site but the feeds and each
-    event's files, which are written apart."""
-    paths = ["/", "/past", "/embed", "/events.json", "/month", "/qr/calendar.svg", "/static/calfeed.js"]
-    paths += _months(calendar, today)
-    paths += [f"/qr/categories/{c.slug}.svg" for c in calendar.categories]
-    paths += [f"/qr/places/{p.slug}.svg" for p in calendar.places]
-    return paths
-
-
-class Renderer:
-    """A page's bytes straight from the app's view for its path.
-
-    It runs the code a request runs, minus the request: one request context
-    for "/" serves the whole build (its pages have no query string), where
-    the test client cost about a millisecond a page.
-    """
-
-    def __init__(self, app: Flask):
-        self.app = app
-        self.urls = app.url_map.bind("localhost")
-
-    def __call__(self, path: str) -> bytes:
-        endpoint, arguments = self.urls.match(path, method="GET")
-        return self._body(self.app.view_functions[endpoint](**arguments))
-
-    def not_found(self) -> bytes:
-        """The page the app answers for an unknown path."""
-        return self._body(self.app.handle_user_exception(NotFound()))
-
-    def _body(self, answer) -> bytes:
-        return self.app.make_response(answer).get_data()
-
-
 def _feed(published: Published, selection: FeedFilter, today: date) -> bytes:
     return published.feed(selection, today).data
 
 
-def _event_files(published: Published, event: Event) -> list[tuple[str, Callable[[], bytes]]]:
-    """An event's four files, from the functions its views answer with (a
-    view's response headers, which a static file does not keep, cost as much
-    as the page)."""
+def _event_files(site: Site, published: Published, event: Event) -> list[tuple[str, Callable[[], bytes]]]:
+    """An event's four files."""
     return [
         (f"events/{event.id}.ics", lambda: published.event_feed(event).data),
-        (f"events/{event.id}.html", lambda: pages.event_page(event.id).encode()),
-        (f"events/{event.id}/print.html", lambda: pages.print_page(event.id).encode()),
-        (f"events/{event.id}/qr.svg", lambda: qr.event_qr_svg(published.calendar, event)),
+        (f"events/{event.id}.html", partial(site.event_page, event)),
+        (f"events/{event.id}/print.html", partial(site.print_page, event)),
+        (f"events/{event.id}/qr.svg", partial(site.event_qr, published.calendar, event)),
     ]
 
 
-def site_files(app: Flask, today: date) -> Files:
+def site_files(site: Site, published: Published) -> Files:
     """Every file of the site and what makes it, in groups of similar cost
     (a feed, a page, an event's four files): feeds straight from the compiler,
-    the rest from the app's views. Call it in a request context."""
-    published = app.extensions["calfeed"].current()
+    the rest from the site's pages. Call it inside ``site.rendering()``."""
     calendar = published.calendar
     selections = [FeedFilter()]
     selections += [FeedFilter(categories=frozenset({c.slug})) for c in calendar.categories]
     selections += [FeedFilter(places=frozenset({p.slug})) for p in calendar.places]
-    render = Renderer(app)
-    files = [(s.path().lstrip("/"), partial(_feed, published, s, today)) for s in selections]
-    files += [(static_file(path), partial(render, path)) for path in site_paths(calendar, today)]
-    files.append(("404.html", render.not_found))
-    return [[file] for file in files] + [_event_files(published, event) for event in calendar.events]
+    files = [(s.path().lstrip("/"), partial(_feed, published, s, site.today)) for s in selections]
+    files += [(static_file(path), partial(site.page, path)) for path in site.paths(calendar)]
+    files.append(("404.html", site.not_found))
+    return [[file] for file in files] + [_event_files(site, published, event) for event in calendar.events]
 
 
 def available_cores() -> int:
@@ -245,18 +171,19 @@ def collections_paused() -> Iterator[None]:
             gc.enable()
 
 
-def write_site(app: Flask, writer: Writer, workers: int | None = None) -> None:
+def write_site(site: Site, writer: Writer, workers: int | None = None) -> None:
     """The whole site, in ``workers`` processes (default: one a core)."""
-    today = date.fromisoformat(str(app.config["TODAY"]))
-    with app.test_request_context("/"):
+    with site.rendering() as published:
         with collections_paused():
-            groups = [[(writer.claim(name), make) for name, make in group] for group in site_files(app, today)]
+            groups = [[(writer.claim(name), make) for name, make in group] for group in site_files(site, published)]
         fill_in_parallel(groups, workers or available_cores())
 
 
-def build_site(app: Flask, out: Path, workers: int | None = None) -> list[str]:
+def build_site(site: Site, out: Path, workers: int | None = None) -> list[str]:
     """Write the site to ``out`` (replacing what was there) in ``workers``
-    processes (default: one a core); the files written."""
+    processes (default: one a core); the files written. Builds into one
+    folder may run at once: each ends with its complete site in place, and
+    the last one to finish is the one left."""
     out = out.absolute()
     if out.is_symlink() or out.exists() and (
         not out.is_dir() or any(out.iterdir()) and not (out / MARKER).exists()
@@ -266,16 +193,9 @@ def build_site(app: Flask, out: Path, workers: int | None = None) -> list[str]:
             "(calfeed replaces the whole folder on every build)"
         )
     out.parent.mkdir(parents=True, exist_ok=True)
-    for leftover in out.parent.glob(f".{out.name}.new-*"):
-        shutil.rmtree(leftover, ignore_errors=True)  # from a build that was killed
-    staged = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
-    try:
-        writer = Writer(staged)
+    with Staging(out) as staging:
+        writer = Writer(staging.path)
         writer.write(MARKER, b"Written by calfeed build; the whole folder is replaced on each build.\n")
-        write_site(app, writer, workers)
-        staged.chmod(0o755)
-        _swap_into_place(staged, out)
-    except BaseException:
-        shutil.rmtree(staged, ignore_errors=True)
-        raise
+        write_site(site, writer, workers)
+        staging.put_in_place()
     return sorted(writer.written)

@@ -87,6 +87,7 @@ def serve(path: str | None, host: str, port: int, workers: int) -> None:
 def build(path: str | None, out: str, workers: int | None) -> None:
     """Write the whole site (feeds, pages, JSON, embed) as static files."""
     from calfeed import create_app
+    from calfeed.web.site import Site
 
     path = path or _default_events()
     with collections_paused():
@@ -94,7 +95,8 @@ def build(path: str | None, out: str, workers: int | None) -> None:
     today = os.environ.get("CALFEED_TODAY") or datetime.now(zone(calendar.timezone)).date().isoformat()
     try:
         # The calendar checked above is the one built: the file is read once.
-        written = build_site(create_app({"EVENTS": path, "TODAY": today}, calendar=calendar), Path(out), workers)
+        site = Site(create_app({"EVENTS": path, "TODAY": today}, calendar=calendar))
+        written = build_site(site, Path(out), workers)
     except (BuildRefused, BuildFailed) as problem:
         click.echo(f"calfeed build: {problem}", err=True)
         raise SystemExit(1) from None

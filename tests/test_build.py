@@ -16,6 +16,7 @@ from calfeed.build import MARKER, BuildFailed, Writer, build_site, fill_in_paral
 from calfeed.cli import cli
 from calfeed.validation import load_calendar
 from calfeed.web import qr
+from calfeed.web.site import Site
 from conftest import SAMPLE, parse_both
 
 
@@ -199,7 +200,7 @@ def test_every_file_of_a_larger_build_is_what_the_server_sends(tmp_path, write_e
     events = write_events(generated_calendar(), header=False)
     today = "2030-02-10"
     out = tmp_path / "site"
-    written = build_site(create_app({"EVENTS": str(events), "TODAY": today}), out, workers=workers)
+    written = build_site(Site(create_app({"EVENTS": str(events), "TODAY": today})), out, workers=workers)
     calendar = load_calendar(events)
     assert len(calendar.places) == 2 and len(calendar.categories) == 4
     assert sum(name.startswith("events/") for name in written) == 4 * len(calendar.events)
@@ -225,8 +226,8 @@ def test_each_file_is_claimed_once_and_filled_by_one_process(tmp_path):
 
 def test_a_failing_build_process_fails_the_build_and_keeps_the_old_site(tmp_path, monkeypatch):
     out = tmp_path / "site"
-    app = create_app({"EVENTS": str(SAMPLE), "TODAY": "2021-11-25"})
-    build_site(app, out, workers=2)
+    site = Site(create_app({"EVENTS": str(SAMPLE), "TODAY": "2021-11-25"}))
+    build_site(site, out, workers=2)
     before = sorted(p.relative_to(out).as_posix() for p in out.rglob("*"))
 
     def broken(calendar, event):
@@ -234,6 +235,18 @@ def test_a_failing_build_process_fails_the_build_and_keeps_the_old_site(tmp_path
 
     monkeypatch.setattr(qr, "event_qr_svg", broken)
     with pytest.raises(BuildFailed, match="QR encoder exploded"):
-        build_site(app, out, workers=2)
+        build_site(site, out, workers=2)
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # the staged folder is gone
+
+
+def test_a_build_removes_what_dead_builds_left_beside_the_site(tmp_path):
+    """A build killed midway leaves its staging folder, or (where the system
+    cannot swap two folders in one step) the old site moved aside."""
+    out = tmp_path / "site"
+    assert CliRunner().invoke(cli, ["build", str(SAMPLE), "--out", str(out)]).exit_code == 0
+    for leftover in [".site.new-k1ll3d", ".site.old-12345"]:
+        (tmp_path / leftover / "events").mkdir(parents=True)
+        (tmp_path / leftover / "events" / "festa.ics").write_bytes(b"BEGIN:VCALENDAR\r\n")
+    assert CliRunner().invoke(cli, ["build", str(SAMPLE), "--out", str(out)]).exit_code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]

@@ -30,6 +30,7 @@ import pytest
 
 from calfeed import create_app
 from calfeed.build import build_site
+from calfeed.web.site import Site
 from servers import fetch, free_port, gunicorn_options, stop, wait_answering
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,7 +103,7 @@ def test_nginx_is_installed():
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("nginx-static") / "site"
-    build_site(create_app({"EVENTS": str(SAMPLE), "TODAY": TODAY}), out)
+    build_site(Site(create_app({"EVENTS": str(SAMPLE), "TODAY": TODAY})), out)
     return out
 
 

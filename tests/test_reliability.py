@@ -396,6 +396,49 @@ def _build(source: Path, out: Path, cwd: Path) -> subprocess.CompletedProcess:
         pytest.fail(f"calfeed build {source.name} did not finish within {BUILD_TIMEOUT} s")
 
 
+
+def _start_build(source: Path, out: Path, cwd: Path, logs: Path, processes: list) -> subprocess.Popen:
+    """A ``calfeed build`` running in its own process group (its forked
+    writers with it), its output in ``logs``."""
+    logs.mkdir()
+    with open(logs / "stdout", "wb") as stdout, open(logs / "stderr", "wb") as stderr:
+        build = subprocess.Popen(
+            [*CALFEED, "build", str(source), "--out", str(out)],
+            cwd=cwd,
+            env=_build_env(),
+            stdout=stdout,
+            stderr=stderr,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    processes.append(build)
+    return build
+
+
+def _staging_when_filled(build: subprocess.Popen, logs: Path, parent: Path) -> tuple[Path, int]:
+    """The staging folder ``build`` fills beside its output ``parent/site``,
+    once it holds STAGED_FILES files (no other build may stage there meanwhile)."""
+    deadline = time.monotonic() + BUILD_TIMEOUT
+    staging: list[Path] = []
+    written = 0
+    for _ in range(int(BUILD_TIMEOUT / 0.01) + 10):
+        if build.poll() is not None:
+            pytest.fail(
+                f"calfeed build exited ({build.returncode}) before it could be caught midway "
+                f"(staging {staging}, {written} files): make BIG_EVENTS larger\n"
+                f"{(logs / 'stderr').read_text(errors='replace')[-3000:]}"
+            )
+        staging = sorted(parent.glob(".site.new-*"))
+        if staging:
+            written = sum(1 for path in staging[0].rglob("*") if path.is_file())
+            if written >= STAGED_FILES:
+                return staging[0], written
+        if time.monotonic() > deadline:
+            pytest.fail(f"no staging folder with {STAGED_FILES} files within {BUILD_TIMEOUT} s (staging {staging})")
+        time.sleep(0.01)
+    pytest.fail(f"no staging folder with {STAGED_FILES} files (staging {staging})")
+
+
 def test_killed_build_leaves_the_previous_output_intact(tmp_path, processes):
     work = tmp_path / "work"
     work.mkdir()
@@ -412,41 +455,12 @@ def test_killed_build_leaves_the_previous_output_intact(tmp_path, processes):
     assert sum(data is not None for data in before.values()) >= 10
 
     # A long build into the same folder, killed while it fills its staging folder.
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    with open(logs / "stdout", "wb") as stdout, open(logs / "stderr", "wb") as stderr:
-        build = subprocess.Popen(
-            [*CALFEED, "build", str(big), "--out", str(out)],
-            cwd=work,
-            env=_build_env(),
-            stdout=stdout,
-            stderr=stderr,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    processes.append(build)
-    deadline = time.monotonic() + BUILD_TIMEOUT
-    staging: list[Path] = []
-    written = 0
-    for _ in range(int(BUILD_TIMEOUT / 0.01) + 10):
-        if build.poll() is not None:
-            pytest.fail(
-                f"calfeed build exited ({build.returncode}) before it could be killed midway "
-                f"(staging {staging}, {written} files): make BIG_EVENTS larger\n"
-                f"{(logs / 'stderr').read_text(errors='replace')[-3000:]}"
-            )
-        staging = sorted(tmp_path.glob(".site.new-*"))
-        if staging:
-            written = sum(1 for path in staging[0].rglob("*") if path.is_file())
-            if written >= STAGED_FILES:
-                break
-        if time.monotonic() > deadline:
-            pytest.fail(f"no staging folder with {STAGED_FILES} files within {BUILD_TIMEOUT} s (staging {staging})")
-        time.sleep(0.01)
+    build = _start_build(big, out, work, tmp_path / "logs", processes)
+    staging, written = _staging_when_filled(build, tmp_path / "logs", tmp_path)
     build.send_signal(signal.SIGKILL)
     build.wait(timeout=10)
     assert build.returncode == -signal.SIGKILL, "the build ended by itself before the kill"
-    assert staging[0].exists(), "the build had already swapped its folder into place when it was killed"
+    assert staging.exists(), "the build had already swapped its folder into place when it was killed"
 
     after = snapshot(out)
     assert sorted(after) == sorted(before), (
@@ -460,5 +474,77 @@ def test_killed_build_leaves_the_previous_output_intact(tmp_path, processes):
     again = _build(small, out, work)
     assert again.returncode == 0, f"a build after a killed one failed (leftovers {leftovers}):\n{again.stderr}"
     assert snapshot(out) == before
+    assert not list(tmp_path.glob(".site.*")), "the killed build's staging folder was left behind"
     print(f"\nkilled with {written} files staged; leftovers before the rebuild: {leftovers}; "
           f"after: {sorted(path.name for path in tmp_path.glob('.site.*'))}")
+
+
+def _pause(build: subprocess.Popen) -> None:
+    """Stop the build and its writers, as a busy machine or a slow disk would."""
+    os.killpg(build.pid, signal.SIGSTOP)
+
+
+def _finish(build: subprocess.Popen, logs: Path) -> None:
+    try:
+        build.wait(timeout=BUILD_TIMEOUT)
+    except subprocess.TimeoutExpired:  # pragma: no cover - the bug case
+        pytest.fail(f"calfeed build did not finish within {BUILD_TIMEOUT} s")
+    assert build.returncode == 0, (logs / "stderr").read_text(errors="replace")[-3000:]
+
+
+def test_two_builds_into_one_folder_at_once_both_succeed_and_the_last_one_wins(tmp_path, processes):
+    """A second build starts while the first fills its staging folder, and
+    finishes first; the first then finishes too, and its site is the one left."""
+    work = tmp_path / "work"
+    work.mkdir()
+    small = work / "small.toml"
+    small.write_text(SMALL, encoding="utf-8")
+    big = work / "big.toml"
+    big.write_text(big_text(BIG_EVENTS), encoding="utf-8")
+    alone = tmp_path / "alone"
+    single = _build(big, alone / "site", work)
+    assert single.returncode == 0, single.stderr
+    out = tmp_path / "shared" / "site"
+
+    first = _start_build(big, out, work, tmp_path / "first", processes)
+    staging, _ = _staging_when_filled(first, tmp_path / "first", out.parent)
+    _pause(first)
+    try:
+        second = _build(small, out, work)
+        assert second.returncode == 0, second.stderr
+        assert "events/primo.ics" in snapshot(out)
+        assert staging.exists(), "the second build removed the staging folder of a build still running"
+    finally:
+        os.killpg(first.pid, signal.SIGCONT)
+    _finish(first, tmp_path / "first")
+
+    assert snapshot(out) == snapshot(alone / "site")
+    assert sorted(path.name for path in out.parent.iterdir()) == ["site"], "staging or retired folders left behind"
+
+
+def test_the_next_build_removes_a_killed_builds_staging_folder_but_not_a_live_ones(tmp_path, processes):
+    work = tmp_path / "work"
+    work.mkdir()
+    small = work / "small.toml"
+    small.write_text(SMALL, encoding="utf-8")
+    big = work / "big.toml"
+    big.write_text(big_text(BIG_EVENTS), encoding="utf-8")
+    out = tmp_path / "site"
+
+    live = _start_build(big, out, work, tmp_path / "logs", processes)
+    staging, _ = _staging_when_filled(live, tmp_path / "logs", tmp_path)
+    _pause(live)
+    staged = snapshot(staging)
+    beside = _build(small, out, work)
+    assert beside.returncode == 0, beside.stderr
+    assert staging.exists(), "a build removed the staging folder of a build still running"
+    assert snapshot(staging) == staged, "a build changed the staging folder of a build still running"
+
+    os.killpg(live.pid, signal.SIGKILL)
+    live.wait(timeout=10)
+    built = snapshot(out)
+    after = _build(small, out, work)
+    assert after.returncode == 0, after.stderr
+    assert not staging.exists(), "the staging folder of a killed build was not removed by the next build"
+    assert snapshot(out) == built
+    assert sorted(path.name for path in tmp_path.iterdir() if path.name.startswith(".")) == []
