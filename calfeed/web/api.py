@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, request
 
 from calfeed import timezones
-from calfeed.occurrences import Occurrence, listing, select
+from calfeed.occurrences import HORIZON, Occurrence, last_day_of, listing, select
 from calfeed.published import Published
 from calfeed.web.http import current_calendar, feed_response, now, selection, today
 from calfeed.web.links import google_event_link, ics_url, page_url
@@ -17,8 +17,6 @@ from calfeed.web.links import google_event_link, ics_url, page_url
 bp = Blueprint("api", __name__)
 
 DEFAULT_LIMIT, MAX_LIMIT = 50, 500
-# How far ahead "upcoming" and an open-ended ?from= look.
-HORIZON = timedelta(days=5 * 366)
 
 
 def _day(name: str) -> date | None:
@@ -51,7 +49,7 @@ def occurrence_json(occurrence: Occurrence, published: Published) -> dict[str, A
     event = occurrence.event
     start, end = occurrence.start, occurrence.end
     if not isinstance(start, datetime):
-        end = (end or start + timedelta(days=1)) - timedelta(days=1)  # the last day, as in events.toml
+        end = last_day_of(occurrence, timezones.zone(calendar.timezone))  # as in events.toml
     place = event.place
     return {
         "id": event.id,

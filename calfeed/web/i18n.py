@@ -3,12 +3,12 @@ people read them (Babel's CLDR data, not hand-made month tables)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, tzinfo
 from functools import lru_cache
 
 from babel.dates import format_date, format_time
 
-from calfeed.occurrences import Occurrence
+from calfeed.occurrences import Occurrence, last_day_of
 
 STRINGS: dict[str, dict[str, str]] = {
     "it": {
@@ -151,7 +151,7 @@ def when(occurrence: Occurrence, zone: tzinfo, language: str) -> str:
     """
     start, end = occurrence.start, occurrence.end
     if not isinstance(start, datetime):
-        last = (end - timedelta(days=1)) if end else start
+        last = last_day_of(occurrence, zone)
         if last == start:
             return long_date(start, language)
         return f"{long_date(start, language)} – {long_date(last, language)}"

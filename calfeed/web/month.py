@@ -12,7 +12,7 @@ from flask import Blueprint, abort, render_template, request
 
 from calfeed import timezones
 from calfeed.model import Calendar
-from calfeed.occurrences import Occurrence, listing, select
+from calfeed.occurrences import Occurrence, last_day_of, listing, select
 from calfeed.web.http import current_calendar, selection, today
 from calfeed.web.pages import page_context
 
@@ -44,8 +44,7 @@ def _days_covered(occurrence: Occurrence, zone) -> list[date]:
     start = occurrence.start
     if isinstance(start, datetime):
         return [start.astimezone(zone).date()]
-    last = (occurrence.end - timedelta(days=1)) if occurrence.end else start
-    return [start + timedelta(days=n) for n in range((last - start).days + 1)]
+    return [start + timedelta(days=n) for n in range((last_day_of(occurrence, zone) - start).days + 1)]
 
 
 def month_range(calendar: Calendar, today: date) -> tuple[date, date]:
