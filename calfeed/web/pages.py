@@ -11,14 +11,14 @@ from datetime import datetime, tzinfo
 from functools import lru_cache
 from itertools import groupby
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, render_template, request
 from markupsafe import Markup
 
 from calfeed import timezones
 from calfeed.model import Event
 from calfeed.occurrences import HORIZON, Occurrence, Selection, ended, expand, last_day_of, listing, select
 from calfeed.published import Body, FeedFilter, Published
-from calfeed.web.http import current_calendar, event_or_404, feed_response, now, selection
+from calfeed.web.http import current_calendar, event_or_404, feed_response, limit_of, now, selection
 from calfeed.web.qr import qr_path
 from calfeed.web.i18n import clock, hours, long_date, strings, when
 from calfeed.web.links import (
@@ -239,10 +239,7 @@ def embed() -> Response:
     """A small list for partner sites' iframes."""
     published = current_calendar()
     chosen = selection(published)
-    text = request.args.get("limit", str(EMBED_LIMIT))
-    if not (text.isdigit() and len(text) <= 4) or not 1 <= int(text) <= PAGE_LIMIT:
-        abort(400, description=f"limit must be a whole number from 1 to {PAGE_LIMIT}")
-    limit = int(text)
+    limit = limit_of(published, EMBED_LIMIT, PAGE_LIMIT)
 
     def answer() -> bytes:
         found = _upcoming(published, chosen, limit)
