@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import heapq
 import os
+import sys
 from array import array
 from bisect import bisect_left
 from collections import OrderedDict
@@ -30,6 +31,8 @@ from calfeed.model import Calendar, Event, When
 from calfeed.timezones import UTC
 
 MAX_PER_EVENT = 1000
+# How far ahead a listing of what is to come looks (the pages, /events.json).
+HORIZON = timedelta(days=5 * 366)
 # The end of time for an endless rule: the last year events.toml accepts.
 FOREVER = datetime(2199, 12, 31, 23, 59, 59, tzinfo=UTC)
 
@@ -73,6 +76,41 @@ def length(event: Event) -> timedelta | None:
     if isinstance(event.start, datetime):
         return event.end.astimezone(UTC) - event.start.astimezone(UTC)
     return event.end - event.start
+
+
+def end_of(occurrence: Occurrence | Event) -> When:
+    """When an occurrence (or a single event) is over, exclusive as DTEND: its
+    ``end``; without one, a timed event ends as it starts and an all-day one
+    with its day.
+
+    >>> end_of(Event("a", "a@x", "A", date(2021, 12, 1)))
+    datetime.date(2021, 12, 2)
+    """
+    if occurrence.end is not None:
+        return occurrence.end
+    start = occurrence.start
+    return start if isinstance(start, datetime) else start + timedelta(days=1)
+
+
+def end_instant(occurrence: Occurrence | Event, zone: tzinfo) -> datetime:
+    """``end_of`` as an instant: an all-day end is midnight in ``zone``."""
+    return instant(end_of(occurrence), zone)
+
+
+def last_day_of(occurrence: Occurrence | Event, zone: tzinfo) -> date:
+    """The last calendar day, in ``zone``, an occurrence takes place on: for an
+    all-day one the day before its end, the ``end`` events.toml writes.
+
+    >>> last_day_of(Event("a", "a@x", "A", date(2021, 12, 1), date(2021, 12, 3)), UTC)
+    datetime.date(2021, 12, 2)
+    """
+    start, end = occurrence.start, end_of(occurrence)
+    if not isinstance(start, datetime):
+        return end - timedelta(days=1)
+    if end == start:
+        return start.astimezone(zone).date()
+    # An event ending at midnight does not touch the next day.
+    return (end.astimezone(zone) - timedelta(microseconds=1)).date()
 
 
 def series_end(event: Event, start: When) -> When | None:
@@ -178,13 +216,7 @@ def last_day(event: Event, zone: tzinfo) -> date | None:
     if last is None:
         return None
     start = _from_naive(event, last)
-    end = series_end(event, start)
-    if not isinstance(start, datetime):
-        return (end or start + timedelta(days=1)) - timedelta(days=1)
-    if end is None or end == start:
-        return start.astimezone(zone).date()
-    # An event ending at midnight does not touch the next day.
-    return (end.astimezone(zone) - timedelta(microseconds=1)).date()
+    return last_day_of(Occurrence(event, start, series_end(event, start)), zone)
 
 
 def last_instant(event: Event) -> datetime:
@@ -192,9 +224,8 @@ def last_instant(event: Event) -> datetime:
     last = last_start(event)
     if last is None:
         return FOREVER
-    start = instant(_from_naive(event, last), UTC)
-    end = series_end(event, _from_naive(event, last))
-    return max(start, instant(end, UTC)) if end is not None else start
+    start = _from_naive(event, last)
+    return end_instant(Occurrence(event, start, series_end(event, start)), UTC)
 
 
 def _stream(event: Event, after: datetime, before: datetime, zone: tzinfo, ongoing: bool = True) -> Iterator[Occurrence]:
@@ -230,17 +261,17 @@ def _stream(event: Event, after: datetime, before: datetime, zone: tzinfo, ongoi
 
 @lru_cache(maxsize=65536)
 def _reach(event: Event, zone: tzinfo) -> tuple[datetime, datetime | None]:
-    """The earliest start and (with a day to spare) the latest end of any
-    occurrence of a series, as instants; None for an endless rule."""
+    """The earliest start and the latest end of any occurrence of a series,
+    as instants; None for an endless rule."""
     recurrence = event.recurrence
     earliest = min(instant(w, zone) for w in (event.start, *recurrence.rdates, *(o.start for o in event.overrides)))
     last = last_start(event)
     if last is None:
         return earliest, None
     start = _from_naive(event, last)
-    ends = [instant(series_end(event, start) or start, zone)]
-    ends += [instant(o.end or o.start, zone) for o in event.overrides]
-    return earliest, max(ends) + timedelta(days=1)  # a date without an end lasts its whole day
+    ends = [end_instant(Occurrence(event, start, series_end(event, start)), zone)]
+    ends += [end_instant(o, zone) for o in event.overrides]
+    return earliest, max(ends)
 
 
 def _within_reach(event: Event, after: datetime, before: datetime, zone: tzinfo) -> bool:
@@ -262,12 +293,7 @@ def _overlaps(occurrence: Occurrence | Event, after: datetime, before: datetime,
     start = instant(occurrence.start, zone)
     if not ongoing:
         return after <= start < before
-    if occurrence.end is not None:
-        end = instant(occurrence.end, zone)
-    elif isinstance(occurrence.start, datetime):
-        end = start
-    else:
-        end = instant(occurrence.start + timedelta(days=1), zone)
+    end = end_instant(occurrence, zone)
     return start < before and (end > after or end == start >= after)
 
 
@@ -304,17 +330,18 @@ class Selection(tuple):
             if earliest < before and (latest is None or latest >= after):
                 yield event
 
+    def first_start(self, zone: tzinfo) -> datetime | None:
+        """The earliest start of any occurrence; None when nothing is selected."""
+        singles, _, _, series = self._index(zone)
+        firsts = [earliest for _, earliest, _ in series]
+        if singles:
+            firsts.append(instant(singles[0].start, zone))
+        return min(firsts, default=None)
+
 
 def _seconds(event: Event, zone: tzinfo) -> float:
     """How long a single event lasts (a date without an end: its whole day)."""
-    start = instant(event.start, zone)
-    if event.end is not None:
-        end = instant(event.end, zone)
-    elif isinstance(event.start, datetime):
-        end = start
-    else:
-        end = instant(event.start + timedelta(days=1), zone)
-    return (end - start).total_seconds()
+    return (end_instant(event, zone) - instant(event.start, zone)).total_seconds()
 
 
 def listing(
@@ -337,6 +364,35 @@ def listing(
     singles.sort(key=order)
     merged = heapq.merge(singles, *series, key=order)
     return list(islice(merged, limit))
+
+
+# A window of ``ended`` holding more occurrences than this is halved; the
+# first window is a week, and each one after twice the one before.
+WINDOW_CAP, FIRST_WINDOW = 1000, timedelta(days=7)
+
+
+def ended(events: Selection, moment: datetime, zone: tzinfo, limit: int) -> list[Occurrence]:
+    """The ``limit`` occurrences over by ``moment`` that started last, the
+    latest first.
+
+    Windows walk back from ``moment`` by start, each twice as long as the one
+    before (halved when it holds more than ``WINDOW_CAP``), so the page of a
+    calendar with years of events looks only at its last weeks.
+    """
+    first = events.first_start(zone)
+    found: list[Occurrence] = []
+    high, span = moment, FIRST_WINDOW
+    while first is not None and high > first and len(found) < limit:
+        low = max(high - span, first)
+        # A window of a second cannot be halved further: it is taken whole.
+        cap = WINDOW_CAP if span > timedelta(seconds=1) else sys.maxsize
+        window = listing(events, low, high, zone, cap, ongoing=False)
+        if len(window) == cap:
+            span /= 2
+            continue
+        found += reversed([o for o in window if end_instant(o, zone) <= moment])
+        high, span = low, span * 2
+    return found[:limit]
 
 
 # Selections kept per calendar version; a client cannot grow them further.

@@ -66,14 +66,16 @@ def test_filters(api):
 @pytest.mark.parametrize(
     ("query", "status", "says"),
     [
-        ("from=yesterday", 400, "from must be a day"),
-        ("to=2021-13-01", 400, "to must be a day"),
-        ("from=2022-01-02&to=2022-01-01", 400, "before from"),
-        ("limit=0", 400, "limit must be"),
-        ("limit=501", 400, "limit must be"),
-        ("limit=abc", 400, "limit must be"),
-        ("category=nope", 404, 'No category "nope"'),
-        ("place=nope", 404, 'No place "nope"'),
+        ("from=yesterday", 400, "from deve essere un giorno"),
+        ("to=2021-13-01", 400, "to deve essere un giorno"),
+        ("from=2022-01-02&to=2022-01-01", 400, "è prima di from"),
+        ("limit=0", 400, "limit deve essere"),
+        ("limit=501", 400, "limit deve essere"),
+        ("limit=abc", 400, "limit deve essere"),
+        ("limit=%C2%B2", 400, "limit deve essere"),  # "²", a digit to str.isdigit
+        ("limit=%D9%A3", 400, "limit deve essere"),  # an Arabic-Indic 3
+        ("category=nope", 404, 'Nessuna categoria "nope"'),
+        ("place=nope", 404, 'Nessun luogo "nope"'),
     ],
 )
 def test_bad_values_get_a_json_error(api, query, status, says):

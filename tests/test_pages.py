@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -132,6 +133,63 @@ def test_past_events(site):
     assert "Eventi passati" in text
     assert text.index("Cineforum all'aperto") < text.index("GENERARE PROSSIMITÀ")  # most recent first
     assert "Laboratorio sui Patti" not in text  # October, still to come
+
+
+def _past_ids(client) -> list[str]:
+    return [href.removeprefix("/events/") for _, href in Page(client.get("/past").data).links if href.startswith("/events/")]
+
+
+def test_past_events_of_a_large_calendar_start_with_the_latest(make_client):
+    """6,000 ended events, three a day back from 19 June 2030, written from
+    the latest (p0000, 18:00 on the 19th) back; one still running is left out."""
+    events = []
+    for n in range(6000):
+        day, hour = date(2030, 6, 19) - timedelta(days=n // 3), (18, 14, 10)[n % 3]
+        events.append(f'[[events]]\nid = "p{n:04d}"\ntitle = "P{n}"\nstart = {day}T{hour}:00:00\nduration = "PT1H"\n')
+    events.append('[[events]]\nid = "running"\ntitle = "Running"\nstart = 2030-06-19T20:00:00\nend = 2030-06-22T20:00:00\n')
+    client = make_client("\n".join(events), TODAY="2030-06-20")
+    assert _past_ids(client) == [f"p{n:04d}" for n in range(100)]
+
+
+def test_past_events_with_series_and_all_day_events(make_client):
+    client = make_client("""
+        [[events]]
+        id = "weekly"
+        title = "Weekly"
+        start = 2020-01-01T18:00:00
+        duration = "PT2H"
+        rrule = "FREQ=DAILY;INTERVAL=7;UNTIL=2030-06-12"
+
+        [[events]]
+        id = "fair"
+        title = "Fair"
+        start = 2030-06-13
+        end = 2030-06-19
+
+        [[events]]
+        id = "old"
+        title = "Old"
+        start = 2001-03-01T10:00:00
+    """, TODAY="2030-06-20")
+    ids = _past_ids(client)
+    # The fair's last day is the 19th: it is over at midnight, as TODAY begins.
+    assert ids[:3] == ["fair", "weekly", "weekly"] and len(ids) == 100
+    text = Page(client.get("/past").data).text
+    assert text.index("Giovedì 13 giugno 2030") < text.index("Mercoledì 12 giugno 2030") < text.index("Mercoledì 5 giugno 2030")
+    assert "Old" not in text  # the 101st and later
+
+
+def test_an_event_page_shows_the_last_date_of_a_long_ended_series(make_client):
+    client = make_client("""
+        [[events]]
+        id = "daily"
+        title = "Daily"
+        start = 2020-01-01T09:00:00
+        duration = "PT1H"
+        rrule = "FREQ=DAILY;UNTIL=2024-12-31"
+    """, TODAY="2025-06-01")
+    page = Page(client.get("/events/daily").data)
+    assert "Martedì 31 dicembre 2024, 09:00–10:00" in page.text  # the 1,827th date
 
 
 def test_english_pages(write_events):

@@ -3,13 +3,17 @@ headers on pages, no stack traces, and a fuzz of generated requests."""
 
 from __future__ import annotations
 
+import socket
+import threading
 from urllib.parse import quote
+from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from werkzeug.test import EnvironBuilder, run_wsgi_app
 
-from conftest import SAMPLE
+from conftest import SAMPLE, Page
 from calfeed import create_app
 
 
@@ -52,18 +56,72 @@ def test_an_unexpected_error_shows_no_stack_trace(monkeypatch):
     assert b"secret detail" not in response.data and b"Traceback" not in response.data
 
 
+# --- bytes that are not UTF-8 -------------------------------------------------
+
+
+def wsgi_get(app, path: str, raw_query: bytes) -> tuple[int, bytes]:
+    """A GET through the app's WSGI callable with the query's raw bytes in
+    QUERY_STRING as PEP 3333 says servers pass them: one character each (latin-1)."""
+    environ = EnvironBuilder(path=path).get_environ()
+    environ["QUERY_STRING"] = raw_query.decode("latin-1")
+    body, status, _ = run_wsgi_app(app, environ, buffered=True)
+    return int(status.split()[0]), b"".join(body)
+
+
+@pytest.mark.parametrize("path", ["/", "/past", "/embed", "/month", "/events.json", "/calendar.ics", "/qr/calendar.svg", "/nope"])
+@pytest.mark.parametrize("raw", [b"category=\xff\xfe", b"limit=\xe9", b"x=caf\xe9&category=webinar"])
+def test_a_query_of_bytes_that_are_not_utf8_is_a_bad_request(client, path, raw):
+    status, body = wsgi_get(client.application, path, raw)
+    assert status == 400, (path, raw)
+    if path == "/events.json":
+        assert b"UTF-8" in body
+    else:
+        assert "400 Richiesta non valida" in Page(body).text
+
+
+def test_wsgiref_passes_raw_bytes_and_gets_a_400(client):
+    """The standard library's server hands the raw bytes of the request line to
+    the app, where gunicorn would have refused them first."""
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = make_server("127.0.0.1", 0, client.application, handler_class=Quiet)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        with socket.create_connection(("127.0.0.1", server.server_port), timeout=10) as connection:
+            connection.sendall(b"GET /?category=caf\xe9 HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+            answer = b""
+            while chunk := connection.recv(65536):
+                answer += chunk
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
+    assert answer.startswith(b"HTTP/1.0 400 "), answer[:200]
+
+
 # --- generated requests -------------------------------------------------------
 
 SEGMENTS = st.sampled_from([
     "", "calendar.ics", "events", "categories", "places", "qr", "month", "embed", "past", "static",
     "healthz", "events.json", "generare-prossimita", "generare-prossimita.ics", "webinar.ics", "..", ".",
     "%2e%2e", "%2F", "..%2f..%2fetc%2fpasswd", "etc", "passwd", "2021-12", "9999-99", "print", "qr.svg",
-    "%00", "%ff%fe", "calfeed.js", "wsgi.py", "events.toml", "~root", "a" * 300,
+    "%00", "%ff%fe", "calfeed.js", "wsgi.py", "events.toml", "~root", "a" * 300, "calendar.svg",
 ])
+# Whole paths of the site, so that the fuzz reaches each view with its queries.
+PATHS = st.sampled_from(["/", "/past", "/embed", "/month", "/month/2021-12", "/events.json", "/calendar.ics",
+                         "/qr/calendar.svg", "/feed.rss", "/events/generare-prossimita", "/nope.json"])
+# The fuzz's calendar has 60 categories more, with long names: enough of them
+# in one filter make a feed address too long for a QR code.
+LONG_NAMES = [f"Categoria numero {n} per provare i codici QR" for n in range(60)]
+LONG_SLUGS = [f"categoria-numero-{n}-per-provare-i-codici-qr" for n in range(60)]
 KEYS = st.sampled_from(["category", "place", "from", "to", "limit", "x", "category[]", ""])
 VALUES = st.one_of(
     st.sampled_from(["webinar", "bagni-pubblici", "2021-12-01", "2021-02-30", "-1", "0", "500", "501",
-                     "99999999999999999999", "9" * 5000, "", "%00", "%ff", "../../etc/passwd", "x" * 5000]),
+                     "99999999999999999999", "9" * 5000, "²", "٣", "", "%00", "%ff", "../../etc/passwd", "x" * 5000]),
     st.text(max_size=40),
 )
 # Pieces of /etc/passwd, of events.toml and of the code: a page may only show
@@ -78,21 +136,42 @@ HEADERS = st.dictionaries(
 )
 
 
+@pytest.fixture(scope="module")
+def fuzzed(tmp_path_factory):
+    """The sample calendar with 60 long categories more."""
+    path = tmp_path_factory.mktemp("fuzz") / "events.toml"
+    extra = "".join(
+        f'\n[[events]]\nid = "lunga-{n}"\ntitle = "L{n}"\nstart = 2022-01-01T10:00:00\ncategories = ["{name}"]\n'
+        for n, name in enumerate(LONG_NAMES)
+    )
+    path.write_text(SAMPLE.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    return create_app({"EVENTS": str(path), "TODAY": "2021-11-25"})
+
+
 @settings(max_examples=10_000, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(
-    segments=st.lists(SEGMENTS, max_size=5),
+    path=st.one_of(st.lists(SEGMENTS, max_size=5).map(lambda s: "/" + "/".join(s).lstrip("/")), PATHS),  # no "//x"
     query=st.lists(st.tuples(KEYS, VALUES), max_size=6),
+    filters=st.integers(0, len(LONG_SLUGS)),
+    raw=st.lists(st.tuples(KEYS, st.binary(max_size=8)), max_size=2),
     method=METHODS,
     headers=HEADERS,
 )
-@example(segments=[], query=[("category", "[calendar]")], method="GET", headers={})  # echoed by the 404, not leaked
-def test_no_generated_request_gets_a_server_error(client, segments, query, method, headers):
-    path = "/" + "/".join(segments).lstrip("/")  # the test client reads "//x" as a host
-    query_string = "&".join(f"{quote(k)}={quote(v)}" for k, v in query)
-    response = client.open(path, method=method, query_string=query_string, headers=headers)
-    assert response.status_code < 500, (method, path, query_string, headers)
-    body = response.get_data()
-    asked = " ".join([path, *(f"{k}={v}" for k, v in query), *headers.values()]).encode()
+@example(path="/", query=[("category", "[calendar]")], filters=0, raw=[], method="GET", headers={})  # echoed by the 404, not leaked
+@example(path="/qr/calendar.svg", query=[], filters=60, raw=[], method="GET", headers={})  # too long for a QR code
+@example(path="/", query=[], filters=0, raw=[("x", b"\xff")], method="GET", headers={})  # not UTF-8
+def test_no_generated_request_gets_a_server_error(fuzzed, path, query, filters, raw, method, headers):
+    """Requests go through a WSGI environ as servers make it (the test client
+    would encode the query): ``raw`` values are bytes put there unquoted."""
+    pairs = query + [("category", slug) for slug in LONG_SLUGS[:filters]]
+    query_string = "&".join([f"{quote(k)}={quote(v)}" for k, v in pairs] + [f"{quote(k)}=" + v.decode("latin-1") for k, v in raw])
+    environ = EnvironBuilder(path=path, method=method, headers=headers).get_environ()
+    environ["QUERY_STRING"] = query_string
+    chunks, status, _ = run_wsgi_app(fuzzed, environ, buffered=True)
+    code = int(status.split()[0])
+    assert code < 500, (method, path, query_string, headers)
+    body = b"".join(chunks)
+    asked = " ".join([path, *(f"{k}={v}" for k, v in query), *(v.decode("latin-1") for _, v in raw), *headers.values()]).encode()
     leaked = [secret for secret in SECRETS if secret in body and secret not in asked]
     assert not leaked, (method, path, query_string, headers)
 

@@ -7,7 +7,7 @@ import gzip
 import pytest
 from werkzeug.http import http_date, parse_date
 
-from conftest import parse_both
+from conftest import Page, parse_both
 
 
 def _uids(body: bytes) -> list[str]:
@@ -127,6 +127,59 @@ def test_unknown_things_are_404_pages(client, url):
     response = client.get(url)
     assert response.status_code == 404
     assert b"404" in response.data and b"Traceback" not in response.data
+
+
+ONE_EVENT = """
+    [calendar]
+    name = "Eventi"
+    base_url = "https://eventi.example.org"
+    {language}
+
+    [[events]]
+    id = "festa"
+    title = "Festa"
+    start = 2030-01-01T10:00:00
+"""
+# What each language's pages and JSON say, written by hand: (path, status, title, text).
+ERRORS = {
+    "it": [
+        ("/events/nope", 404, "404 Pagina non trovata", 'Nessun evento "nope" in questo calendario.'),
+        ("/nope", 404, "404 Pagina non trovata", "Questa pagina non esiste"),
+        ("/month/2300-01", 404, "404 Pagina non trovata", "Nessuna pagina per questo mese"),
+        ("/embed?limit=0", 400, "400 Richiesta non valida", "limit deve essere un numero intero da 1 a 100, non '0'"),
+    ],
+    "en": [
+        ("/events/nope", 404, "404 Page not found", 'No event "nope" in this calendar.'),
+        ("/nope", 404, "404 Page not found", "This page does not exist"),
+        ("/month/2300-01", 404, "404 Page not found", "No page for this month"),
+        ("/embed?limit=0", 400, "400 Bad request", "limit must be a whole number from 1 to 100, not '0'"),
+    ],
+}
+JSON_ERRORS = {
+    "it": [("/events.json?category=nope", 404, 'Nessuna categoria "nope" in questo calendario.'),
+           ("/events.json?from=2030-02-01&to=2030-01-01", 400, "to (2030-01-01) è prima di from (2030-02-01)"),
+           ("/nope.json", 404, "Questa pagina non esiste")],
+    "en": [("/events.json?category=nope", 404, 'No category "nope" in this calendar.'),
+           ("/events.json?from=2030-02-01&to=2030-01-01", 400, "to (2030-01-01) is before from (2030-02-01)"),
+           ("/nope.json", 404, "This page does not exist")],
+}
+
+
+@pytest.mark.parametrize("language", ["it", "en"])
+def test_error_pages_and_json_errors_speak_the_calendars_language(make_client, language):
+    setting = 'language = "en"' if language == "en" else ""  # Italian is the default
+    client = make_client(ONE_EVENT.format(language=setting), TODAY="2029-12-01")
+    for path, status, title, text in ERRORS[language]:
+        response = client.get(path)
+        page = Page(response.data)
+        assert response.status_code == status and page.all("html", lang=language), path
+        assert title in page.text and text in page.text, (path, page.text)
+        assert "Not Found" not in page.text and "Bad Request" not in page.text, path  # werkzeug's words
+    for path, status, text in JSON_ERRORS[language]:
+        response = client.get(path)
+        assert response.status_code == status and text in response.get_json()["error"], path
+    wrong = Page(client.post("/events/festa").data).text
+    assert ("405 Metodo non consentito" if language == "it" else "405 Method not allowed") in wrong
 
 
 def test_wrong_method_is_not_a_server_error(client):

@@ -6,22 +6,20 @@ import json
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, request
 
 from calfeed import timezones
-from calfeed.occurrences import Occurrence, listing, select
+from calfeed.occurrences import HORIZON, Occurrence, last_day_of, listing, select
 from calfeed.published import Published
-from calfeed.web.http import current_calendar, feed_response, now, selection, today
+from calfeed.web.http import current_calendar, feed_response, limit_of, now, refuse, selection, today
 from calfeed.web.links import google_event_link, ics_url, page_url
 
 bp = Blueprint("api", __name__)
 
 DEFAULT_LIMIT, MAX_LIMIT = 50, 500
-# How far ahead "upcoming" and an open-ended ?from= look.
-HORIZON = timedelta(days=5 * 366)
 
 
-def _day(name: str) -> date | None:
+def _day(published: Published, name: str) -> date | None:
     text = request.args.get(name)
     if text is None:
         return None
@@ -30,15 +28,8 @@ def _day(name: str) -> date | None:
     except ValueError:
         day = None
     if day is None or not 1900 <= day.year <= 2199:
-        abort(400, description=f"{name} must be a day written as YYYY-MM-DD (years 1900 to 2199), not {text[:40]!r}")
+        refuse(published, 400, "bad_day", name=name, value=text[:40])
     return day
-
-
-def _limit() -> int:
-    text = request.args.get("limit", str(DEFAULT_LIMIT))
-    if not (text.isdigit() and len(text) <= 4) or not 1 <= int(text) <= MAX_LIMIT:
-        abort(400, description=f"limit must be a whole number from 1 to {MAX_LIMIT}, not {text[:40]!r}")
-    return int(text)
 
 
 def _moment(value: date | datetime) -> str:
@@ -51,7 +42,7 @@ def occurrence_json(occurrence: Occurrence, published: Published) -> dict[str, A
     event = occurrence.event
     start, end = occurrence.start, occurrence.end
     if not isinstance(start, datetime):
-        end = (end or start + timedelta(days=1)) - timedelta(days=1)  # the last day, as in events.toml
+        end = last_day_of(occurrence, timezones.zone(calendar.timezone))  # as in events.toml
     place = event.place
     return {
         "id": event.id,
@@ -86,8 +77,8 @@ def occurrences_body(published: Published, events, after: datetime, before: date
 def events_json() -> Response:
     published = current_calendar()
     chosen = selection(published)
-    limit = _limit()
-    first, last = _day("from"), _day("to")
+    limit = limit_of(published, DEFAULT_LIMIT, MAX_LIMIT)
+    first, last = _day(published, "from"), _day(published, "to")
     zone = timezones.zone(published.calendar.timezone)
     if first is None and last is None:
         after, ongoing = now(published), True
@@ -96,7 +87,7 @@ def events_json() -> Response:
         first = first or today(published)
         last = last or first + HORIZON
         if last < first:
-            abort(400, description=f"to ({last}) is before from ({first})")
+            refuse(published, 400, "bad_range", last=last, first=first)
         after, ongoing = datetime.combine(first, time(), zone), False
         before = datetime.combine(last + timedelta(days=1), time(), zone)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime, time
+from typing import NoReturn
 
 from flask import Response, abort, current_app, request
 from werkzeug.http import http_date
@@ -12,6 +13,7 @@ from calfeed.model import Event
 from calfeed.published import Body, FeedFilter, Published
 from calfeed.store import CalendarStore
 from calfeed.timezones import UTC, zone
+from calfeed.web.i18n import message
 
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
 
@@ -47,11 +49,26 @@ def selection(published: Published) -> FeedFilter:
     return checked(FeedFilter(categories, places), published)
 
 
+def refuse(published: Published, status: int, key: str, **blanks: object) -> NoReturn:
+    """Stop the request with ``status`` and the message ``key`` of
+    ``i18n.STRINGS``, in the calendar's language."""
+    abort(status, description=message(published.calendar.language, key, **blanks))
+
+
+def limit_of(published: Published, default: int, maximum: int) -> int:
+    """The request's ``?limit=``, from 1 to ``maximum``; 400 for any other value."""
+    text = request.args.get("limit", str(default))
+    # isdigit() alone takes "²", which int() refuses.
+    if not (text.isascii() and text.isdigit() and len(text) <= 4) or not 1 <= int(text) <= maximum:
+        refuse(published, 400, "bad_limit", maximum=maximum, value=text[:40])
+    return int(text)
+
+
 def event_or_404(published: Published, event_id: str) -> Event:
     """The calendar's event with this id; 404 when it has none."""
     event = published.calendar.event(event_id)
     if event is None:
-        abort(404, description=f'No event "{event_id}" in this calendar.')
+        refuse(published, 404, "no_event", id=event_id)
     return event
 
 
@@ -59,10 +76,10 @@ def checked(chosen: FeedFilter, published: Published) -> FeedFilter:
     calendar = published.calendar
     for slug in sorted(chosen.categories):
         if calendar.category(slug) is None:
-            abort(404, description=f'No category "{slug}" in this calendar.')
+            refuse(published, 404, "no_category", slug=slug)
     for slug in sorted(chosen.places):
         if calendar.place(slug) is None:
-            abort(404, description=f'No place "{slug}" in this calendar.')
+            refuse(published, 404, "no_place", slug=slug)
     return chosen
 
 

@@ -3,12 +3,12 @@ people read them (Babel's CLDR data, not hand-made month tables)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, tzinfo
 from functools import lru_cache
 
 from babel.dates import format_date, format_time
 
-from calfeed.occurrences import Occurrence
+from calfeed.occurrences import Occurrence, last_day_of
 
 STRINGS: dict[str, dict[str, str]] = {
     "it": {
@@ -50,7 +50,33 @@ STRINGS: dict[str, dict[str, str]] = {
         "when": "Quando",
         "where": "Dove",
         "more": "Tutti gli eventi sul sito",
-        "not_found": "Pagina non trovata",
+        # Error pages: a title and a text for each status, else the generic ones.
+        "error": "Errore",
+        "error_text": "Non è stato possibile rispondere a questa richiesta.",
+        "error_400": "Richiesta non valida",
+        "error_400_text": "La richiesta contiene valori che il calendario non accetta.",
+        "error_403": "Accesso negato",
+        "error_403_text": "Non è permesso aprire questa pagina.",
+        "error_404": "Pagina non trovata",
+        "error_404_text": "Questa pagina non esiste: forse l'indirizzo è sbagliato, o l'evento è stato tolto dal calendario.",
+        "error_405": "Metodo non consentito",
+        "error_405_text": "Questo indirizzo non accetta questo tipo di richiesta.",
+        "error_413": "Richiesta troppo grande",
+        "error_413_text": "La richiesta è più grande di quanto il calendario accetti.",
+        "error_429": "Troppe richieste",
+        "error_429_text": "Troppe richieste in poco tempo: riprova più tardi.",
+        "error_500": "Errore del server",
+        "error_500_text": "Qualcosa non ha funzionato da parte nostra: riprova più tardi.",
+        # What a refused request is told (pages and /events.json), with its blanks.
+        "no_event": 'Nessun evento "{id}" in questo calendario.',
+        "no_category": 'Nessuna categoria "{slug}" in questo calendario.',
+        "no_place": 'Nessun luogo "{slug}" in questo calendario.',
+        "no_month": "Nessuna pagina per questo mese: i mesi vanno dal 1900 al 2199.",
+        "bad_day": "{name} deve essere un giorno scritto come AAAA-MM-GG (anni dal 1900 al 2199), non {value!r}",
+        "bad_limit": "limit deve essere un numero intero da 1 a {maximum}, non {value!r}",
+        "bad_range": "to ({last}) è prima di from ({first})",
+        "bad_query": "L'indirizzo contiene caratteri non validi (byte che non sono UTF-8).",
+        "qr_too_long": "Troppi filtri per un solo codice QR: scegline di meno.",
         "month": "Calendario del mese",
         "by_category": "Calendari per categoria",
         "by_place": "Calendari per luogo",
@@ -100,7 +126,31 @@ STRINGS: dict[str, dict[str, str]] = {
         "when": "When",
         "where": "Where",
         "more": "All events on the site",
-        "not_found": "Page not found",
+        "error": "Error",
+        "error_text": "This request could not be answered.",
+        "error_400": "Bad request",
+        "error_400_text": "The request holds values the calendar does not accept.",
+        "error_403": "Forbidden",
+        "error_403_text": "This page may not be opened.",
+        "error_404": "Page not found",
+        "error_404_text": "This page does not exist: the address may be wrong, or the event was taken off the calendar.",
+        "error_405": "Method not allowed",
+        "error_405_text": "This address does not accept this kind of request.",
+        "error_413": "Request too large",
+        "error_413_text": "The request is larger than the calendar accepts.",
+        "error_429": "Too many requests",
+        "error_429_text": "Too many requests in a short time: try again later.",
+        "error_500": "Server error",
+        "error_500_text": "Something went wrong on our side: try again later.",
+        "no_event": 'No event "{id}" in this calendar.',
+        "no_category": 'No category "{slug}" in this calendar.',
+        "no_place": 'No place "{slug}" in this calendar.',
+        "no_month": "No page for this month: months go from 1900 to 2199.",
+        "bad_day": "{name} must be a day written as YYYY-MM-DD (years 1900 to 2199), not {value!r}",
+        "bad_limit": "limit must be a whole number from 1 to {maximum}, not {value!r}",
+        "bad_range": "to ({last}) is before from ({first})",
+        "bad_query": "The address holds characters that are not valid (bytes that are not UTF-8).",
+        "qr_too_long": "Too many filters for one QR code: choose fewer.",
         "month": "Month calendar",
         "by_category": "Calendars by category",
         "by_place": "Calendars by place",
@@ -116,6 +166,25 @@ STRINGS: dict[str, dict[str, str]] = {
 
 def strings(language: str) -> dict[str, str]:
     return STRINGS.get(language, STRINGS["it"])
+
+
+def message(language: str, key: str, **blanks: object) -> str:
+    """A string of the table with its blanks filled in.
+
+    >>> message("it", "no_event", id="festa"), message("en", "bad_limit", maximum=500, value="x")
+    ('Nessun evento "festa" in questo calendario.', "limit must be a whole number from 1 to 500, not 'x'")
+    """
+    return strings(language)[key].format(**blanks)
+
+
+def error_texts(language: str, status: int) -> tuple[str, str]:
+    """The title and text of the error page for an HTTP status.
+
+    >>> error_texts("it", 404)[0], error_texts("en", 418)[0]
+    ('Pagina non trovata', 'Error')
+    """
+    table = strings(language)
+    return table.get(f"error_{status}", table["error"]), table.get(f"error_{status}_text", table["error_text"])
 
 
 @lru_cache(maxsize=8192)  # a site has a few thousand days, and Babel takes ~50 µs a date
@@ -151,7 +220,7 @@ def when(occurrence: Occurrence, zone: tzinfo, language: str) -> str:
     """
     start, end = occurrence.start, occurrence.end
     if not isinstance(start, datetime):
-        last = (end - timedelta(days=1)) if end else start
+        last = last_day_of(occurrence, zone)
         if last == start:
             return long_date(start, language)
         return f"{long_date(start, language)} – {long_date(last, language)}"

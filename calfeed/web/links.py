@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from calfeed.model import Calendar
-from calfeed.occurrences import Occurrence
+from calfeed.occurrences import Occurrence, end_of
 from calfeed.timezones import UTC
 
 # What urllib's quote_plus leaves as it is (a space becomes "+"); any other byte is %XX.
@@ -59,10 +59,9 @@ def subscribe_links(calendar: Calendar, path: str, name: str) -> dict[str, str]:
 
 
 def _google_dates(occurrence: Occurrence) -> str:
-    start, end = occurrence.start, occurrence.end
+    start, end = occurrence.start, end_of(occurrence)
     if not isinstance(start, datetime):
-        return f"{start:%Y%m%d}/{(end or start + timedelta(days=1)):%Y%m%d}"
-    end = end or start
+        return f"{start:%Y%m%d}/{end:%Y%m%d}"
     return f"{start.astimezone(UTC):%Y%m%dT%H%M%SZ}/{end.astimezone(UTC):%Y%m%dT%H%M%SZ}"
 
 
@@ -80,14 +79,14 @@ def google_event_link(occurrence: Occurrence, calendar: Calendar, page_url: str)
 def outlook_event_link(occurrence: Occurrence, page_url: str) -> str:
     """Outlook.com's "new event" page for one occurrence."""
     event = occurrence.event
-    start, end = occurrence.start, occurrence.end
+    start, end = occurrence.start, end_of(occurrence)
     query = {"path": "/calendar/action/compose", "rru": "addevent", "subject": event.title}
     if isinstance(start, datetime):
         query["startdt"] = start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        query["enddt"] = (end or start).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        query["enddt"] = end.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     else:
         query["startdt"] = start.isoformat()
-        query["enddt"] = (end or start + timedelta(days=1)).isoformat()
+        query["enddt"] = end.isoformat()
         query["allday"] = "true"
     query["body"] = "\n\n".join(part for part in (event.description and event.description.strip(), page_url) if part)
     if event.location_text:

@@ -8,12 +8,12 @@ from datetime import date, datetime, time, timedelta
 
 from babel import Locale
 from babel.dates import format_date, get_day_names
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, render_template, request
 
 from calfeed import timezones
 from calfeed.model import Calendar
-from calfeed.occurrences import Occurrence, listing, select
-from calfeed.web.http import current_calendar, selection, today
+from calfeed.occurrences import Occurrence, last_day_of, listing, select
+from calfeed.web.http import current_calendar, refuse, selection, today
 from calfeed.web.pages import page_context
 
 bp = Blueprint("month", __name__)
@@ -44,8 +44,7 @@ def _days_covered(occurrence: Occurrence, zone) -> list[date]:
     start = occurrence.start
     if isinstance(start, datetime):
         return [start.astimezone(zone).date()]
-    last = (occurrence.end - timedelta(days=1)) if occurrence.end else start
-    return [start + timedelta(days=n) for n in range((last - start).days + 1)]
+    return [start + timedelta(days=n) for n in range((last_day_of(occurrence, zone) - start).days + 1)]
 
 
 def month_range(calendar: Calendar, today: date) -> tuple[date, date]:
@@ -68,7 +67,7 @@ def month_view(year: int | None = None, month: int | None = None) -> str:
     now_day = today(published)
     year, month = (year, month) if year is not None else (now_day.year, now_day.month)
     if not (1900 <= year <= 2199 and 1 <= month <= 12):
-        abort(404, description="No such month.")
+        refuse(published, 404, "no_month")
     first_weekday = Locale.parse(cal.language).first_week_day
     rows = weeks(year, month, first_weekday)
     first, last = rows[0][0].day, rows[-1][-1].day

@@ -7,18 +7,18 @@ import json
 import re
 from pathlib import Path
 from types import SimpleNamespace
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, tzinfo
 from functools import lru_cache
 from itertools import groupby
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, render_template, request
 from markupsafe import Markup
 
 from calfeed import timezones
 from calfeed.model import Event
-from calfeed.occurrences import Occurrence, expand, listing, select
+from calfeed.occurrences import HORIZON, Occurrence, Selection, ended, expand, last_day_of, listing, select
 from calfeed.published import Body, FeedFilter, Published
-from calfeed.web.http import current_calendar, event_or_404, feed_response, now, selection
+from calfeed.web.http import current_calendar, event_or_404, feed_response, limit_of, now, selection
 from calfeed.web.qr import qr_path
 from calfeed.web.i18n import clock, hours, long_date, strings, when
 from calfeed.web.links import (
@@ -32,7 +32,6 @@ from calfeed.web.links import (
 bp = Blueprint("pages", __name__)
 
 PAGE_LIMIT, HOME_LIMIT, EMBED_LIMIT, NEXT_DATES = 100, 30, 10, 10
-HORIZON = timedelta(days=5 * 366)
 _URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)]")
 
 
@@ -136,17 +135,8 @@ def past() -> str:
     published = current_calendar()
     chosen = selection(published)
     events = select(published.calendar, chosen.categories, chosen.places)
-    end = now(published)
-    zone = timezones.zone(published.calendar.timezone)
-    found = [o for o in listing(events, end - HORIZON, end, zone, 5000) if _ended(o, end, zone)]
-    found = found[::-1][:PAGE_LIMIT]
+    found = ended(events, now(published), timezones.zone(published.calendar.timezone), PAGE_LIMIT)
     return render_template("past.html", **page_context(published, days=_days(found, published), chosen=chosen))
-
-
-def _ended(occurrence: Occurrence, moment: datetime, zone) -> bool:
-    end = occurrence.end or (occurrence.start if isinstance(occurrence.start, datetime) else occurrence.start + timedelta(days=1))
-    end = end if isinstance(end, datetime) else datetime.combine(end, datetime.min.time(), zone)
-    return end <= moment
 
 
 def _shown_occurrence(event: Event, published: Published) -> tuple[Occurrence, tuple[Occurrence, ...]]:
@@ -159,8 +149,8 @@ def _shown(event: Event, moment: datetime, zone: tzinfo) -> tuple[Occurrence, tu
     upcoming = expand(event, moment, moment + HORIZON, zone, NEXT_DATES + 1)
     if upcoming:
         return upcoming[0], tuple(upcoming)
-    earlier = expand(event, moment - HORIZON, moment, zone)
-    return (earlier[-1] if earlier else Occurrence(event, event.start, event.end)), ()
+    latest = ended(Selection((event,)), moment, zone, 1)
+    return (latest[0] if latest else Occurrence(event, event.start, event.end)), ()
 
 
 def _json_ld(occurrence: Occurrence, published: Published, url: str) -> Markup:
@@ -174,7 +164,9 @@ def _json_ld(occurrence: Occurrence, published: Published, url: str) -> Markup:
         "eventStatus": "https://schema.org/EventCancelled" if event.status == "cancelled" else "https://schema.org/EventScheduled",
     }
     if occurrence.end:
-        end = occurrence.end if isinstance(occurrence.end, datetime) else occurrence.end - timedelta(days=1)
+        end = occurrence.end
+        if not isinstance(end, datetime):  # an all-day event's endDate is its last day
+            end = last_day_of(occurrence, timezones.zone(published.calendar.timezone))
         data["endDate"] = end.isoformat()
     if event.description:
         data["description"] = event.description.strip()
@@ -247,10 +239,7 @@ def embed() -> Response:
     """A small list for partner sites' iframes."""
     published = current_calendar()
     chosen = selection(published)
-    text = request.args.get("limit", str(EMBED_LIMIT))
-    if not (text.isdigit() and len(text) <= 4) or not 1 <= int(text) <= PAGE_LIMIT:
-        abort(400, description=f"limit must be a whole number from 1 to {PAGE_LIMIT}")
-    limit = int(text)
+    limit = limit_of(published, EMBED_LIMIT, PAGE_LIMIT)
 
     def answer() -> bytes:
         found = _upcoming(published, chosen, limit)

@@ -17,7 +17,7 @@ from flask import Blueprint, Response
 
 from calfeed.model import Calendar, Event
 from calfeed.published import Body, FeedFilter, Published
-from calfeed.web.http import checked, current_calendar, event_or_404, feed_response, selection
+from calfeed.web.http import checked, current_calendar, event_or_404, feed_response, refuse, selection
 from calfeed.web.links import page_url, subscribe_links
 
 bp = Blueprint("qr", __name__)
@@ -79,7 +79,11 @@ def qr_path(chosen: FeedFilter) -> str:
 
 def _feed_qr(published: Published, chosen: FeedFilter) -> Response:
     links = subscribe_links(published.calendar, chosen.path(), published.calendar.name)
-    return feed_response(Body(qr_svg(links["webcal"], published.calendar.name)), published, SVG_TYPE)
+    try:
+        svg = qr_svg(links["webcal"], published.calendar.name)
+    except ValueError:  # zxing-cpp's answer to a text too long for a code (2,331 bytes at level M)
+        refuse(published, 400, "qr_too_long")
+    return feed_response(Body(svg), published, SVG_TYPE)
 
 
 @bp.get("/qr/calendar.svg")
