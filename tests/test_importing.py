@@ -41,7 +41,7 @@ import pytest
 import recurring_ical_events
 from click.testing import CliRunner, Result
 
-from calfeed import importing
+from calfeed.importing import source as ics_source
 from calfeed.cli import cli
 from calfeed.model import Calendar
 from calfeed.occurrences import expand
@@ -625,7 +625,7 @@ def test_a_huge_file_is_refused(merge, tmp_path, existing):
     with open(source, "wb") as handle:
         handle.write(b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\n")
         handle.write(b"X-FILLER:" + b"x" * 66 + b"\r\n")
-        handle.truncate(importing.MAX_BYTES + 1024)
+        handle.truncate(ics_source.MAX_BYTES + 1024)
     before = _files(tmp_path)
     out = existing if merge else tmp_path / "events.toml"
     started = time.monotonic()
@@ -763,7 +763,7 @@ class FeedServer:
 
 @pytest.fixture
 def feeds(monkeypatch):
-    monkeypatch.setattr(importing, "TIMEOUT_SECONDS", 1)
+    monkeypatch.setattr(ics_source, "TIMEOUT_SECONDS", 1)
     server = FeedServer()
     try:
         yield server
@@ -772,14 +772,14 @@ def feeds(monkeypatch):
 
 
 def test_import_from_a_url_gives_the_same_file_as_from_the_file(feeds, tmp_path):
-    from_url = import_file(feeds.url("/feed.ics"), tmp_path, name="from-url.toml")
+    from_url = import_file(feeds.url("/feed.ics"), tmp_path, "--allow-private", name="from-url.toml")
     from_file = import_file(CORPUS / "google.ics", tmp_path, name="from-file.toml")
     assert from_url.text == from_file.text
     assert feeds.requests == ["/feed.ics"]
 
 
 def test_import_follows_a_redirect(feeds, tmp_path):
-    result = import_file(feeds.url("/moved.ics"), tmp_path)
+    result = import_file(feeds.url("/moved.ics"), tmp_path, "--allow-private")
     assert len(result.calendar.events) == 8
 
 
@@ -800,7 +800,7 @@ def test_a_failing_url_gets_one_error_and_writes_nothing(feeds, path, words, mer
     before = _files(tmp_path)
     out = existing if merge else tmp_path / "events.toml"
     started = time.monotonic()
-    result = invoke(feeds.url(path), "--out", out, *(["--merge"] if merge else []))
+    result = invoke(feeds.url(path), "--out", out, "--allow-private", *(["--merge"] if merge else []))
     elapsed = time.monotonic() - started
     assert_one_clear_error(result, feeds.url(path), *words)
     assert elapsed < 2.5, f"the import waited {elapsed:.1f} s with a 1 s timeout"
@@ -808,8 +808,8 @@ def test_a_failing_url_gets_one_error_and_writes_nothing(feeds, path, words, mer
 
 
 def test_a_huge_download_is_refused(feeds, monkeypatch, tmp_path):
-    monkeypatch.setattr(importing, "MAX_BYTES", 100_000)
-    result = invoke(feeds.url("/huge.ics"), "--out", tmp_path / "events.toml")
+    monkeypatch.setattr(ics_source, "MAX_BYTES", 100_000)
+    result = invoke(feeds.url("/huge.ics"), "--out", tmp_path / "events.toml", "--allow-private")
     assert_one_clear_error(result, feeds.url("/huge.ics"))
     assert list(tmp_path.iterdir()) == []
 
@@ -819,7 +819,7 @@ def test_a_refused_connection(tmp_path):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     url = f"http://127.0.0.1:{port}/calendar.ics"
-    result = invoke(url, "--out", tmp_path / "events.toml")
+    result = invoke(url, "--out", tmp_path / "events.toml", "--allow-private")
     assert_one_clear_error(result, url)
     assert list(tmp_path.iterdir()) == []
 
@@ -919,7 +919,7 @@ def test_merge_twice_changes_nothing_for_events_without_uid(tmp_path, existing):
 
 
 def test_the_importers_libraries_are_runtime_dependencies():
-    """calfeed/importing.py imports x_wr_timezone: a plain ``pip install
+    """calfeed/importing/ imports x_wr_timezone: a plain ``pip install
     calfeed`` (without the test extra, which brings it through
     recurring-ical-events) must install it too, or ``calfeed import`` fails."""
     project = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text(encoding="utf-8"))

@@ -1,4 +1,4 @@
-"""An existing iCalendar feed → the events.toml an editor would have written.
+"""iCalendar components → the fields of events.toml an editor would have written.
 
 icalendar parses the source (it resolves VTIMEZONEs placed anywhere, Windows
 zone names and X-WR-TIMEZONE with x-wr-timezone); this module maps each
@@ -10,12 +10,8 @@ from __future__ import annotations
 
 import html
 import re
-import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -23,90 +19,15 @@ import icalendar
 import x_wr_timezone
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
-from calfeed import loading, tomlfile
-from calfeed.errors import CalendarErrors
+from calfeed import tomlfile
+from calfeed.importing.report import Report
 from calfeed.slugs import slugify
 from calfeed.timezones import UTC, LocalTimeError, current_rules, localize, zone, zone_names
-from calfeed.occurrences import naive
-from calfeed.validation import STATUSES, _CONTROL, build_calendar, is_http_url
+from calfeed.validation import STATUSES, _CONTROL, is_http_url
 
-MAX_BYTES = 20 * 1024 * 1024
 _UTC_NAMES = {"UTC", "UCT", "GMT", "Zulu", "Universal", "Greenwich", "GMT0", "GMT+0", "GMT-0"}
-TIMEOUT_SECONDS = 20
 # Components other than these are not events and are not carried over.
 _IGNORED_PROPERTIES = {"ATTENDEE", "RESOURCES", "COMMENT", "CONTACT"}
-
-
-class ImportFailed(Exception):
-    """The source cannot be imported at all; nothing is written."""
-
-
-@dataclass
-class Report:
-    """What an import did, and what it could not carry over (and why)."""
-
-    events: int = 0
-    series: int = 0
-    overrides: int = 0
-    places: int = 0
-    notes: list[str] = field(default_factory=list)
-
-    def summary(self) -> str:
-        lines = [
-            f"imported {self.events} events ({self.series} recurring series, "
-            f"{self.overrides} changed dates), {self.places} places made"
-        ]
-        lines += [f"  - {note}" for note in self.notes]
-        return "\n".join(lines)
-
-
-def fetch(source: str) -> bytes:
-    """The bytes of a local .ics file or of an http(s) URL (bounded in size and time)."""
-    if source.startswith(("http://", "https://")):
-        request = urllib.request.Request(source, headers={"User-Agent": "calfeed-import"})
-        deadline = time.monotonic() + TIMEOUT_SECONDS
-        try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
-                chunks, size = [], 0
-                while size <= MAX_BYTES:
-                    chunk = response.read1(65536)  # what has arrived: the deadline is checked often
-                    if not chunk:
-                        break
-                    chunks.append(chunk)
-                    size += len(chunk)
-                    if time.monotonic() > deadline:
-                        raise ImportFailed(f"{source}: the download took longer than {TIMEOUT_SECONDS} s; try again, or save the file and import it")
-                data = b"".join(chunks)
-        except urllib.error.HTTPError as error:
-            raise ImportFailed(f"{source}: the server answered {error.code} {error.reason}") from None
-        except (urllib.error.URLError, TimeoutError, OSError) as error:
-            reason = getattr(error, "reason", error)
-            raise ImportFailed(f"{source}: cannot download it ({reason})") from None
-    else:
-        try:
-            with open(source, "rb") as handle:
-                data = handle.read(MAX_BYTES + 1)
-        except OSError as error:
-            raise ImportFailed(f"{source}: cannot read it ({error.strerror})") from None
-    if len(data) > MAX_BYTES:
-        raise ImportFailed(f"{source}: larger than {MAX_BYTES // (1024 * 1024)} MB; is it really a calendar?")
-    return data
-
-
-def parse(data: bytes, source: str) -> icalendar.Calendar:
-    """The source as a calendar, or one clear error."""
-    head = data.lstrip()[:200].lower()
-    if head.startswith((b"<!doctype", b"<html", b"<?xml", b"<")):
-        raise ImportFailed(f"{source}: this is a web page, not a calendar (an error page, or the wrong URL?)")
-    if not data.lstrip(b"\xef\xbb\xbf \r\n\t").upper().startswith(b"BEGIN:VCALENDAR"):
-        raise ImportFailed(f"{source}: not an iCalendar file (it should start with BEGIN:VCALENDAR)")
-    if b"END:VCALENDAR" not in data.upper():
-        raise ImportFailed(f"{source}: the file is cut short (no END:VCALENDAR)")
-    try:
-        return icalendar.Calendar.from_ical(data)
-    except Exception as error:
-        raise ImportFailed(f"{source}: not valid iCalendar ({error})") from None
-
 
 def standard(calendar: icalendar.Calendar, report: Report) -> icalendar.Calendar:
     """The calendar with X-WR-TIMEZONE applied, after noting the TZIDs that
@@ -351,120 +272,126 @@ def _details(component, label: str, report: Report) -> dict[str, Any]:
     return fields
 
 
+
+@dataclass
+class Conversion:
+    """One source being converted: the report, the places made, and the
+    events so far, kept apart until ``finish`` puts changed dates under
+    their series."""
+
+    timing: Timing
+    report: Report
+    places: dict[str, dict[str, Any]] = field(default_factory=dict)  # slug → fields
+    place_of: dict[str, str] = field(default_factory=dict)  # LOCATION text → slug
+    masters: dict[str, Imported] = field(default_factory=dict)  # by UID
+    changes: dict[str, list[tuple[date | datetime, dict[str, Any]]]] = field(default_factory=dict)  # by the series' UID
+    loose: list[Imported] = field(default_factory=list)  # no UID, or one already taken
+
+    def make_places(self, components: list) -> None:
+        """A place for each LOCATION used twice, or given with coordinates (GEO needs a place)."""
+        locations = Counter(str(e.get("LOCATION")).strip() for e in components if e.get("LOCATION"))
+        with_geo = {str(e.get("LOCATION")).strip() for e in components if e.get("LOCATION") and e.get("GEO")}
+        for text, count in sorted(locations.items()):
+            if (count >= 2 or text in with_geo) and slugify(text):
+                slug = slugify(text.split(",")[0])[:60].strip("-") or "luogo"
+                while slug in self.places:
+                    slug += "-2"
+                name, _, address = text.partition(", ")
+                self.places[slug] = {"name": name.strip(), **({"address": address.strip()} if address.strip() else {})}
+                self.place_of[text] = slug
+
+    def add(self, component, where: str = "") -> None:
+        """Convert one VEVENT into ``masters``, ``changes`` or ``loose``."""
+        report, timing = self.report, self.timing
+        uid = str(component.get("UID", "")).strip() or None
+        title = (_text(component, "SUMMARY", report, f"{where}an event") or "Senza titolo").replace("\n", " ")
+        label = f'{where}"{title[:50]}"' + (f" ({uid})" if uid else "")
+        if "DTSTART" not in component:
+            report.notes.append(f"{label}: no DTSTART; left out")
+            return
+        start = component.decoded("DTSTART")
+        zone_name = _zone_for(component, timing)
+        fields: dict[str, Any] = {"title": title}
+        if zone_name != timing.target:
+            fields["timezone"] = zone_name
+        fields.update(_times(component, timing, zone_name, label, report))
+        location = str(component.get("LOCATION", "")).strip()
+        if location in self.place_of:
+            place = self.places[self.place_of[location]]
+            fields["place"] = self.place_of[location]
+            geo = component.get("GEO")
+            if geo is not None and "geo" not in place:
+                place["geo"] = [geo.latitude, geo.longitude]
+        elif location:
+            fields["location"] = _CONTROL.sub("", location)
+        fields.update(_details(component, label, report))
+        if "RECURRENCE-ID" in component and uid:
+            original = component.decoded("RECURRENCE-ID")
+            self.changes.setdefault(uid, []).append((timing.value(original, zone_name), fields))
+            return
+        rule = _rule(component, start, zone_name, report, label)
+        if rule:
+            fields["rrule"] = rule
+            if isinstance(fields["start"], datetime) and fields["start"].tzinfo is not None:
+                fields["start"] = fields["start"].replace(tzinfo=None)  # a series is wall-clock
+        for key, name in (("rdates", "RDATE"), ("exdates", "EXDATE")):
+            values = [timing.value(v, zone_name) for v in _dates(component, name)]
+            values = [v.replace(tzinfo=None) if isinstance(v, datetime) and v.tzinfo is not None and isinstance(fields["start"], datetime) and fields["start"].tzinfo is None else v for v in values]
+            if values:
+                fields[key] = values
+        if uid:
+            fields["uid"] = uid
+        item = Imported(fields, sort_key=(_instant(start, zone_name), title))
+        if uid and uid in self.masters:
+            report.notes.append(f"{label}: a second event with UID {uid}; imported as a separate event with a new UID")
+            fields.pop("uid")
+            self.loose.append(item)
+        elif uid:
+            self.masters[uid] = item
+        else:
+            report.notes.append(f"{label}: no UID in the source; calfeed gives it one")
+            self.loose.append(item)
+
+    def finish(self) -> list[Imported]:
+        """The events, changed dates under their series, in time order."""
+        for uid, items in self.changes.items():
+            master = self.masters.get(uid)
+            if master is None:
+                self.report.notes.append(f"changed date(s) of {uid} left out: the series itself is not in the source")
+                continue
+            length = _length(master.fields)
+            for original, fields in sorted(items, key=lambda pair: str(pair[0])):
+                override = {"recurrence_id": original}
+                start = fields.get("start", original)
+                if length is not None and fields.get("end") is not None and _plus(start, length) == fields["end"]:
+                    fields.pop("end")  # the same length as the series: implied
+                for key, value in fields.items():
+                    if key in ("timezone",) or master.fields.get(key) == value:
+                        continue
+                    if key in ("start", "end", "duration", "title", "description", "status", "place", "location", "categories", "url", "online", "attachments", "image", "organizer", "sequence", "updated"):
+                        override[key] = value
+                if override.get("start") == original:
+                    override.pop("start")
+                master.overrides.append(override)
+        return sorted([*self.masters.values(), *self.loose], key=lambda item: item.sort_key)
+
+
 def convert(
     calendar: icalendar.Calendar, target: str, report: Report, lines: list[int] | None = None
 ) -> tuple[list[Imported], dict[str, dict[str, Any]]]:
     """Every event of the source, grouped with its changed dates, and the
     places; ``lines`` are where each VEVENT begins, for the report."""
-    timing = Timing(target)
-    masters: dict[str, Imported] = {}
-    changes: dict[str, list] = {}
-    loose: list[Imported] = []
-    locations = Counter(str(e.get("LOCATION")).strip() for e in calendar.walk("VEVENT") if e.get("LOCATION"))
-    # A location with coordinates becomes a place even when used once: GEO needs one.
-    with_geo = {str(e.get("LOCATION")).strip() for e in calendar.walk("VEVENT") if e.get("LOCATION") and e.get("GEO")}
-    places: dict[str, dict[str, Any]] = {}
-    place_of: dict[str, str] = {}
-    for text, count in sorted(locations.items()):
-        if (count >= 2 or text in with_geo) and slugify(text):
-            slug = slugify(text.split(",")[0])[:60].strip("-") or "luogo"
-            while slug in places:
-                slug += "-2"
-            name, _, address = text.partition(", ")
-            places[slug] = {"name": name.strip(), **({"address": address.strip()} if address.strip() else {})}
-            place_of[text] = slug
-    for position, component in enumerate(calendar.walk("VEVENT")):
+    conversion = Conversion(Timing(target), report)
+    components = calendar.walk("VEVENT")
+    conversion.make_places(components)
+    for position, component in enumerate(components):
         where = f"line {lines[position]}: " if lines and position < len(lines) else ""
         try:
-            _one(component, timing, target, report, masters, changes, loose, places, place_of, where)
+            conversion.add(component, where)
         except Exception as error:  # one unreadable event must not sink the others
             summary = str(component.get("SUMMARY", "?"))[:50]
             report.notes.append(f'{where}"{summary}": left out, it cannot be read ({type(error).__name__}: {str(error)[:120]})')
-    return _finish(masters, changes, loose, places, report)
-
-
-def _one(
-    component, timing: Timing, target: str, report: Report, masters: dict, changes: dict, loose: list,
-    places: dict, place_of: dict, where: str = "",
-) -> None:
-    """Convert one VEVENT into ``masters``, ``changes`` or ``loose``."""
-    uid = str(component.get("UID", "")).strip() or None
-    title = (_text(component, "SUMMARY", report, f"{where}an event") or "Senza titolo").replace("\n", " ")
-    label = f'{where}"{title[:50]}"' + (f" ({uid})" if uid else "")
-    if "DTSTART" not in component:
-        report.notes.append(f"{label}: no DTSTART; left out")
-        return
-    start = component.decoded("DTSTART")
-    zone_name = _zone_for(component, timing)
-    fields: dict[str, Any] = {"title": title}
-    if zone_name != target:
-        fields["timezone"] = zone_name
-    fields.update(_times(component, timing, zone_name, label, report))
-    location = str(component.get("LOCATION", "")).strip()
-    if location in place_of:
-        fields["place"] = place_of[location]
-        geo = component.get("GEO")
-        if geo is not None and "geo" not in places[place_of[location]]:
-            places[place_of[location]]["geo"] = [geo.latitude, geo.longitude]
-    elif location:
-        fields["location"] = _CONTROL.sub("", location)
-    fields.update(_details(component, label, report))
-    if "RECURRENCE-ID" in component and uid:
-        original = component.decoded("RECURRENCE-ID")
-        changes.setdefault(uid, []).append((timing.value(original, zone_name), fields))
-        return
-    rule = _rule(component, start, zone_name, report, label)
-    if rule:
-        fields["rrule"] = rule
-        if isinstance(fields["start"], datetime) and fields["start"].tzinfo is not None:
-            fields["start"] = fields["start"].replace(tzinfo=None)  # a series is wall-clock
-    for key, name in (("rdates", "RDATE"), ("exdates", "EXDATE")):
-        values = [timing.value(v, zone_name) for v in _dates(component, name)]
-        values = [v.replace(tzinfo=None) if isinstance(v, datetime) and v.tzinfo is not None and isinstance(fields["start"], datetime) and fields["start"].tzinfo is None else v for v in values]
-        if values:
-            fields[key] = values
-    if uid:
-        fields["uid"] = uid
-    item = Imported(fields, sort_key=(_instant(start, zone_name), title))
-    if uid and uid in masters:
-        report.notes.append(f"{label}: a second event with UID {uid}; imported as a separate event with a new UID")
-        fields.pop("uid")
-        loose.append(item)
-    elif uid:
-        masters[uid] = item
-    else:
-        report.notes.append(f"{label}: no UID in the source; calfeed gives it one")
-        loose.append(item)
-
-
-def _finish(masters: dict, changes: dict, loose: list, places: dict, report: Report) -> tuple[list[Imported], dict[str, dict[str, Any]]]:
-    """Changed dates under their series; everything in time order."""
-    for uid, items in changes.items():
-        master = masters.get(uid)
-        if master is None:
-            report.notes.append(f"changed date(s) of {uid} left out: the series itself is not in the source")
-            continue
-        length = _length(master.fields)
-        for original, fields in sorted(items, key=lambda pair: str(pair[0])):
-            override = {"recurrence_id": original}
-            start = fields.get("start", original)
-            if length is not None and fields.get("end") is not None and _plus(start, length) == fields["end"]:
-                fields.pop("end")  # the same length as the series: implied
-            for key, value in fields.items():
-                if key in ("timezone",) or master.fields.get(key) == value:
-                    continue
-                if key in ("start", "end", "duration", "title", "description", "status", "place", "location", "categories", "url", "online", "attachments", "image", "organizer", "sequence", "updated"):
-                    override[key] = value
-            if override.get("start") == original:
-                override.pop("start")
-            master.overrides.append(override)
-    events = sorted([*masters.values(), *loose], key=lambda item: item.sort_key)
-    report.events = len(events)
-    report.series = sum("rrule" in e.fields or "rdates" in e.fields for e in events)
-    report.overrides = sum(len(e.overrides) for e in events)
-    report.places = len(places)
-    return events, places
-
+    return conversion.finish(), conversion.places
 
 def _instant(value: date | datetime, zone_name: str) -> datetime:
     if not isinstance(value, datetime):
@@ -492,13 +419,13 @@ def target_zone(calendar: icalendar.Calendar, chosen: str | None) -> str:
     return named if named in zone_names() else "Europe/Rome"
 
 
-
 def _unescape(text: str) -> str:
     """TEXT escapes, which icalendar leaves in X- properties such as X-WR-CALDESC."""
     return text.replace("\\n", "\n").replace("\\N", "\n").replace("\\,", ",").replace("\\;", ";").replace("\\\\", "\\")
 
 
-def _header(calendar: icalendar.Calendar, target: str, base_url: str | None, report: Report) -> str:
+def header(calendar: icalendar.Calendar, target: str, base_url: str | None, report: Report) -> str:
+    """The [calendar] table of a new file, from the source's name and description."""
     name = _unescape(str(calendar.get("X-WR-CALNAME") or calendar.get("NAME") or "Calendario importato")).strip()
     description = _unescape(str(calendar.get("X-WR-CALDESC") or calendar.get("DESCRIPTION") or "")).strip()
     fields: dict[str, Any] = {"name": name.replace("\n", " ")}
@@ -509,158 +436,6 @@ def _header(calendar: icalendar.Calendar, target: str, base_url: str | None, rep
     if not base_url:
         report.notes.append("base_url is a placeholder: set it to your site's address (or CALFEED_BASE_URL)")
     return "\n".join(["# Imported with `calfeed import`; edit freely.", "[calendar]", *tomlfile.table(fields, tomlfile.CALENDAR_ORDER)]) + "\n"
-
-
-def _fresh(events: list[Imported], existing) -> list[Imported]:
-    """The events not yet in the existing file: by UID, or by title and start
-    for events without one (so that importing twice adds nothing)."""
-    if existing is None:
-        return events
-    known = {event.uid for event in existing.events}
-    seen = {(event.title, naive(event.start)) for event in existing.events}
-    return [
-        e for e in events
-        if ("uid" in e.fields and e.fields["uid"] not in known)
-        or ("uid" not in e.fields and (e.fields["title"], _naive_value(e.fields["start"])) not in seen)
-    ]
-
-
-def _naive_value(value: date | datetime) -> datetime:
-    return naive(value.replace(tzinfo=None) if isinstance(value, datetime) else value)
-
-
-def _merge(existing_text: str, existing, events: list[Imported], places: dict, report: Report, out: str) -> str:
-    """The existing file, untouched, followed by the places and events it lacks."""
-    fresh = _fresh(events, existing)
-    if not fresh:
-        report.events = report.places = report.series = report.overrides = 0
-        report.notes.append(f"nothing new: every event is already in {out}")
-        return existing_text
-    if len(fresh) < len(events):
-        report.notes.append(f"{len(events) - len(fresh)} events already in {out} (same UID) kept as they are")
-    renamed: dict[str, str] = {}
-    added: dict[str, dict[str, Any]] = {}
-    for slug, fields in places.items():
-        mine = existing.place(slug)
-        if mine is not None and mine.name == fields["name"]:
-            continue  # the same place: use it
-        target = slug
-        while existing.place(target) is not None or target in added:
-            target += "-2"
-        renamed[slug], added[target] = target, fields
-    for event in fresh:
-        if event.fields.get("place") in renamed:
-            event.fields["place"] = renamed[event.fields["place"]]
-    report.events, report.places = len(fresh), len(added)
-    report.series = sum("rrule" in e.fields or "rdates" in e.fields for e in fresh)
-    report.overrides = sum(len(e.overrides) for e in fresh)
-    taken = {event.id for event in existing.events}
-    return existing_text.rstrip("\n") + "\n" + tomlfile.places_text(added) + tomlfile.events_text(fresh, taken)
-
-
-def import_calendar(
-    source: str, out: Path, merge: bool = False, timezone: str | None = None, base_url: str | None = None
-) -> Report:
-    """Import ``source`` into ``out``; on any failure nothing is written."""
-    if timezone is not None and timezone not in zone_names():
-        raise ImportFailed(f'unknown time zone "{timezone}"; use an IANA name such as "Europe/Rome"')
-    existing = existing_text = None
-    if merge:
-        if not out.exists():
-            raise ImportFailed(f"{out} does not exist: nothing to merge into (leave out --merge)")
-        existing_text = out.read_text(encoding="utf-8")
-        try:
-            existing = build_calendar(loading.parse(existing_text, str(out)))
-        except CalendarErrors as errors:
-            raise ImportFailed(f"{out} has errors; fix them first:\n{errors.report()}") from None
-    elif out.exists():
-        raise ImportFailed(f"{out} exists; use --merge to add to it, or choose another --out")
-    if not out.absolute().parent.is_dir():
-        raise ImportFailed(f"{out.absolute().parent} is not a folder; create it first")
-    report = Report()
-    data = fetch(source)
-    calendar = standard(parse(data, source), report)
-    target = existing.timezone if existing is not None else target_zone(calendar, timezone)
-    starts = [n for n, line in enumerate(data.splitlines(), start=1) if line.strip().upper() == b"BEGIN:VEVENT"]
-    events, places = convert(calendar, target, report, starts)
-    for _ in range(len(events) + 1):
-        if existing is not None:
-            text = _merge(existing_text, existing, events, places, report, str(out))
-        else:
-            text = _header(calendar, target, base_url, report) + tomlfile.places_text(places) + tomlfile.events_text(events, set())
-        try:
-            build_calendar(loading.parse(text, str(out)))
-            break
-        except CalendarErrors as errors:
-            events = _repaired(events, errors, existing, report)
-    else:
-        raise ImportFailed("the imported calendar would not be valid, so nothing was written")
-    if text != existing_text:
-        tomlfile.write_atomically(out, text)
-    return report
-
-
-def _moved_start(event: Imported, first: str) -> bool:
-    """RFC 5545 counts a DTSTART off the rule as an occurrence; calfeed wants
-    the first date of the rule: start there and keep the old start as an rdate."""
-    fields = event.fields
-    old = fields["start"]
-    new = datetime.fromisoformat(first) if "T" in first else date.fromisoformat(first)
-    if isinstance(old, datetime) != isinstance(new, datetime):
-        return False
-    shift = new - old
-    fields["start"] = new
-    if isinstance(fields.get("end"), (date, datetime)):
-        fields["end"] += shift
-    fields["rdates"] = [old, *fields.get("rdates", [])]
-    count = re.search(r"COUNT=(\d+)", fields["rrule"])
-    if count:  # the old start was one of the COUNT
-        remaining = int(count.group(1)) - 1
-        fields["rrule"] = fields["rrule"].replace(count.group(0), f"COUNT={remaining}") if remaining else re.sub(r";?COUNT=\d+", "", fields["rrule"]) + ";COUNT=1"
-    return True
-
-
-def _repair(event: Imported, field: str | None, message: str, report: Report) -> bool:
-    """Fix what real feeds often carry; False when the event cannot be fixed."""
-    label = f'"{event.fields["title"][:50]}"'
-    if field == "exdates" and "is not a date of the series" in message:
-        stale = message.split(" ", 1)[0]
-        kept = [d for d in event.fields.get("exdates", []) if d.isoformat() != stale and not (isinstance(d, datetime) and d.time() == datetime.min.time() and d.date().isoformat() == stale)]
-        if len(kept) < len(event.fields.get("exdates", [])):
-            event.fields["exdates"] = kept
-            if not kept:
-                del event.fields["exdates"]
-            report.notes.append(f"{label}: EXDATE {stale} removed, it matches no date of the series")
-            return True
-    if field == "start" and (first := re.search(r"first date, (\S+)$", message)):
-        if _moved_start(event, first.group(1)):
-            report.notes.append(f"{label}: DTSTART is off the rule; the series starts on {first.group(1)} and the old start is kept as an RDATE")
-            return True
-    return False
-
-
-def _repaired(events: list[Imported], errors: CalendarErrors, existing, report: Report) -> list[Imported]:
-    """The events with fixable problems fixed and the others left out, each
-    named in the report with why."""
-    offset = len(existing.events) if existing is not None else 0
-    bad: dict[int, str] = {}
-    for problem in errors.problems:
-        match = re.search(r"\(#(\d+)\)", problem.where or "")
-        if match is None:
-            raise ImportFailed(f"the imported calendar would not be valid, so nothing was written:\n{errors.report()}")
-        position = int(match.group(1)) - 1 - offset
-        if 0 <= position < len(_fresh(events, existing)) and _repair(_fresh(events, existing)[position], problem.field, problem.message, report):
-            continue
-        bad.setdefault(position, f"{problem.field}: {problem.message}")
-    fresh = _fresh(events, existing)
-    kept = []
-    for position, event in enumerate(fresh):
-        if position in bad:
-            report.notes.append(f'"{event.fields["title"][:50]}": left out, calfeed cannot serve it as written ({bad[position]})')
-        else:
-            kept.append(event)
-    report.events -= len(fresh) - len(kept)
-    return kept
 
 
 def _length(fields: dict[str, Any]) -> timedelta | None:
