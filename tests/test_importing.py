@@ -1022,6 +1022,19 @@ def test_a_fifo_as_source_is_refused_rather_than_waited_for(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["feed.ics"]
 
 
+@pytest.mark.parametrize(
+    "address, words",
+    [
+        ("ftp://127.0.0.1/feed.ics", ("only http and https",)),
+        ("file:///etc/hostname", ("only http and https",)),
+        ("webcal://127.0.0.1/feed.ics", ("https://127.0.0.1/feed.ics",)),  # what a subscribe button links to
+    ],
+)
+def test_addresses_other_than_http_are_refused(address, words, tmp_path):
+    assert_one_clear_error(invoke(address, "--out", tmp_path / "events.toml"), address, *words)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_folder_as_source_is_refused(tmp_path):
     (tmp_path / "feeds").mkdir()
     assert_one_clear_error(invoke(tmp_path / "feeds", "--out", tmp_path / "events.toml"), "feeds", "folder")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import http.client
 import ipaddress
 import os
+import re
 import socket
 import ssl
 import stat
@@ -36,6 +37,10 @@ def fetch(source: str, allow_private: bool = False) -> bytes:
     """The bytes of a local .ics file or of an http(s) URL (bounded in size and time)."""
     if source.lower().startswith(("http://", "https://")):
         data = _download(source, allow_private)
+    elif source.lower().startswith("webcal://"):
+        raise ImportFailed(f"{source}: a subscription link; import its https:// address: https://{source[9:]}")
+    elif re.match(r"[a-zA-Z][a-zA-Z0-9+.-]*://", source):
+        raise ImportFailed(f"{source}: only http and https addresses (or a file) can be imported")
     else:
         data = _read(source)
     if len(data) > MAX_BYTES:
@@ -60,7 +65,7 @@ def _read(source: str) -> bytes:
             kind = "a folder" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
             raise ImportFailed(f"{source}: is {kind}, not a file; save the calendar to a file and import that")
         os.set_blocking(handle, True)
-        with os.fdopen(os.dup(handle), "rb") as file:
+        with os.fdopen(handle, "rb", closefd=False) as file:
             return file.read(MAX_BYTES + 1)
     except OSError as error:
         raise ImportFailed(f"{source}: cannot read it ({error.strerror})") from None
@@ -123,23 +128,27 @@ class _Pinned(http.client.HTTPConnection):
     Host header, SNI and certificate still name the host. Each socket opened
     goes into ``opened``, for the watchdog of the deadline."""
 
-    def __init__(self, host: str, port: int, addresses: list[str], tls: ssl.SSLContext | None, timeout: float, opened: list):
-        super().__init__(host, port, timeout=timeout)
-        self.addresses, self.tls, self.opened = addresses, tls, opened
+    def __init__(self, host: str, port: int, addresses: list[str], tls: ssl.SSLContext | None, deadline: float, opened: list):
+        super().__init__(host, port, timeout=_remaining(deadline))
+        self.addresses, self.tls, self.deadline, self.opened = addresses, tls, deadline, opened
         self.default_port = 443 if tls else 80  # no ":443" in the Host header
 
     def connect(self) -> None:
         failure: OSError = OSError(f"no address for {self.host}")
         for address in self.addresses:
             try:
-                sock = socket.create_connection((address, self.port), self.timeout)
+                sock = socket.create_connection((address, self.port), _remaining(self.deadline))
                 break
             except OSError as error:
                 failure = error
         else:
             raise failure
+        if self.tls:  # wrapping detaches ``sock``: the watchdog needs the wrapper, before the handshake
+            sock = self.tls.wrap_socket(sock, server_hostname=self.host, do_handshake_on_connect=False)
         self.opened.append(sock)
-        self.sock = self.tls.wrap_socket(sock, server_hostname=self.host) if self.tls else sock
+        self.sock = sock
+        if self.tls:
+            sock.do_handshake()
 
 
 def _connect(url: str, deadline: float, allow_private: bool, opened: list) -> tuple[_Pinned, http.client.HTTPResponse]:
@@ -151,9 +160,10 @@ def _connect(url: str, deadline: float, allow_private: bool, opened: list) -> tu
     addresses = _resolve(host, port, deadline)
     for address in addresses if not allow_private else ():
         if kind := private_kind(address):
-            raise ImportFailed(f"{host} is {address}, a {kind} address; calfeed import reads only public addresses ({_PRIVATE})")
+            named = f"{host} is" if host == address else f"{host} is at {address},"
+            raise ImportFailed(f"{named} a {kind} address; calfeed import reads only public addresses ({_PRIVATE})")
     tls = ssl.create_default_context() if parts.scheme.lower() == "https" else None
-    connection = _Pinned(host, port, addresses, tls, _remaining(deadline), opened)
+    connection = _Pinned(host, port, addresses, tls, deadline, opened)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
         connection.request("GET", target, headers={"User-Agent": "calfeed-import", "Accept": "text/calendar, */*"})
@@ -180,7 +190,7 @@ def _cut(opened: list) -> None:
     byte at a time, each within the socket's timeout)."""
     for sock in opened:
         try:
-            sock.shutdown(socket.SHUT_RDWR)
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)  # the TCP socket, also under TLS
         except OSError:
             pass
 
