@@ -576,17 +576,23 @@ def test_the_repair_reads_problem_codes_not_their_wording():
                     exdates=[datetime(2025, 3, 11, 18, 0), datetime(2025, 3, 18, 18, 30)])
     moved = _series(start=datetime(2025, 2, 20, 21, 0), end=datetime(2025, 2, 20, 22, 30), rrule="FREQ=MONTHLY;BYDAY=-1TH")
     day = _series(start=date(2025, 3, 4), rrule="FREQ=WEEKLY;COUNT=3", exdates=[date(2025, 3, 5)])
+    night = _series(start=datetime(2025, 3, 4, 0, 0), rrule="FREQ=WEEKLY;COUNT=3",
+                    exdates=[datetime(2025, 3, 5, 0, 0), datetime(2025, 3, 6, 0, 0), datetime(2025, 3, 11, 0, 0)])
     unfixable = _series(start=datetime(2025, 3, 4, 18, 30))
-    problems = [  # the file merged into holds 2 events: these are its tables #2 to #5
+    problems = [  # the file merged into holds 2 events: these are its tables #2 to #6
         Problem("…", field="exdates", code="not-a-date-of-series", data={"value": "2025-03-11T18:00:00"}, index=2),
         Problem("…", field="start", code="start-not-first-date", data={"first": "2025-02-27T21:00:00"}, index=3),
         Problem("…", field="exdates", code="not-a-date-of-series", data={"value": "2025-03-05"}, index=4),
-        Problem("a reason", field="end", code="end-before-start", index=5),
+        # Midnight named in full, or by its date alone.
+        Problem("…", field="exdates", code="not-a-date-of-series", data={"value": "2025-03-05T00:00:00"}, index=5),
+        Problem("…", field="exdates", code="not-a-date-of-series", data={"value": "2025-03-06"}, index=5),
+        Problem("a reason", field="end", code="end-before-start", index=6),
     ]
     report = ics_report.Report()
-    kept = repaired([stale, moved, day, unfixable], CalendarErrors("events.toml", problems), 2, report)
-    assert kept == [stale, moved, day]
+    kept = repaired([stale, moved, day, night, unfixable], CalendarErrors("events.toml", problems), 2, report)
+    assert kept == [stale, moved, day, night]
     assert stale.fields["exdates"] == [datetime(2025, 3, 18, 18, 30)]
+    assert night.fields["exdates"] == [datetime(2025, 3, 11, 0, 0)]
     assert moved.fields["start"] == datetime(2025, 2, 27, 21, 0) and moved.fields["end"] == datetime(2025, 2, 27, 22, 30)
     assert moved.fields["rdates"] == [datetime(2025, 2, 20, 21, 0)]
     assert "exdates" not in day.fields

@@ -10,11 +10,12 @@ problem leaves its event out, named in the report.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from calfeed.errors import CalendarErrors, Problem
 from calfeed.importing.conversion import Imported
 from calfeed.importing.report import ImportFailed, Report
+from calfeed.occurrences import naive
 
 
 def repaired(events: list[Imported], errors: CalendarErrors, offset: int, report: Report) -> list[Imported]:
@@ -37,18 +38,24 @@ def repaired(events: list[Imported], errors: CalendarErrors, offset: int, report
     return kept
 
 
-def _iso(value: date | datetime) -> str:
-    """A date as the checker's data names it: ISO text, naive for a date-time."""
-    return value.replace(tzinfo=None).isoformat() if isinstance(value, datetime) else value.isoformat()
+def _local(text: str, like: date | datetime) -> date | datetime:
+    """The ISO text of the checker's data as a value of the kind of ``like``
+    (a date-time at midnight may be named by its date alone)."""
+    value = datetime.fromisoformat(text) if "T" in text else date.fromisoformat(text)
+    if isinstance(like, datetime) and not isinstance(value, datetime):
+        return datetime.combine(value, time())
+    if not isinstance(like, datetime) and isinstance(value, datetime):
+        return value.date()
+    return value
 
 
 def _repair(event: Imported, problem: Problem, report: Report) -> bool:
     """Fix what real feeds often carry; False when the event cannot be fixed."""
     label = f'"{event.fields["title"][:50]}"'
-    if problem.code == "not-a-date-of-series" and problem.field == "exdates":
-        stale = problem.data.get("value")
+    if problem.code == "not-a-date-of-series" and problem.field == "exdates" and problem.data.get("value"):
+        stale = problem.data.get("value", "")
         exdates = event.fields.get("exdates", [])
-        kept = [d for d in exdates if _iso(d) != stale]
+        kept = [d for d in exdates if naive(d) != naive(_local(stale, d))]
         if len(kept) < len(exdates):
             event.fields["exdates"] = kept
             if not kept:
@@ -68,7 +75,7 @@ def _moved_start(event: Imported, first: str) -> bool:
     the first date of the rule: start there and keep the old start as an rdate."""
     fields = event.fields
     old = fields["start"]
-    new = datetime.fromisoformat(first) if "T" in first else date.fromisoformat(first)
+    new = _local(first, old)
     if isinstance(old, datetime) != isinstance(new, datetime):
         return False
     shift = new - old
