@@ -1137,6 +1137,20 @@ def test_merge_twice_changes_nothing_for_events_without_uid(tmp_path, existing):
     assert existing.read_text(encoding="utf-8") == once
 
 
+def test_a_merge_whose_new_events_are_all_left_out_changes_nothing(tmp_path, existing):
+    feed = tmp_path / "feed.ics"
+    feed.write_bytes(
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:doppio@example.org\r\n"
+        b"DTSTAMP:20250101T000000Z\r\nSUMMARY:Corso\r\nDTSTART;TZID=Europe/Rome:20250304T183000\r\n"
+        b"RRULE:FREQ=WEEKLY;COUNT=3;UNTIL=20250401T000000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    result = invoke(feed, "--out", existing, "--merge")
+    no_crash(result)
+    assert result.exit_code == 0, result.output
+    assert "imported 0 events" in result.stdout and "Corso" in result.stdout
+    assert existing.read_text(encoding="utf-8") == HAND_WRITTEN
+
+
 def test_merge_through_a_symlink_writes_to_its_target(tmp_path):
     """An events.toml kept elsewhere (a git checkout) and linked into the
     site stays linked: the import replaces the target, atomically, with the

@@ -2,9 +2,9 @@
 would have written, or added to the one she has.
 
 The flow: ``source`` reads and parses the feed, ``conversion`` maps its
-components to events.toml fields, the checker reads the text back and
-``repair`` fixes (or leaves out) what it refuses; only a valid file is
-written, in one step (``tomlfile.write_atomically``).
+components to events.toml fields (with ``timing`` and ``details``), the
+checker reads the text back and ``repair`` fixes (or leaves out) what it
+refuses; only a valid file is written, in one step (``tomlfile.write_atomically``).
 """
 
 from __future__ import annotations
@@ -72,6 +72,8 @@ def import_calendar(
             events = repaired(events, errors, offset, report)
     else:
         raise ImportFailed("the imported calendar would not be valid, so nothing was written")
+    if existing is not None and not events:
+        return report  # every new event left out: the file stays as it was
     report.events, report.places = len(events), len(places)
     report.series = sum("rrule" in e.fields or "rdates" in e.fields for e in events)
     report.overrides = sum(len(e.overrides) for e in events)
