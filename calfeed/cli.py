@@ -109,12 +109,15 @@ def build(path: str | None, out: str, workers: int | None) -> None:
 @click.option("--merge", is_flag=True, help="Add to an existing --out, keeping its events (matched by UID) as they are.")
 @click.option("--timezone", default=None, help="Zone of the local times written (default: the source's, else Europe/Rome).")
 @click.option("--base-url", default=None, help="The public address of the calendar, for a new file.")
-def import_command(source: str, out: str, merge: bool, timezone: str | None, base_url: str | None) -> None:
+@click.option("--allow-private", is_flag=True, help="Also fetch from loopback and private addresses (a feed on your own network).")
+def import_command(source: str, out: str, merge: bool, timezone: str | None, base_url: str | None, allow_private: bool) -> None:
     """Import an .ics file or an http(s) feed into events.toml."""
     from calfeed.importing import ImportFailed, import_calendar
 
     try:
-        report = import_calendar(source, Path(out), merge=merge, timezone=timezone, base_url=base_url)
+        report = import_calendar(
+            source, Path(out), merge=merge, timezone=timezone, base_url=base_url, allow_private=allow_private
+        )
     except ImportFailed as failure:
         click.echo(f"calfeed import: {failure}", err=True)
         raise SystemExit(1) from None

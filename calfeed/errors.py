@@ -6,12 +6,17 @@ message, so the CLI, the server log and /healthz can all print the same text.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong in the file, and where.
+    """One thing wrong in the file, and where; ``code`` and ``data`` say what
+    for programs (``calfeed import`` repairs by them), ``index`` is the
+    0-based position of the [[events]] table it is in.
 
     >>> str(Problem("start must be a date or a date-time", where='event "festa" (#3)',
     ...             field="start", line=14))
@@ -22,6 +27,9 @@ class Problem:
     where: str | None = None
     field: str | None = None
     line: int | None = None
+    code: str = "invalid"
+    data: Mapping[str, Any] = dataclasses.field(default_factory=dict, compare=False)  # ``field`` is taken
+    index: int | None = None
 
     def __str__(self) -> str:
         parts = [str(self.line)] if self.line else []

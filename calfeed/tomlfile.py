@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 from datetime import date, datetime
 from pathlib import Path
@@ -98,14 +99,45 @@ def places_text(places: dict[str, dict[str, Any]]) -> str:
     return "\n".join(out) + "\n" if out else ""
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Replace ``path`` in one step: a reader sees the old file or the new one."""
-    path = path.absolute()
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+def write_atomically(path: Path | str, text: str) -> None:
+    """Replace the file at ``path`` in one step: a reader sees the old file or
+    the new one, never a part, and after a crash one of them is on disk.
+
+    A symlink stays a link: the file it points to is replaced (the temporary
+    file is made beside that target, so the rename stays on one file system),
+    with the target's permissions; a new file gets the usual 0666 less umask.
+    """
+    target = Path(os.path.realpath(path))
+    try:
+        mode = stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        mode = 0o666 & ~_umask()
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
             out.write(text)
-        os.replace(temporary, path)
+            out.flush()
+            os.fchmod(out.fileno(), mode)
+            os.fsync(out.fileno())
+        os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    folder = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(folder)  # the rename itself survives a crash
+    finally:
+        os.close(folder)
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it (os.umask can only set
+    it, and a moment of umask 0 would leak to other threads' new files)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    return 0o022

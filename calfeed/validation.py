@@ -100,12 +100,13 @@ class _Table:
 
     def __init__(self, checker: _Checker, table: tuple, where: str | None, data: dict, owner: str | None = None):
         self.checker, self.table, self.where, self.data, self.owner = checker, table, where, data, owner
+        self.index = table[1] if table[:1] == ("events",) else None  # an override sets its event's
 
-    def error(self, field: str | None, message: str) -> None:
+    def error(self, field: str | None, message: str, code: str = "invalid", data: dict | None = None) -> None:
         if self.owner:
             field, message = self.owner, f"{field} {message}" if field else message
         line = self.checker.source.lines.line(self.table, field)
-        self.checker.problems.append(Problem(message, self.where, field, line))
+        self.checker.problems.append(Problem(message, self.where, field, line, code, data or {}, self.index))
 
     def check_keys(self, allowed: tuple[str, ...]) -> None:
         for key in self.data:
@@ -448,8 +449,8 @@ def _show(moment: datetime) -> str:
     return moment.isoformat() if moment.time() != time() else moment.date().isoformat()
 
 
-def _not_a_date_of(series: Event, moment: When) -> str | None:
-    """None when ``moment`` starts an occurrence of the series, else what to say."""
+def _not_a_date_of(series: Event, moment: When) -> tuple[str, dict] | None:
+    """None when ``moment`` starts an occurrence of the series, else what to say (message, data)."""
     local = naive(moment)
     if starts(series, local, local):
         return None
@@ -458,7 +459,9 @@ def _not_a_date_of(series: Event, moment: When) -> str | None:
     near += [naive(r) for r in series.recurrence.rdates]
     near = sorted(set(near), key=lambda m: abs(m - local))[:2]
     listed = " or ".join(_show(m) for m in sorted(near)) or "none"
-    return f"{_show(local)} is not a date of the series; the nearest are {listed}"
+    iso = (lambda m: m.isoformat()) if isinstance(series.start, datetime) else (lambda m: m.date().isoformat())
+    data = {"value": iso(local), "nearest": [iso(m) for m in sorted(near)]}
+    return f"{_show(local)} is not a date of the series; the nearest are {listed}", data
 
 
 def _dates(table: _Table, key: str, event: Event, values: list | None = None) -> tuple[When, ...]:
@@ -536,6 +539,7 @@ def _recurrence(table: _Table, raw: dict, event: Event) -> Event:
                 "start",
                 f"{_show(naive(event.start))} ({naive(event.start):%A}) is not a date of the rule {text}; "
                 f"start the series on its first date, {_show(first)}",
+                "start-not-first-date", {"first": first.isoformat() if isinstance(event.start, datetime) else first.date().isoformat()},
             )
             return event
     exdates = _dates(table, "exdates", series)
@@ -543,8 +547,8 @@ def _recurrence(table: _Table, raw: dict, event: Event) -> Event:
         table.error("exdates", "leave out dates of a series: this event has no rrule or rdates")
         return event
     for moment in exdates:
-        if message := _not_a_date_of(series, moment):
-            table.error("exdates", message)
+        if stray := _not_a_date_of(series, moment):
+            table.error("exdates", stray[0], "not-a-date-of-series", stray[1])
     return replace(series, recurrence=replace(series.recurrence, exdates=exdates))
 
 
@@ -561,6 +565,7 @@ def _overrides(checker: _Checker, table: _Table, raw: dict, series: Event, place
     for position, item in enumerate(items):
         inner = _Table(checker, ("events.overrides", checker.overrides_seen), f"{table.where}, override #{position + 1}", item)
         checker.overrides_seen += 1
+        inner.index = table.index
         inner.check_keys(OVERRIDE_KEYS)
         if "recurrence_id" not in item:
             inner.error("recurrence_id", "missing; give the original start of the date this override changes")
@@ -569,8 +574,8 @@ def _overrides(checker: _Checker, table: _Table, raw: dict, series: Event, place
         if not original:
             continue
         (original,) = original
-        if message := _not_a_date_of(series, original):
-            inner.error("recurrence_id", message)
+        if stray := _not_a_date_of(series, original):
+            inner.error("recurrence_id", stray[0], "not-a-date-of-series", stray[1])
             continue
         if naive(original) in found:
             inner.error("recurrence_id", f"{_show(naive(original))} is changed by an earlier override too")

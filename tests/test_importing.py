@@ -24,6 +24,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import threading
@@ -35,13 +36,18 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import quote, unquote
 
 import icalendar
 import pytest
 import recurring_ical_events
 from click.testing import CliRunner, Result
 
-from calfeed import importing
+from calfeed.errors import CalendarErrors, Problem
+from calfeed.importing import report as ics_report
+from calfeed.importing import source as ics_source
+from calfeed.importing.conversion import Imported as Converted
+from calfeed.importing.repair import repaired
 from calfeed.cli import cli
 from calfeed.model import Calendar
 from calfeed.occurrences import expand
@@ -559,6 +565,42 @@ def test_a_series_changed_date_without_its_series_is_reported(tmp_path):
     assert result.notes("strano@example.org", "left out")
 
 
+def _series(**fields) -> Converted:
+    return Converted({"title": "Corso", **fields})
+
+
+def test_the_repair_reads_problem_codes_not_their_wording():
+    """The checker's messages may be reworded (or translated): the repair
+    works from code, data and index alone."""
+    stale = _series(start=datetime(2025, 3, 4, 18, 30), rrule="FREQ=WEEKLY;COUNT=5",
+                    exdates=[datetime(2025, 3, 11, 18, 0), datetime(2025, 3, 18, 18, 30)])
+    moved = _series(start=datetime(2025, 2, 20, 21, 0), end=datetime(2025, 2, 20, 22, 30), rrule="FREQ=MONTHLY;BYDAY=-1TH")
+    day = _series(start=date(2025, 3, 4), rrule="FREQ=WEEKLY;COUNT=3", exdates=[date(2025, 3, 5)])
+    night = _series(start=datetime(2025, 3, 4, 0, 0), rrule="FREQ=WEEKLY;COUNT=3",
+                    exdates=[datetime(2025, 3, 5, 0, 0), datetime(2025, 3, 6, 0, 0), datetime(2025, 3, 11, 0, 0)])
+    unfixable = _series(start=datetime(2025, 3, 4, 18, 30))
+    problems = [  # the file merged into holds 2 events: these are its tables #2 to #6
+        Problem("…", field="exdates", code="not-a-date-of-series", data={"value": "2025-03-11T18:00:00"}, index=2),
+        Problem("…", field="start", code="start-not-first-date", data={"first": "2025-02-27T21:00:00"}, index=3),
+        Problem("…", field="exdates", code="not-a-date-of-series", data={"value": "2025-03-05"}, index=4),
+        # Midnight named in full, or by its date alone.
+        Problem("…", field="exdates", code="not-a-date-of-series", data={"value": "2025-03-05T00:00:00"}, index=5),
+        Problem("…", field="exdates", code="not-a-date-of-series", data={"value": "2025-03-06"}, index=5),
+        Problem("a reason", field="end", code="end-before-start", index=6),
+    ]
+    report = ics_report.Report()
+    kept = repaired([stale, moved, day, night, unfixable], CalendarErrors("events.toml", problems), 2, report)
+    assert kept == [stale, moved, day, night]
+    assert stale.fields["exdates"] == [datetime(2025, 3, 18, 18, 30)]
+    assert night.fields["exdates"] == [datetime(2025, 3, 11, 0, 0)]
+    assert moved.fields["start"] == datetime(2025, 2, 27, 21, 0) and moved.fields["end"] == datetime(2025, 2, 27, 22, 30)
+    assert moved.fields["rdates"] == [datetime(2025, 2, 20, 21, 0)]
+    assert "exdates" not in day.fields
+    assert [line for line in report.notes if "left out" in line and "a reason" in line]
+    with pytest.raises(ics_report.ImportFailed):  # a problem outside the imported events: nothing to leave out
+        repaired([stale], CalendarErrors("events.toml", [Problem("…", where="[calendar]", field="name")]), 0, report)
+
+
 # --------------------------------------------------------------------------- bad sources
 
 GOOGLE = (CORPUS / "google.ics").read_bytes()
@@ -625,7 +667,7 @@ def test_a_huge_file_is_refused(merge, tmp_path, existing):
     with open(source, "wb") as handle:
         handle.write(b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\n")
         handle.write(b"X-FILLER:" + b"x" * 66 + b"\r\n")
-        handle.truncate(importing.MAX_BYTES + 1024)
+        handle.truncate(ics_source.MAX_BYTES + 1024)
     before = _files(tmp_path)
     out = existing if merge else tmp_path / "events.toml"
     started = time.monotonic()
@@ -681,6 +723,8 @@ class FeedServer:
     def __init__(self):
         self.stop = threading.Event()
         self.requests: list[str] = []
+        self.hosts: list[str] = []  # the Host header of each request
+        self.headers_sent = threading.Event()
         server_self = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -696,9 +740,30 @@ class FeedServer:
 
             def do_GET(self):  # noqa: N802 - http.server's name
                 server_self.requests.append(self.path)
+                server_self.hosts.append(self.headers.get("Host", ""))
                 try:
                     if self.path == "/feed.ics":
                         self.send(200, GOOGLE)
+                    elif self.path.startswith("/redirect?to="):
+                        self.send_response(302)
+                        self.send_header("Location", unquote(self.path.removeprefix("/redirect?to=")))
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                    elif self.path == "/loop.ics":
+                        self.send_response(302)
+                        self.send_header("Location", "/loop.ics")
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                    elif self.path == "/trickle-headers.ics":  # a header byte each 0.3 s, for 8 s
+                        self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+                        for _ in range(27):
+                            if server_self.stop.wait(0.3):
+                                break
+                            self.wfile.write(b"x")
+                            self.wfile.flush()
+                        server_self.headers_sent.set()
+                        self.wfile.write(b"\r\nContent-Length: %d\r\n\r\n" % len(GOOGLE) + GOOGLE)
+                        self.close_connection = True
                     elif self.path == "/moved.ics":
                         self.send_response(301)
                         self.send_header("Location", "/feed.ics")
@@ -763,7 +828,7 @@ class FeedServer:
 
 @pytest.fixture
 def feeds(monkeypatch):
-    monkeypatch.setattr(importing, "TIMEOUT_SECONDS", 1)
+    monkeypatch.setattr(ics_source, "TIMEOUT_SECONDS", 1)
     server = FeedServer()
     try:
         yield server
@@ -772,14 +837,14 @@ def feeds(monkeypatch):
 
 
 def test_import_from_a_url_gives_the_same_file_as_from_the_file(feeds, tmp_path):
-    from_url = import_file(feeds.url("/feed.ics"), tmp_path, name="from-url.toml")
+    from_url = import_file(feeds.url("/feed.ics"), tmp_path, "--allow-private", name="from-url.toml")
     from_file = import_file(CORPUS / "google.ics", tmp_path, name="from-file.toml")
     assert from_url.text == from_file.text
     assert feeds.requests == ["/feed.ics"]
 
 
 def test_import_follows_a_redirect(feeds, tmp_path):
-    result = import_file(feeds.url("/moved.ics"), tmp_path)
+    result = import_file(feeds.url("/moved.ics"), tmp_path, "--allow-private")
     assert len(result.calendar.events) == 8
 
 
@@ -800,7 +865,7 @@ def test_a_failing_url_gets_one_error_and_writes_nothing(feeds, path, words, mer
     before = _files(tmp_path)
     out = existing if merge else tmp_path / "events.toml"
     started = time.monotonic()
-    result = invoke(feeds.url(path), "--out", out, *(["--merge"] if merge else []))
+    result = invoke(feeds.url(path), "--out", out, "--allow-private", *(["--merge"] if merge else []))
     elapsed = time.monotonic() - started
     assert_one_clear_error(result, feeds.url(path), *words)
     assert elapsed < 2.5, f"the import waited {elapsed:.1f} s with a 1 s timeout"
@@ -808,8 +873,8 @@ def test_a_failing_url_gets_one_error_and_writes_nothing(feeds, path, words, mer
 
 
 def test_a_huge_download_is_refused(feeds, monkeypatch, tmp_path):
-    monkeypatch.setattr(importing, "MAX_BYTES", 100_000)
-    result = invoke(feeds.url("/huge.ics"), "--out", tmp_path / "events.toml")
+    monkeypatch.setattr(ics_source, "MAX_BYTES", 100_000)
+    result = invoke(feeds.url("/huge.ics"), "--out", tmp_path / "events.toml", "--allow-private")
     assert_one_clear_error(result, feeds.url("/huge.ics"))
     assert list(tmp_path.iterdir()) == []
 
@@ -819,9 +884,166 @@ def test_a_refused_connection(tmp_path):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     url = f"http://127.0.0.1:{port}/calendar.ics"
-    result = invoke(url, "--out", tmp_path / "events.toml")
+    result = invoke(url, "--out", tmp_path / "events.toml", "--allow-private")
     assert_one_clear_error(result, url)
     assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- which addresses
+
+
+@pytest.mark.parametrize(
+    "address, public",
+    [
+        ("127.0.0.1", False), ("127.8.9.10", False), ("10.1.2.3", False), ("172.16.5.4", False),
+        ("192.168.1.1", False), ("169.254.169.254", False), ("100.64.0.1", False), ("0.0.0.0", False),
+        ("224.0.0.251", False), ("239.255.255.250", False), ("240.0.0.1", False), ("255.255.255.255", False),
+        ("::1", False), ("::", False), ("fe80::1", False), ("fc00::1", False), ("fd12:3456::1", False),
+        ("fec0::1", False), ("ff02::1", False), ("ff0e::1", False),
+        ("::ffff:127.0.0.1", False), ("::ffff:169.254.169.254", False), ("::ffff:10.0.0.1", False),
+        ("2002:7f00:1::1", False), ("2002:a9fe:a9fe::1", False),  # 6to4 of 127.0.0.1, 169.254.169.254
+        ("64:ff9b::7f00:1", False),  # NAT64 of 127.0.0.1
+        ("8.8.8.8", True), ("93.184.215.14", True), ("151.101.1.69", True), ("2606:4700:4700::1111", True),
+        ("2a00:1450:4002:402::200e", True), ("::ffff:8.8.8.8", True), ("64:ff9b::808:808", True),
+    ],
+)
+def test_which_addresses_are_public(address, public):
+    """Written by hand from RFC 6890 and the IANA special-purpose registries."""
+    assert (ics_source.private_kind(address) is None) == public
+
+
+@pytest.fixture
+def resolver(monkeypatch):
+    """getaddrinfo answering made-up names with loopback addresses (no DNS
+    traffic, no traffic off this machine); other names pass through."""
+    real = socket.getaddrinfo
+    names: dict[str, list[str]] = {}
+    calls: list[str] = []  # each name asked; "...: answered" once a slow one answers
+    release = threading.Event()
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host not in names:
+            return real(host, port, *args, **kwargs)
+        calls.append(host)
+        if names[host] == ["slow"]:
+            release.wait(30)  # a DNS server that does not answer
+            names[host] = ["127.0.0.1"]
+            calls.append(f"{host}: answered")
+        address = names[host][min(len(calls), len(names[host])) - 1]
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    yield names, calls
+    release.set()
+
+
+def only_127_0_0_1_is_public(monkeypatch):
+    """Stands for a public server while every byte stays on this machine."""
+    monkeypatch.setattr(ics_source, "private_kind", lambda address: None if address == "127.0.0.1" else "private")
+
+
+def test_a_feed_on_a_private_address_needs_allow_private(feeds, tmp_path):
+    out = tmp_path / "events.toml"
+    line = assert_one_clear_error(invoke(feeds.url("/feed.ics"), "--out", out), feeds.url("/feed.ics"))
+    assert "127.0.0.1" in line and "loopback" in line and "--allow-private" in line
+    assert feeds.requests == [], "the import connected before refusing"
+    assert list(tmp_path.iterdir()) == []
+    assert len(import_file(feeds.url("/feed.ics"), tmp_path, "--allow-private").calendar.events) == 8
+
+
+@pytest.mark.parametrize("target", ["http://intranet.example:{port}/feed.ics", "http://127.0.0.2:{port}/feed.ics"])
+def test_a_redirect_to_a_private_address_is_refused(target, feeds, resolver, monkeypatch, tmp_path):
+    names, _ = resolver
+    names["intranet.example"] = ["127.0.0.2"]
+    only_127_0_0_1_is_public(monkeypatch)
+    target = target.format(port=feeds.server.server_address[1])
+    url = feeds.url("/redirect?to=" + quote(target, safe=""))
+    line = assert_one_clear_error(invoke(url, "--out", tmp_path / "events.toml"), url)
+    assert target in line and "127.0.0.2" in line and "--allow-private" in line
+    assert len(feeds.requests) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("target", ["file:///etc/passwd", "ftp://127.0.0.1:{port}/feed.ics", "gopher://127.0.0.1:{port}/"])
+def test_a_redirect_to_another_scheme_is_refused(target, feeds, tmp_path):
+    target = target.format(port=feeds.server.server_address[1])
+    url = feeds.url("/redirect?to=" + quote(target, safe=""))
+    line = assert_one_clear_error(invoke(url, "--out", tmp_path / "events.toml", "--allow-private"), url)
+    assert "only http and https" in line
+    assert len(feeds.requests) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_redirects_are_bounded(feeds, tmp_path):
+    url = feeds.url("/loop.ics")
+    assert_one_clear_error(invoke(url, "--out", tmp_path / "events.toml", "--allow-private"), url, "redirects")
+    assert len(feeds.requests) == ics_source.MAX_REDIRECTS + 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_connection_goes_to_the_address_checked(feeds, resolver, monkeypatch, tmp_path):
+    """A second DNS answer (rebinding) cannot redirect the connection: the
+    host is resolved once, and the connection goes to the address checked."""
+    names, calls = resolver
+    names["feeds.example"] = ["127.0.0.1", "127.0.0.2"]  # the second answer is private
+    only_127_0_0_1_is_public(monkeypatch)
+    port = feeds.server.server_address[1]
+    result = import_file(f"http://feeds.example:{port}/feed.ics", tmp_path)
+    assert len(result.calendar.events) == 8
+    assert calls == ["feeds.example"]
+    assert feeds.hosts == [f"feeds.example:{port}"]  # the server still sees the name
+
+
+def test_a_dns_lookup_that_never_answers_is_cut_by_the_deadline(feeds, resolver, tmp_path):
+    names, calls = resolver
+    names["slow-dns.example"] = ["slow"]  # answers after 30 s; the import waits 1 s in all
+    url = f"http://slow-dns.example:{feeds.server.server_address[1]}/feed.ics"
+    assert_one_clear_error(invoke(url, "--out", tmp_path / "events.toml", "--allow-private"), url, "timed out", "slow-dns.example")
+    assert calls == ["slow-dns.example"], "the import waited for the DNS answer"
+    assert feeds.requests == []
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_headers_trickling_in_are_cut_by_the_deadline(feeds, tmp_path):
+    """Each byte comes within the socket's timeout: only the deadline of the
+    whole download ends the wait, long before the server is done."""
+    url = feeds.url("/trickle-headers.ics")
+    assert_one_clear_error(invoke(url, "--out", tmp_path / "events.toml", "--allow-private"), url, "timed out")
+    assert not feeds.headers_sent.is_set(), "the import waited for the whole trickle"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_fifo_as_source_is_refused_rather_than_waited_for(tmp_path):
+    fifo = tmp_path / "feed.ics"
+    os.mkfifo(fifo)
+    results: list[Result] = []
+    worker = threading.Thread(target=lambda: results.append(invoke(fifo, "--out", tmp_path / "events.toml")), daemon=True)
+    worker.start()
+    worker.join(30)
+    if worker.is_alive():  # blocked opening the FIFO: a writer that closes at once lets it go
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        worker.join(30)
+        pytest.fail("the import waited for a writer on the FIFO")
+    assert_one_clear_error(results[0], str(fifo), "FIFO")
+    assert [p.name for p in tmp_path.iterdir()] == ["feed.ics"]
+
+
+@pytest.mark.parametrize(
+    "address, words",
+    [
+        ("ftp://127.0.0.1/feed.ics", ("only http and https",)),
+        ("file:///etc/hostname", ("only http and https",)),
+        ("webcal://127.0.0.1/feed.ics", ("https://127.0.0.1/feed.ics",)),  # what a subscribe button links to
+    ],
+)
+def test_addresses_other_than_http_are_refused(address, words, tmp_path):
+    assert_one_clear_error(invoke(address, "--out", tmp_path / "events.toml"), address, *words)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_folder_as_source_is_refused(tmp_path):
+    (tmp_path / "feeds").mkdir()
+    assert_one_clear_error(invoke(tmp_path / "feeds", "--out", tmp_path / "events.toml"), "feeds", "folder")
 
 
 # --------------------------------------------------------------------------- --merge
@@ -915,11 +1137,57 @@ def test_merge_twice_changes_nothing_for_events_without_uid(tmp_path, existing):
     assert existing.read_text(encoding="utf-8") == once
 
 
+def test_a_merge_whose_new_events_are_all_left_out_changes_nothing(tmp_path, existing):
+    feed = tmp_path / "feed.ics"
+    feed.write_bytes(
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:doppio@example.org\r\n"
+        b"DTSTAMP:20250101T000000Z\r\nSUMMARY:Corso\r\nDTSTART;TZID=Europe/Rome:20250304T183000\r\n"
+        b"RRULE:FREQ=WEEKLY;COUNT=3;UNTIL=20250401T000000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    result = invoke(feed, "--out", existing, "--merge")
+    no_crash(result)
+    assert result.exit_code == 0, result.output
+    assert "imported 0 events" in result.stdout and "Corso" in result.stdout
+    assert existing.read_text(encoding="utf-8") == HAND_WRITTEN
+
+
+def test_merge_through_a_symlink_writes_to_its_target(tmp_path):
+    """An events.toml kept elsewhere (a git checkout) and linked into the
+    site stays linked: the import replaces the target, atomically, with the
+    target's permissions, and leaves no temporary file behind."""
+    (tmp_path / "repo").mkdir()
+    (tmp_path / "site").mkdir()
+    target = tmp_path / "repo" / "events.toml"
+    target.write_text(HAND_WRITTEN, encoding="utf-8")
+    target.chmod(0o640)
+    link = tmp_path / "site" / "events.toml"
+    link.symlink_to(Path("..") / "repo" / "events.toml")
+    result = invoke(CORPUS / "google.ics", "--out", link, "--merge")
+    no_crash(result)
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink() and os.readlink(link) == str(Path("..") / "repo" / "events.toml")
+    text = target.read_text(encoding="utf-8")
+    assert text.startswith(HAND_WRITTEN.rstrip("\n")) and "Assemblea dei soci" in text
+    assert len(load_calendar(link).events) == 1 + 8
+    assert target.stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in (tmp_path / "repo").iterdir()) == ["events.toml"]
+    assert sorted(p.name for p in (tmp_path / "site").iterdir()) == ["events.toml"]
+
+
+def test_a_new_file_gets_the_usual_permissions(tmp_path):
+    """Readable by the server's user like any file the editor saves (0666
+    less the umask), not the 0600 of a temporary file."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    result = import_file(CORPUS / "google.ics", tmp_path)
+    assert result.out.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
 # --------------------------------------------------------------------------- packaging
 
 
 def test_the_importers_libraries_are_runtime_dependencies():
-    """calfeed/importing.py imports x_wr_timezone: a plain ``pip install
+    """calfeed/importing/ imports x_wr_timezone: a plain ``pip install
     calfeed`` (without the test extra, which brings it through
     recurring-ical-events) must install it too, or ``calfeed import`` fails."""
     project = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text(encoding="utf-8"))

@@ -1,0 +1,90 @@
+"""Fixing what the checker refuses in an imported calendar.
+
+Real feeds carry things RFC 5545 allows and events.toml does not: an EXDATE
+that matches no date of the series (Google keeps those after a series is
+moved), a DTSTART off the rule (RFC 5545 counts it as an occurrence). These
+are repaired, by the problem's code and data, never by its wording; any other
+problem leaves its event out, named in the report.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+
+from calfeed.errors import CalendarErrors, Problem
+from calfeed.importing.conversion import Imported
+from calfeed.importing.report import ImportFailed, Report
+from calfeed.occurrences import naive
+
+
+def repaired(events: list[Imported], errors: CalendarErrors, offset: int, report: Report) -> list[Imported]:
+    """The events with fixable problems fixed and the others left out, each
+    named in the report with why. ``events`` are the [[events]] tables
+    written after the first ``offset`` ones (those of the file merged into)."""
+    bad: dict[int, str] = {}
+    for problem in errors.problems:
+        position = None if problem.index is None else problem.index - offset
+        if position is None or not 0 <= position < len(events):
+            raise ImportFailed(f"the imported calendar would not be valid, so nothing was written:\n{errors.report()}")
+        if not _repair(events[position], problem, report):
+            bad.setdefault(position, f"{problem.field}: {problem.message}")
+    kept = []
+    for position, event in enumerate(events):
+        if position in bad:
+            report.notes.append(f'"{event.fields["title"][:50]}": left out, calfeed cannot serve it as written ({bad[position]})')
+        else:
+            kept.append(event)
+    return kept
+
+
+def _local(text: str, like: date | datetime) -> date | datetime:
+    """The ISO text of the checker's data as a value of the kind of ``like``
+    (a date-time at midnight may be named by its date alone)."""
+    value = datetime.fromisoformat(text) if "T" in text else date.fromisoformat(text)
+    if isinstance(like, datetime) and not isinstance(value, datetime):
+        return datetime.combine(value, time())
+    if not isinstance(like, datetime) and isinstance(value, datetime):
+        return value.date()
+    return value
+
+
+def _repair(event: Imported, problem: Problem, report: Report) -> bool:
+    """Fix what real feeds often carry; False when the event cannot be fixed."""
+    label = f'"{event.fields["title"][:50]}"'
+    if problem.code == "not-a-date-of-series" and problem.field == "exdates" and problem.data.get("value"):
+        stale = problem.data.get("value", "")
+        exdates = event.fields.get("exdates", [])
+        kept = [d for d in exdates if naive(d) != naive(_local(stale, d))]
+        if len(kept) < len(exdates):
+            event.fields["exdates"] = kept
+            if not kept:
+                del event.fields["exdates"]
+            report.notes.append(f"{label}: EXDATE {stale} removed, it matches no date of the series")
+            return True
+    if problem.code == "start-not-first-date" and "first" in problem.data and "rrule" in event.fields:
+        first = problem.data["first"]
+        if _moved_start(event, first):
+            report.notes.append(f"{label}: DTSTART is off the rule; the series starts on {first} and the old start is kept as an RDATE")
+            return True
+    return False
+
+
+def _moved_start(event: Imported, first: str) -> bool:
+    """RFC 5545 counts a DTSTART off the rule as an occurrence; calfeed wants
+    the first date of the rule: start there and keep the old start as an rdate."""
+    fields = event.fields
+    old = fields["start"]
+    new = _local(first, old)
+    if isinstance(old, datetime) != isinstance(new, datetime):
+        return False
+    shift = new - old
+    fields["start"] = new
+    if isinstance(fields.get("end"), (date, datetime)):
+        fields["end"] += shift
+    fields["rdates"] = [old, *fields.get("rdates", [])]
+    count = re.search(r"COUNT=(\d+)", fields["rrule"])  # the rule as the import wrote it
+    if count:  # the old start was one of the COUNT
+        remaining = int(count.group(1)) - 1
+        fields["rrule"] = fields["rrule"].replace(count.group(0), f"COUNT={remaining}") if remaining else re.sub(r";?COUNT=\d+", "", fields["rrule"]) + ";COUNT=1"
+    return True

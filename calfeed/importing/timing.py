@@ -1,0 +1,165 @@
+"""The times of an iCalendar event → the times of events.toml: which zone an
+event is kept in, wall-clock times where the instant allows them, rules
+with their UNTIL, and dates of a series.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import icalendar
+from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
+
+from calfeed.importing.report import Report
+from calfeed.timezones import UTC, LocalTimeError, current_rules, localize, zone, zone_names
+
+_UTC_NAMES = {"UTC", "UCT", "GMT", "Zulu", "Universal", "Greenwich", "GMT0", "GMT+0", "GMT-0"}
+
+
+@dataclass
+class Timing:
+    """How the source's times become events.toml values."""
+
+    target: str  # the calendar's zone
+
+    def zone_of(self, value: datetime, tzid: str | None = None) -> str | None:
+        """The IANA zone a date-time is written in (a Windows name mapped to
+        its IANA zone); None for UTC and for zones known by offsets only."""
+        key = getattr(value.tzinfo, "key", None) or WINDOWS_TO_OLSON.get(tzid or "") or tzid
+        if key not in zone_names() or value.utcoffset() == timedelta(0) and key.replace("Etc/", "") in _UTC_NAMES:
+            return None
+        return key
+
+    def local(self, value: datetime, name: str) -> datetime | None:
+        """Wall-clock time in zone ``name`` if it names the instant exactly once."""
+        moment = value.astimezone(zone(name)).replace(tzinfo=None)
+        try:
+            localize(moment, zone(name))
+        except LocalTimeError:
+            return None
+        return moment
+
+    def value(self, value: date | datetime, name: str) -> date | datetime:
+        """A start, end or date of an event kept in zone ``name``: local when
+        the instant allows it, else the instant with its offset."""
+        if not isinstance(value, datetime):
+            return value
+        if value.tzinfo is None:  # floating: wall-clock time, read in the zone
+            return value
+        return self.local(value, name) or value.astimezone(zone(name))
+
+
+def _same_clock(first: str, second: str, since: datetime) -> bool:
+    """Whether two zones show the same time from ``since`` on (Outlook's
+    "W. Europe Standard Time" is Europe/Berlin, which Rome's clocks match)."""
+    def shape(name: str):
+        rules = current_rules(name)
+        if rules is None:
+            return None, None
+        return rules.since, [(r.month, r.weekday, r.first_day, r.at, r.offset_before, r.offset_after) for r in rules.rules]
+
+    (first_since, first_rules), (second_since, second_rules) = shape(first), shape(second)
+    return (
+        first_rules is not None and first_rules == second_rules
+        and max(first_since, second_since) <= since.year
+        and since.astimezone(zone(first)).utcoffset() == since.astimezone(zone(second)).utcoffset()
+    )
+
+
+def zone_for(component, timing: Timing) -> str:
+    """The zone an event is kept in: the calendar's, unless its DTSTART names
+    another zone whose clocks differ."""
+    start = component.decoded("DTSTART")
+    if isinstance(start, datetime) and start.tzinfo is not None:
+        named = timing.zone_of(start, component["DTSTART"].params.get("TZID"))
+        if named is None or named == timing.target or _same_clock(named, timing.target, start):
+            return timing.target
+        return named
+    return timing.target
+
+
+def rule_text(component, start: date | datetime, zone_name: str, report: Report, label: str) -> str | None:
+    """The RRULE as events.toml writes it: UNTIL in the event's wall-clock time."""
+    rules = component.get("RRULE")
+    if rules is None:
+        return None
+    if isinstance(rules, list):
+        report.notes.append(f"{label}: several RRULEs; only the first is kept")
+        rules = rules[0]
+    parts = dict(rules)
+    text_parts = []
+    for key, values in parts.items():
+        if key == "UNTIL":
+            until = values[0]
+            if isinstance(until, datetime):
+                if until.tzinfo is None:
+                    until = until.replace(tzinfo=zone(zone_name))
+                local = until.astimezone(zone(zone_name)).replace(tzinfo=None)
+                text_parts.append(f"UNTIL={local.isoformat()}" if isinstance(start, datetime) else f"UNTIL={local.date().isoformat()}")
+            else:
+                text_parts.append(f"UNTIL={until.isoformat()}")
+            continue
+        rendered = icalendar.prop.vRecur({key: values}).to_ical().decode()
+        text_parts.append(rendered)
+    return ";".join(text_parts)
+
+
+def dates_of(component, name: str) -> list[date | datetime]:
+    """Every date of the RDATE or EXDATE properties (a PERIOD by its start)."""
+    values = component.get(name)
+    if values is None:
+        return []
+    found = []
+    for value in values if isinstance(values, list) else [values]:
+        for item in value.dts:
+            moment = item.dt
+            found.append(moment[0] if isinstance(moment, tuple) else moment)  # a PERIOD: its start
+    return found
+
+
+def times_of(component, timing: Timing, zone_name: str, label: str, report: Report) -> dict[str, Any]:
+    """start, and end or duration where they say something (events.toml's
+    all-day end is the last day)."""
+    start = component.decoded("DTSTART")
+    fields: dict[str, Any] = {}
+    fields["start"] = timing.value(start, zone_name)
+    if "DTEND" in component:
+        end = component.decoded("DTEND")
+        if isinstance(start, datetime) != isinstance(end, datetime):
+            end = None
+        if end is not None and not isinstance(start, datetime):
+            if end > start + timedelta(days=1):
+                fields["end"] = end - timedelta(days=1)  # events.toml's end is the last day
+        elif end is not None:
+            if end.tzinfo is None and start.tzinfo is not None:
+                end = end.replace(tzinfo=start.tzinfo)
+            if instant(end, zone_name) > instant(start, zone_name):
+                fields["end"] = timing.value(end, zone_name)
+            elif instant(end, zone_name) < instant(start, zone_name):
+                report.notes.append(f"{label}: DTEND is before DTSTART; the end was left out")
+    elif "DURATION" in component:
+        length = component.decoded("DURATION")
+        if length > timedelta(0):
+            fields["duration"] = icalendar.prop.vDuration(length).to_ical().decode()
+    return fields
+
+
+def instant(value: date | datetime, zone_name: str) -> datetime:
+    """A start or end as a UTC instant, for sorting and comparing (floating: in ``zone_name``)."""
+    if not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=zone(zone_name))
+    return value.astimezone(UTC)
+
+
+def length_of(fields: dict[str, Any]) -> timedelta | None:
+    """How long an event lasts, where start and end are of one kind."""
+    start, end = fields.get("start"), fields.get("end")
+    if end is None:
+        return None
+    if not isinstance(start, datetime):
+        return end - start
+    return end - start if (start.tzinfo is None) == (end.tzinfo is None) else None
