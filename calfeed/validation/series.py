@@ -16,7 +16,7 @@ from calfeed.rrules import RuleError, parse_rule
 from calfeed.timezones import UTC, LocalTimeError, localize
 from calfeed.validation.details import details
 from calfeed.validation.fields import OVERRIDE_KEYS, Checker, Table, kind, plain
-from calfeed.validation.times import dst_error, in_range, moment, show, times
+from calfeed.validation.times import in_range, moment, show, times
 
 
 def _not_a_date_of(table: Table, key: str, series: Event, moment: When) -> bool:
@@ -45,7 +45,8 @@ def _not_compared(table: Table, key: str, because: str) -> None:
 
 def dates(table: Table, key: str, start: When | None, tz_name: str | None, values: list | None = None) -> tuple[When, ...]:
     """exdates, rdates (or a recurrence_id): of the same kind as ``start``, in
-    its zone; each checked on its own, even when ``start`` is wrong (None)."""
+    its zone; each checked on its own, even when ``start`` is wrong (None:
+    then the dates found are only those that are right on their own)."""
     if values is None:
         values = table.value(key, (list,), "a list of dates or date-times") or []
     found = []
@@ -57,15 +58,18 @@ def dates(table: Table, key: str, start: When | None, tz_name: str | None, value
                 "wrong-type", value=value.isoformat(), found=kind(value), expected=wanted,
             )
             continue
-        if key != "rdates" and isinstance(value, datetime) and value.tzinfo is None and isinstance(start, datetime):
+        if key != "rdates" and isinstance(value, datetime) and value.tzinfo is None:
             # exdates and recurrence_id name dates of the series, which may
             # fall in a DST gap or overlap: read as RFC 5545 reads the rule's.
-            found_moment = value.replace(tzinfo=start.tzinfo, fold=0) if in_range(table, key, value) else None
+            found_moment = value if in_range(table, key, value) else None
+            if found_moment is not None and start is not None:
+                found_moment = value.replace(tzinfo=start.tzinfo, fold=0)
         else:  # an rdate is a time of its own, refused in a gap or overlap as start is
             found_moment = moment(table, key, tz_name, value=value)
-        if found_moment is None or start is None:
+        if found_moment is None:
             continue
-        found.append(found_moment.astimezone(start.tzinfo) if isinstance(found_moment, datetime) else found_moment)
+        in_zone = start is not None and isinstance(found_moment, datetime)
+        found.append(found_moment.astimezone(start.tzinfo) if in_zone else found_moment)
     return tuple(found)
 
 
@@ -142,8 +146,6 @@ def recurrence(table: Table, raw: dict, event: Event, tz_name: str | None) -> tu
             rule, broken = None, broken or "UNTIL is wrong"
     given = table.data.get("rdates")
     rdates = dates(table, "rdates", start, tz_name)
-    if isinstance(given, list) and len(rdates) != len(given):
-        broken = broken or "rdates has a mistake"
     series = replace(event, recurrence=Recurrence(rule, until, (), rdates))
     if rule is not None and start is not None:
         try:
@@ -166,8 +168,10 @@ def recurrence(table: Table, raw: dict, event: Event, tz_name: str | None) -> tu
             broken = broken or "start is not the rule's first date"
         else:
             _too_many(table, series)
+    if isinstance(given, list) and len(rdates) != len(given):
+        broken = broken or "rdates has a mistake"
     exdates = dates(table, "exdates", start, tz_name)
-    if "exdates" in raw and "rrule" not in raw and not table.data.get("rdates"):
+    if exdates and "rrule" not in raw and not table.data.get("rdates"):
         table.error("exdates", "leave out dates of a series: this event has no rrule or rdates", "not-a-series")
     elif exdates and broken:
         _not_compared(table, "exdates", broken)
@@ -203,9 +207,8 @@ def overrides(
                 "missing-field", expected="the original start of a date of the series",
             )
         else:
-            before = len(checker.problems)
             given = dates(inner, "recurrence_id", start, tz_name, [item["recurrence_id"]])
-            if broken and len(checker.problems) == before:
+            if broken and given:
                 _not_compared(inner, "recurrence_id", broken)
             elif given and _not_a_date_of(inner, "recurrence_id", series, given[0]):
                 original = given[0]
