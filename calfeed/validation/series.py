@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
 from calfeed.model import Event, Place, Recurrence, When
-from calfeed.occurrences import MAX_DATES, naive, rule_of, series_end, starts
+from calfeed.occurrences import MAX_DATES, MAX_WALK, naive, rule_of, series_end, starts
 from calfeed.rrules import RuleError, parse_rule
 from calfeed.timezones import UTC, LocalTimeError, localize
 from calfeed.validation.details import details
@@ -19,15 +19,24 @@ from calfeed.validation.fields import OVERRIDE_KEYS, Checker, Table, kind, plain
 from calfeed.validation.times import in_range, moment, show, times
 
 
+def _nearest(series: Event, local: datetime) -> list[datetime]:
+    """The dates of the series just before and just after ``local``, found
+    by bounded walks (widening windows before it), never a full expansion."""
+    after = starts(series, local, None, limit=1)
+    before: list[datetime] = []
+    for days in (1, 31, 366, 4 * 366):  # near first: a walk has a bounded length
+        before = starts(series, local - timedelta(days=days), local - timedelta(microseconds=1), limit=MAX_WALK)
+        if before:
+            break
+    return before[-1:] + after
+
+
 def _not_a_date_of(table: Table, key: str, series: Event, moment: When) -> bool:
     """Report ``moment`` unless it starts an occurrence of the series; whether it did."""
     local = naive(moment)
     if starts(series, local, local):
         return True
-    rule = rule_of(series)
-    near = [m for m in (rule.before(local), rule.after(local)) if m] if rule else []
-    near += [naive(r) for r in series.recurrence.rdates]
-    near = sorted(sorted(set(near), key=lambda m: abs(m - local))[:2])
+    near = _nearest(series, local)
     listed = " or ".join(show(m) for m in near) or "none"
     table.error(
         key, f"{show(local)} is not a date of the series; the nearest are {listed}",
