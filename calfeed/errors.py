@@ -6,21 +6,26 @@ message, so the CLI, the server log and /healthz can all print the same text.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field as _field
 from typing import Any
 
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong in the file, and where; ``code`` and ``data`` say what
-    for programs (``calfeed import`` repairs by them), ``index`` is the
-    0-based position of the [[events]] table it is in.
+    """One thing wrong in the file, and where.
 
-    >>> str(Problem("start must be a date or a date-time", where='event "festa" (#3)',
-    ...             field="start", line=14))
+    ``message`` is for people (the CLI, the log, /healthz); ``code`` and
+    ``data`` are for programs (``calfeed import`` repairs problems by code),
+    so the English text can change without breaking them. ``index`` is the
+    0-based position of the [[events]] table the problem is in.
+
+    >>> problem = Problem("start must be a date or a date-time", where='event "festa" (#3)',
+    ...                   field="start", line=14, code="wrong-type", data={"value": "soon"}, index=2)
+    >>> str(problem)
     '14: event "festa" (#3): start: start must be a date or a date-time'
+    >>> problem.code, problem.data["value"], problem.index
+    ('wrong-type', 'soon', 2)
     """
 
     message: str
@@ -28,7 +33,8 @@ class Problem:
     field: str | None = None
     line: int | None = None
     code: str = "invalid"
-    data: Mapping[str, Any] = dataclasses.field(default_factory=dict, compare=False)  # ``field`` is taken
+    # Plain values only (text, numbers, lists of text): problems cross a fork by pickle.
+    data: Mapping[str, Any] = _field(default_factory=dict, compare=False, hash=False)
     index: int | None = None
 
     def __str__(self) -> str:

@@ -116,9 +116,9 @@ def parse(text: str, path: str) -> Source:
             # Usually a string or list left open: point at where it opens.
             line = key_lines(text).unclosed_string or text.rstrip().count("\n") + 1
             message = message[: match.start()].strip() + ", still open at the end of the file"
-        raise CalendarErrors(path, [Problem(f"bad TOML: {message}", line=line)]) from None
+        raise CalendarErrors(path, [Problem(f"bad TOML: {message}", line=line, code="bad-toml")]) from None
     except RecursionError:
-        raise CalendarErrors(path, [Problem("bad TOML: lists or tables nested too deeply")]) from None
+        raise CalendarErrors(path, [Problem("bad TOML: lists or tables nested too deeply", code="bad-toml")]) from None
     return Source(path, data, text)
 
 
@@ -129,7 +129,7 @@ def decode(raw: bytes, path: str) -> Source:
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         raise CalendarErrors(
-            path, [Problem("the file is not UTF-8 text; save it as UTF-8", line=line)]
+            path, [Problem("the file is not UTF-8 text; save it as UTF-8", line=line, code="not-utf8")]
         ) from None
     return parse(text.removeprefix("\ufeff"), path)
 
@@ -139,5 +139,5 @@ def read(path: str | Path) -> Source:
     try:
         raw = Path(path).read_bytes()
     except OSError as error:
-        raise CalendarErrors(str(path), [Problem(f"cannot read the file: {error.strerror}")]) from None
+        raise CalendarErrors(str(path), [Problem(f"cannot read the file: {error.strerror}", code="unreadable-file")]) from None
     return decode(raw, str(path))

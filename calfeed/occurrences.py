@@ -7,7 +7,11 @@ a pytz zone, whose first offset would stick to every occurrence. A local time
 that a DST change skips or repeats takes the offset before the change
 (zoneinfo's ``fold=0``), as RFC 5545 says.
 
-Every expansion is bounded by a window and by ``MAX_PER_EVENT``.
+Every expansion is bounded whatever the file says: a walk of a rule looks
+at no more than ``MAX_WALK`` dates (a window far from the first date is
+reached by starting the rule whole periods later), a listing returns at most
+``MAX_PER_EVENT`` occurrences of an event, and the last date of a series is
+looked for among its first ``MAX_DATES`` only (validation refuses longer ones).
 """
 
 from __future__ import annotations
@@ -28,11 +32,17 @@ from dateutil.rrule import rrule, rrulestr
 
 from calfeed import timezones
 from calfeed.model import Calendar, Event, When
+from calfeed.rrules import MAX_COUNT
 from calfeed.timezones import UTC
 
 MAX_PER_EVENT = 1000
 # How far ahead a listing of what is to come looks (the pages, /events.json).
 HORIZON = timedelta(days=5 * 366)
+# The most dates a series may have: as many as COUNT may ask for (an event
+# every day for 27 years); no calendar client shows more to anyone.
+MAX_DATES = MAX_COUNT
+# The most dates one walk of a rule looks at, those before its window included.
+MAX_WALK = 2 * MAX_DATES + 2
 # The end of time for an endless rule: the last year events.toml accepts.
 FOREVER = datetime(2199, 12, 31, 23, 59, 59, tzinfo=UTC)
 
@@ -159,7 +169,9 @@ def _walk(event: Event, low: datetime | None, high: datetime | None) -> Iterator
     rule = rule_of(event)
     if rule is not None and low is not None:
         rule = _closer(event, rule, low)
-    generated = iter([first]) if rule is None else rule.xafter(low, inc=True) if low else iter(rule)
+    # Counted from the rule's (moved) start, so that a window far from it
+    # costs at most MAX_WALK dates, as dateutil's xafter would not.
+    generated = iter([first]) if rule is None else (m for m in islice(rule, MAX_WALK) if low is None or m >= low)
     extra = sorted(m for m in map(naive, recurrence.rdates) if low is None or m >= low)
     skipped = set(map(naive, recurrence.exdates))
     previous = None
@@ -174,16 +186,28 @@ def _walk(event: Event, low: datetime | None, high: datetime | None) -> Iterator
 def _closer(event: Event, rule: rrule, low: datetime) -> rrule:
     """The same rule started whole periods later, just before ``low``, so that
     a window years after the first date is not reached by walking every date
-    in between. Only where that cannot change the dates: DAILY or WEEKLY
-    periods (exact in wall-clock days), no COUNT (it counts from the first
-    date) and no BYSETPOS."""
+    in between. Only where that cannot change the dates: no COUNT (it counts
+    from the first date), no BYSETPOS, and a start that exists in every period
+    (HOURLY, DAILY and WEEKLY periods are exact in wall-clock time; months
+    and years are moved by whole months when the day is at most the 28th)."""
     parts = dict(event.recurrence.rule.parts)
-    if parts["FREQ"] not in ("DAILY", "WEEKLY") or "COUNT" in parts or "BYSETPOS" in parts:
+    if "COUNT" in parts or "BYSETPOS" in parts:
         return rule
     first = naive(event.start)
-    period = timedelta(days=int(parts.get("INTERVAL", "1")) * (7 if parts["FREQ"] == "WEEKLY" else 1))
-    skipped = (low - first) // period - 1
-    return rule.replace(dtstart=first + skipped * period) if skipped > 0 else rule
+    interval = int(parts.get("INTERVAL", "1"))
+    freq = parts["FREQ"]
+    if freq in ("HOURLY", "DAILY", "WEEKLY"):
+        period = {"HOURLY": timedelta(hours=1), "DAILY": timedelta(days=1), "WEEKLY": timedelta(days=7)}[freq] * interval
+        skipped = (low - first) // period - 1
+        return rule.replace(dtstart=first + skipped * period) if skipped > 0 else rule
+    if first.day > 28:
+        return rule
+    months = interval * (12 if freq == "YEARLY" else 1)
+    skipped = ((low.year - first.year) * 12 + low.month - first.month) // months - 1
+    if skipped <= 0:
+        return rule
+    year, month = divmod(first.month - 1 + skipped * months, 12)
+    return rule.replace(dtstart=first.replace(year=first.year + year, month=month + 1))
 
 
 def starts(event: Event, low: datetime | None = None, high: datetime | None = None, limit: int = MAX_PER_EVENT) -> list[datetime]:
@@ -197,13 +221,18 @@ def is_bounded(event: Event) -> bool:
 
 
 def last_start(event: Event) -> datetime | None:
-    """The wall-clock start of the last occurrence; None for an endless rule."""
+    """The wall-clock start of the last occurrence; None for an endless rule,
+    or for one with more than MAX_DATES dates (treated as endless: only a
+    series that bypassed validation can have one)."""
     if not is_bounded(event):
         return None
     candidates = [naive(event.start), *map(naive, event.recurrence.rdates if event.recurrence else ())]
     rule = rule_of(event)
     if rule is not None:
-        candidates.append(rule[-1])
+        dates = list(islice(rule, MAX_DATES + 1))
+        if len(dates) > MAX_DATES:
+            return None
+        candidates += dates[-1:]
     candidates += [naive(o.start) for o in event.overrides]
     return max(candidates)
 

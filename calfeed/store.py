@@ -25,8 +25,9 @@ from calfeed import forked, libc, loading
 from calfeed.errors import CalendarErrors, Problem
 from calfeed.forked import Forked
 from calfeed.published import Published
+from calfeed.reuse import EventReuse
 from calfeed.timezones import UTC
-from calfeed.validation import EventReuse, build_calendar
+from calfeed.validation import build_calendar
 
 log = logging.getLogger("calfeed")
 
@@ -110,7 +111,7 @@ class CalendarStore:
         self.error: str | None = None
         read = self._load(self._start(None))
         if read is None or isinstance(read.result, CalendarErrors):
-            raise read.result if read else CalendarErrors(self.path, [Problem("the file changed while being read")])
+            raise read.result if read else CalendarErrors(self.path, [Problem("the file changed while being read", code="file-changed")])
         self._seen, self._published = read.signature, read.result
         self.loaded_at = self._now()
 
@@ -125,7 +126,7 @@ class CalendarStore:
             raw = Path(self.path).read_bytes()
             after = os.stat(self.path)
         except OSError as error:
-            return Read(None, None, CalendarErrors(self.path, [Problem(f"cannot read the file: {error.strerror}")]))
+            return Read(None, None, CalendarErrors(self.path, [Problem(f"cannot read the file: {error.strerror}", code="unreadable-file")]))
         if _signature(before) != _signature(after) or settled is not None and _signature(before) != settled:
             return None
         signature, digest = _signature(after), _digest(raw)
@@ -139,7 +140,7 @@ class CalendarStore:
             return Read(signature, digest, errors)
         except Exception as error:  # a bug must not take the last good calendar down
             log.exception("calfeed: cannot load %s", self.path)
-            return Read(signature, digest, CalendarErrors(self.path, [Problem(f"cannot load the file: {error!r}")]))
+            return Read(signature, digest, CalendarErrors(self.path, [Problem(f"cannot load the file: {error!r}", code="internal-error")]))
 
     def _start(self, signature: tuple | None) -> tuple[tuple | None, Forked | None]:
         """Begin loading ``signature`` in a child process, where one can be
@@ -172,7 +173,7 @@ class CalendarStore:
         try:
             stat = os.stat(self.path)
         except OSError as error:
-            self._fail(CalendarErrors(self.path, [Problem(f"cannot read the file: {error.strerror}")]))
+            self._fail(CalendarErrors(self.path, [Problem(f"cannot read the file: {error.strerror}", code="unreadable-file")]))
             return self._published
         signature = _signature(stat)
         if signature == self._seen or not self._lock.acquire(blocking=False):

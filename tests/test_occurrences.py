@@ -5,6 +5,7 @@ expansion localised with zoneinfo."""
 from __future__ import annotations
 
 import textwrap
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -14,8 +15,10 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from calfeed import loading
-from calfeed.occurrences import MAX_PER_EVENT, expand, listing, select
+from calfeed.errors import CalendarErrors
+from calfeed.occurrences import MAX_PER_EVENT, expand, last_start, listing, select
 from calfeed.published import FeedFilter, Published
+from calfeed.rrules import parse_rule
 from calfeed.timezones import LocalTimeError, localize, zone
 from calfeed.validation import build_calendar
 
@@ -267,6 +270,53 @@ def test_a_late_window_gives_the_dates_a_full_walk_gives(freq, interval, days, f
     before = after + timedelta(days=width)
     walked = [m for m in recurring_ical_events.of(icalendar.Calendar.from_ical(feed_of(calendar))).between(after, before)]
     assert [o.start for o in expand(event, after, before, ROME)] == sorted(m.DTSTART for m in walked)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    freq=st.sampled_from(["HOURLY", "MONTHLY", "YEARLY"]),
+    interval=st.integers(1, 5),
+    first=st.datetimes(datetime(2019, 1, 1), datetime(2024, 12, 31)),
+    offset=st.integers(0, 3000),
+    width=st.integers(1, 60),
+)
+def test_a_late_window_of_hours_months_or_years_gives_the_dates_a_full_walk_gives(freq, interval, first, offset, width):
+    """Hourly, monthly and yearly rules too are started whole periods later
+    for a late window (months only from a day that every month has)."""
+    start = first.replace(minute=first.minute // 15 * 15, second=0, microsecond=0)
+    if freq == "HOURLY":
+        offset = offset % 60  # the oracle walks every hour from the start
+    try:
+        calendar = calendar_of(f"""
+            [[events]]
+            id = "serie"
+            title = "Serie"
+            start = {start.isoformat()}
+            duration = "PT30M"
+            rrule = "FREQ={freq};INTERVAL={interval}"
+        """)
+    except CalendarErrors:
+        assume(False)  # a start in a DST gap or overlap
+    (event,) = calendar.events
+    after = datetime.combine(start.date() + timedelta(days=offset), time(), UTC)
+    before = after + (timedelta(hours=width * 10) if freq == "HOURLY" else timedelta(days=width * 30))
+    walked = recurring_ical_events.of(icalendar.Calendar.from_ical(feed_of(calendar))).between(after, before)
+    assert [o.start for o in expand(event, after, before, ROME)] == sorted(m.DTSTART for m in walked)
+
+
+def test_the_last_date_of_a_series_longer_than_any_file_may_have_is_not_looked_for():
+    """A series that bypassed validation (1.5 million hourly dates) is treated
+    as endless instead of expanded to its end by every compile."""
+    (event,) = calendar_of("""
+        [[events]]
+        id = "ogni-ora"
+        title = "Ogni ora"
+        start = 2022-01-01T10:00:00
+        rrule = "FREQ=HOURLY;COUNT=3"
+    """).events
+    endless = replace(event, recurrence=replace(event.recurrence, rule=parse_rule("FREQ=HOURLY"), until=datetime(2199, 12, 31, tzinfo=UTC)))
+    assert last_start(endless) is None
+    assert last_start(event) == datetime(2022, 1, 1, 12, 0)
 
 
 def test_a_date_in_the_dst_gap_can_be_overridden_by_its_wall_clock_time():

@@ -11,6 +11,7 @@ TOML text (a comment, so it does not change what the file means).
 
 from __future__ import annotations
 
+import re
 import textwrap
 from dataclasses import dataclass
 from dataclasses import field as dc_field
@@ -1297,3 +1298,77 @@ def test_a_reload_reports_errors_as_a_fresh_load_does(write_events):
         reports.append(caught.value.report())
     assert reports[0] == reports[1] and "override" in reports[0]
     assert build_calendar(loading.parse(sample, "events.toml"), reuse=reuse) == build_calendar(loading.parse(sample, "events.toml"))
+
+
+# --------------------------------------------------------------------------- codes for programs
+
+
+def _problems(text: str) -> list:
+    from calfeed import loading
+    from calfeed.errors import CalendarErrors
+    from calfeed.validation import build_calendar
+
+    with pytest.raises(CalendarErrors) as raised:
+        build_calendar(loading.parse(text, "events.toml"))
+    return raised.value.problems
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_every_problem_of_a_bad_file_has_a_code_and_its_event(case):
+    """calfeed import repairs problems by code: none may be left with the default."""
+    text = case.text()
+    for problem in _problems(text):
+        assert problem.code != "invalid", problem
+        if problem.where and problem.where.startswith("event"):
+            position = int(re.search(r"#(\d+)", problem.where).group(1))  # 'event "festa" (#3)', 'event #3, override #1'
+            assert problem.index == position - 1, problem
+        else:
+            assert problem.index is None, problem
+
+
+def test_unknown_key_names_the_key_and_its_suggestion():
+    (problem,) = _problems(PREAMBLE + '\n[[events]]\nid = "festa"\ntitel = "Festa"\ntitle = "Festa"\nstart = 2022-05-04\n')
+    assert (problem.code, problem.field, problem.index) == ("unknown-key", "titel", 2)
+    assert problem.data["key"] == "titel" and problem.data["suggestion"] == "title"
+    assert "title" in problem.data["allowed"] and "start" in problem.data["allowed"]
+
+
+def test_exdate_off_the_series_gives_its_value_and_the_nearest_dates():
+    (problem,) = _problems(
+        PREAMBLE + '\n[[events]]\nid = "festa"\ntitle = "Festa"\nstart = 2021-12-01T18:00:00\n'
+        'rrule = "FREQ=WEEKLY;BYDAY=WE"\nexdates = [2021-12-09T18:00:00]\n'
+    )
+    assert (problem.code, problem.field) == ("not-a-date-of-series", "exdates")
+    assert problem.data == {"value": "2021-12-09T18:00:00", "nearest": ["2021-12-08T18:00:00", "2021-12-15T18:00:00"]}
+
+
+def test_override_of_an_all_day_series_names_dates_as_dates():
+    (problem,) = _problems(
+        PREAMBLE + '\n[[events]]\nid = "festa"\ntitle = "Festa"\nstart = 2021-12-01\n'
+        'rrule = "FREQ=WEEKLY"\n[[events.overrides]]\nrecurrence_id = 2021-12-02\nstatus = "cancelled"\n'
+    )
+    assert (problem.code, problem.field, problem.index) == ("not-a-date-of-series", "recurrence_id", 2)
+    assert problem.data == {"value": "2021-12-02", "nearest": ["2021-12-01", "2021-12-08"]}
+
+
+@pytest.mark.parametrize(
+    ("start", "first"),
+    [("2021-12-02T18:00:00", "2021-12-08T18:00:00"), ("2021-12-02", "2021-12-08")],
+)
+def test_start_off_the_rule_gives_the_rules_first_date(start, first):
+    (problem,) = _problems(
+        PREAMBLE + f'\n[[events]]\nid = "festa"\ntitle = "Festa"\nstart = {start}\nrrule = "FREQ=WEEKLY;BYDAY=WE"\n'
+    )
+    assert (problem.code, problem.field) == ("start-not-first-date", "start")
+    assert problem.data["first"] == first
+
+
+def test_problems_cross_a_fork_with_their_code_and_data():
+    import pickle
+
+    from calfeed.errors import CalendarErrors
+
+    problems = _problems(PREAMBLE + '\n[[events]]\nid = "festa"\ntitel = "Festa"\nstart = 2022-05-04\n')
+    again = pickle.loads(pickle.dumps(CalendarErrors("events.toml", problems)))
+    assert [(p.code, dict(p.data), p.index) for p in again.problems] == [(p.code, dict(p.data), p.index) for p in problems]
+    assert again.report() == CalendarErrors("events.toml", problems).report()
