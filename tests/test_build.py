@@ -250,3 +250,22 @@ def test_a_build_removes_what_dead_builds_left_beside_the_site(tmp_path):
         (tmp_path / leftover / "events" / "festa.ics").write_bytes(b"BEGIN:VCALENDAR\r\n")
     assert CliRunner().invoke(cli, ["build", str(SAMPLE), "--out", str(out)]).exit_code == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+
+
+def test_a_calendar_at_the_length_limits_builds_with_every_qr_code(tmp_path, write_events):
+    """The longest base URL and category name events.toml accepts still make
+    a file name and a QR code (longer ones are refused by `calfeed check`)."""
+    base = "https://eventi.example.org/" + "p" * 173  # 200 characters
+    category = "Categoria " + "x" * 90  # 100 characters
+    path = write_events(
+        f'[[events]]\nid = "{"e" * 80}"\ntitle = "Lungo"\nstart = 2022-01-01\ncategories = ["{category}"]\n',
+        header=False,
+    )
+    path.write_text(f'[calendar]\nname = "Prova"\nbase_url = "{base}"\n\n' + path.read_text())
+    out = tmp_path / "site"
+    result = CliRunner().invoke(cli, ["build", str(path), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    slug = "categoria-" + "x" * 90
+    assert (out / "categories" / f"{slug}.ics").exists()
+    assert (out / "qr" / "categories" / f"{slug}.svg").read_bytes().startswith(b"<svg")
+    assert (out / "events" / ("e" * 80) / "qr.svg").read_bytes().startswith(b"<svg")

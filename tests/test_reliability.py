@@ -439,13 +439,19 @@ def _staging_when_filled(build: subprocess.Popen, logs: Path, parent: Path) -> t
     pytest.fail(f"no staging folder with {STAGED_FILES} files (staging {staging})")
 
 
-def test_killed_build_leaves_the_previous_output_intact(tmp_path, processes):
+def _calendars(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A work folder with a small calendar and a big one (long to build)."""
     work = tmp_path / "work"
     work.mkdir()
     small = work / "small.toml"
     small.write_text(SMALL, encoding="utf-8")
     big = work / "big.toml"
     big.write_text(big_text(BIG_EVENTS), encoding="utf-8")
+    return work, small, big
+
+
+def test_killed_build_leaves_the_previous_output_intact(tmp_path, processes):
+    work, small, big = _calendars(tmp_path)
     out = tmp_path / "site"
 
     first = _build(small, out, work)
@@ -495,12 +501,7 @@ def _finish(build: subprocess.Popen, logs: Path) -> None:
 def test_two_builds_into_one_folder_at_once_both_succeed_and_the_last_one_wins(tmp_path, processes):
     """A second build starts while the first fills its staging folder, and
     finishes first; the first then finishes too, and its site is the one left."""
-    work = tmp_path / "work"
-    work.mkdir()
-    small = work / "small.toml"
-    small.write_text(SMALL, encoding="utf-8")
-    big = work / "big.toml"
-    big.write_text(big_text(BIG_EVENTS), encoding="utf-8")
+    work, small, big = _calendars(tmp_path)
     alone = tmp_path / "alone"
     single = _build(big, alone / "site", work)
     assert single.returncode == 0, single.stderr
@@ -523,12 +524,7 @@ def test_two_builds_into_one_folder_at_once_both_succeed_and_the_last_one_wins(t
 
 
 def test_the_next_build_removes_a_killed_builds_staging_folder_but_not_a_live_ones(tmp_path, processes):
-    work = tmp_path / "work"
-    work.mkdir()
-    small = work / "small.toml"
-    small.write_text(SMALL, encoding="utf-8")
-    big = work / "big.toml"
-    big.write_text(big_text(BIG_EVENTS), encoding="utf-8")
+    work, small, big = _calendars(tmp_path)
     out = tmp_path / "site"
 
     live = _start_build(big, out, work, tmp_path / "logs", processes)

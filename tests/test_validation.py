@@ -724,6 +724,30 @@ CASES = [
         ),
         id="bad-url-base-url",
     ),
+    pytest.param(
+        Case(
+            f"""\
+            [calendar]
+            name = "Prova"
+            base_url = "https://eventi.example.org/{'p' * 190}"  #<
+            """,
+            CALENDAR, "base_url", ["is 217 characters long", "at most 200 are allowed"],
+        ),
+        id="too-long-base-url",
+    ),
+    pytest.param(
+        Case(
+            f"""\
+            [[events]]
+            id = "festa"
+            title = "Festa"
+            start = 2022-05-01T10:00:00
+            categories = ["Feste", "{'x' * 101}"]  #<
+            """,
+            FESTA, "categories", ["is 101 characters long", "a category name has at most 100"],
+        ),
+        id="too-long-category",
+    ),
     # --- bad slug ----------------------------------------------------------------
     pytest.param(
         Case(

@@ -23,7 +23,7 @@ from calfeed.importing.report import Report
 from calfeed.importing.timing import Timing, dates_of, instant, length_of, rule_text, times_of, zone_for
 from calfeed.slugs import slugify
 from calfeed.timezones import zone_names
-from calfeed.validation import _CONTROL
+from calfeed.validation import CONTROL_CHARACTERS
 
 
 def standard(calendar: icalendar.Calendar, report: Report) -> icalendar.Calendar:
@@ -100,7 +100,7 @@ class Conversion:
             if geo is not None and "geo" not in place:
                 place["geo"] = [geo.latitude, geo.longitude]
         elif location:
-            fields["location"] = _CONTROL.sub("", location)
+            fields["location"] = CONTROL_CHARACTERS.sub("", location)
         fields.update(details(component, label, report))
         if "RECURRENCE-ID" in component and uid:
             original = component.decoded("RECURRENCE-ID")
@@ -190,7 +190,7 @@ def header(calendar: icalendar.Calendar, target: str, base_url: str | None, repo
     description = _unescape(str(calendar.get("X-WR-CALDESC") or calendar.get("DESCRIPTION") or "")).strip()
     fields: dict[str, Any] = {"name": name.replace("\n", " ")}
     if description:
-        fields["description"] = _CONTROL.sub("", description)
+        fields["description"] = CONTROL_CHARACTERS.sub("", description)
     fields["timezone"] = target
     fields["base_url"] = base_url or "https://calendario.example.org"
     if not base_url:

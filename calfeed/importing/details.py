@@ -12,7 +12,7 @@ from typing import Any
 from calfeed.importing.report import Report
 from calfeed.slugs import slugify
 from calfeed.timezones import UTC
-from calfeed.validation import STATUSES, _CONTROL, is_http_url
+from calfeed.validation import STATUSES, CONTROL_CHARACTERS, is_http_url
 
 # Properties events.toml has no field for: named in the report.
 _IGNORED_PROPERTIES = {"ATTENDEE", "RESOURCES", "COMMENT", "CONTACT"}
@@ -27,7 +27,7 @@ def text_of(component, name: str, report: Report, label: str) -> str | None:
         report.notes.append(f"{label}: {name} given {len(value)} times; the first is kept")
         value = value[0]
     text = str(value).replace("\r\n", "\n").replace("\r", "\n")
-    cleaned = _CONTROL.sub("", text)
+    cleaned = CONTROL_CHARACTERS.sub("", text)
     if cleaned != text:
         report.notes.append(f"{label}: control characters removed from {name}")
     return cleaned.strip() or None

@@ -9,13 +9,13 @@ file together. The names below are what the rest of calfeed imports.
 from calfeed.reuse import EventReuse
 from calfeed.validation.builder import build_calendar, load_calendar
 from calfeed.validation.fields import (
-    _CONTROL, CALENDAR_KEYS, DEFAULT_REFRESH, DEFAULT_TIMEZONE, EVENT_KEYS, LANGUAGES, OVERRIDE_KEYS,
+    CONTROL_CHARACTERS, CALENDAR_KEYS, DEFAULT_REFRESH, DEFAULT_TIMEZONE, EVENT_KEYS, LANGUAGES, OVERRIDE_KEYS,
     PLACE_KEYS, STATUSES, is_http_url,
 )
 from calfeed.validation.times import FIRST_YEAR, LAST_YEAR
 
 __all__ = [
-    "_CONTROL", "CALENDAR_KEYS", "DEFAULT_REFRESH", "DEFAULT_TIMEZONE", "EVENT_KEYS", "FIRST_YEAR", "LANGUAGES",
+    "CONTROL_CHARACTERS", "CALENDAR_KEYS", "DEFAULT_REFRESH", "DEFAULT_TIMEZONE", "EVENT_KEYS", "FIRST_YEAR", "LANGUAGES",
     "LAST_YEAR", "OVERRIDE_KEYS", "PLACE_KEYS", "STATUSES", "EventReuse", "build_calendar", "is_http_url",
     "load_calendar",
 ]

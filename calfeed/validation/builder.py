@@ -21,13 +21,15 @@ from calfeed.slugs import SLUG_PATTERN, is_slug
 from calfeed.timezones import UTC
 from calfeed.validation.details import details
 from calfeed.validation.fields import (
-    _CONTROL, CALENDAR_KEYS, DEFAULT_REFRESH, DEFAULT_TIMEZONE, EVENT_KEYS, LANGUAGES, MAX_PAST_DAYS,
+    CONTROL_CHARACTERS, CALENDAR_KEYS, DEFAULT_REFRESH, DEFAULT_TIMEZONE, EVENT_KEYS, LANGUAGES, MAX_PAST_DAYS,
     PLACE_KEYS, TOP_KEYS, Checker, Table, is_http_url, kind, plain,
 )
 from calfeed.validation.series import overrides, recurrence
 from calfeed.validation.times import times
 
 MAX_REFRESH = timedelta(days=31)
+# Long enough for any real address, short enough for a QR code of any page.
+MAX_BASE_URL = 200
 
 
 def _calendar(checker: Checker, data: Any, base_url_override: str | None) -> dict:
@@ -51,6 +53,13 @@ def _calendar(checker: Checker, data: Any, base_url_override: str | None) -> dic
         table.error(
             "base_url", f'CALFEED_BASE_URL "{base_url_override}" is not an http(s) URL',
             "bad-url", value=plain(base_url_override), allowed=["http", "https"],
+        )
+        base_url = None
+    if base_url and len(base_url) > MAX_BASE_URL:
+        # Every page's QR code and every file name of a build starts with it.
+        table.error(
+            "base_url", f"is {len(base_url)} characters long; at most {MAX_BASE_URL} are allowed",
+            "too-long", value=plain(base_url), maximum=MAX_BASE_URL,
         )
         base_url = None
     language = table.text("language", one_line=True) or "it"
@@ -116,7 +125,7 @@ def _places(checker: Checker, data: Any) -> dict[str, Place]:
 def _label(raw: dict, index: int) -> str:
     """How messages name an event: its id when it has one, and its position."""
     ident = raw.get("id")
-    if isinstance(ident, str) and ident and not _CONTROL.search(ident):
+    if isinstance(ident, str) and ident and not CONTROL_CHARACTERS.search(ident):
         return f'event "{ident[:80]}" (#{index + 1})'
     return f"event #{index + 1}"
 

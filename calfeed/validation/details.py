@@ -11,7 +11,7 @@ from typing import Any
 from calfeed.model import Category, Place
 from calfeed.slugs import slugify
 from calfeed.timezones import UTC
-from calfeed.validation.fields import STATUSES, Table, kind, plain
+from calfeed.validation.fields import MAX_CATEGORY, STATUSES, Table, kind, plain
 from calfeed.validation.times import moment
 
 
@@ -53,7 +53,12 @@ def details(table: Table, raw: dict, places: dict[str, Place], tz_name: str | No
             name = table.text("categories", value=name, one_line=True)
             if name is None:
                 continue
-            if not slugify(name):
+            if len(name) > MAX_CATEGORY:
+                table.error(
+                    "categories", f'"{name[:40]}..." is {len(name)} characters long; a category name has at most {MAX_CATEGORY}',
+                    "too-long", value=plain(name), maximum=MAX_CATEGORY,
+                )
+            elif not slugify(name):
                 table.error("categories", f'"{name}" has no letters or digits to make its URL from', "bad-category", value=plain(name))
             elif (found_category := category(name.strip())) not in categories:
                 categories.append(found_category)

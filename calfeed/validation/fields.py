@@ -25,6 +25,8 @@ DEFAULT_REFRESH = timedelta(hours=6)
 LANGUAGES = ("it", "en")
 STATUSES = ("confirmed", "tentative", "cancelled")
 MAX_PAST_DAYS = 36500
+# A category's slug names its feed file and its QR code's address.
+MAX_CATEGORY = 100
 
 TOP_KEYS = ("calendar", "places", "events")
 CALENDAR_KEYS = (
@@ -43,7 +45,7 @@ OVERRIDE_KEYS = (
 )
 
 # Control characters other than tab and newline (\r\n became \n on reading).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
 
 
@@ -81,7 +83,7 @@ def is_http_url(text: str) -> bool:
     >>> is_http_url("https://www.labsus.org/x"), is_http_url("javascript:alert(1)")
     (True, False)
     """
-    if any(c.isspace() for c in text) or _CONTROL.search(text) or "\\" in text:
+    if any(c.isspace() for c in text) or CONTROL_CHARACTERS.search(text) or "\\" in text:
         return False
     try:
         parts = urlsplit(text)
@@ -156,7 +158,7 @@ class Table:
         text = value if value is not None else self.value(key, (str,), "text in quotes", required)
         if text is None:
             return None
-        if match := _CONTROL.search(text):
+        if match := CONTROL_CHARACTERS.search(text):
             character = f"U+{ord(match.group()):04X}"
             self.error(
                 key, f"contains the control character {character}; only tabs and line breaks are allowed",
