@@ -1,5 +1,5 @@
 """The pages in a real headless Chromium: Debian's ``chromium`` package driven
-by Playwright's Python package (pinned in pyproject.toml; ``.ci/run``
+by Playwright's Python package (pinned in pyproject.toml; ``scripts/test``
 installs the browser with apt).
 
 - A smoke test launches the browser and reads its version: when the pinned
@@ -187,7 +187,7 @@ def browser():
         except sync_api.Error as error:
             pytest.fail(
                 f"Playwright could not drive Chromium: {versions()}.\n"
-                f"Install Debian's `chromium` (.ci/run does) or pin a Playwright release that drives it.\n{error}"
+                f"Install Debian's `chromium` (scripts/test does) or pin a Playwright release that drives it.\n{error}"
             )
         yield launched
         launched.close()

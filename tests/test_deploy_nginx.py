@@ -9,7 +9,7 @@ run with Debian's nginx on 127.0.0.1.
   bytes, ETags, 304s and gzip through unchanged; in front of two instances
   (as on two machines) every answer is the same, whichever instance gives it.
 
-These tests fail, rather than skip, when nginx is missing: `.ci/run`
+These tests fail, rather than skip, when nginx is missing: `scripts/test`
 installs it (`apt-get install nginx`). Every server is stopped by a fixture
 finalizer; every wait is bounded.
 """
@@ -48,7 +48,7 @@ def nginx_binary() -> str:
     if found is None:
         pytest.fail(
             "nginx is not installed: tests/test_deploy_nginx.py runs Debian's nginx against deploy/*.conf; "
-            "install it with `apt-get install -y nginx` (as .ci/run does)"
+            "install it with `apt-get install -y nginx` (as scripts/test does)"
         )
     return found
 
