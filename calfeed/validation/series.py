@@ -10,13 +10,35 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
+from dateutil.rrule import rrulestr
+
 from calfeed.model import Event, Place, Recurrence, When
 from calfeed.occurrences import MAX_DATES, MAX_WALK, naive, rule_of, series_end, starts
-from calfeed.rrules import RuleError, parse_rule
+from calfeed.rrules import Rule, RuleError, parse_rule
 from calfeed.timezones import UTC, LocalTimeError, localize
 from calfeed.validation.details import details
 from calfeed.validation.fields import OVERRIDE_KEYS, Checker, Table, kind, plain
 from calfeed.validation.times import in_range, moment, show, times
+
+
+# The parts that choose days; with FREQ=DAILY or HOURLY each day is kept or
+# dropped by them alone (ordinal BYDAY such as 1MO belongs to longer periods).
+_DAY_PARTS = ("BYMONTH", "BYMONTHDAY", "BYYEARDAY", "BYDAY")
+
+
+def _no_day_matches(rule: Rule, start: When) -> bool:
+    """Whether no day from ``start`` on passes the rule's day parts
+    (``FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=30``): dateutil would look for a
+    first date hour by hour up to the year 9999 (9 s); a yearly walk of the
+    same days finds out in a fraction of a second."""
+    parts = dict(rule.parts)
+    if parts["FREQ"] not in ("DAILY", "HOURLY") or any(c.isdigit() for c in parts.get("BYDAY", "")):
+        return False
+    days = [f"{key}={parts[key]}" for key in _DAY_PARTS if key in parts]
+    if not days:
+        return False
+    probe = rrulestr(";".join(["FREQ=YEARLY", *days]), dtstart=naive(start).replace(hour=0, minute=0, second=0))
+    return next(iter(probe), None) is None
 
 
 def _nearest(series: Event, local: datetime) -> list[datetime]:
@@ -158,6 +180,8 @@ def recurrence(table: Table, raw: dict, event: Event, tz_name: str | None) -> tu
     series = replace(event, recurrence=Recurrence(rule, until, (), rdates))
     if rule is not None and start is not None:
         try:
+            if _no_day_matches(rule, start):
+                raise IndexError(0)
             first = rule_of(series)[0]
         except IndexError:
             table.error("rrule", "the rule gives no dates at all; check BYMONTHDAY, BYMONTH and the like", "empty-rule", value=plain(text))

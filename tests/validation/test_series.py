@@ -122,3 +122,21 @@ def test_the_longest_series_allowed_passes(write_events):
     assert check(path)[0] == 0
     path = one_event(write_events, 'start = 2022-01-01T10:00:00\nrrule = "FREQ=HOURLY;UNTIL=2022-12-31"\n')
     assert check(path)[0] == 0
+
+
+def test_a_rule_whose_days_never_come_is_refused_as_empty(write_events):
+    """30 February and 31 April never come: said at once (dateutil alone would
+    look hour by hour until the year 9999 before finding no date)."""
+    for rule in ("FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=30", "FREQ=DAILY;BYMONTH=4;BYMONTHDAY=31"):
+        path = one_event(write_events, f'start = 2022-01-01T10:00:00\nrrule = "{rule}"\n')
+        code, errors = check(path)
+        assert code == 1
+        assert reported(errors, "rrule", "the rule gives no dates at all"), errors
+
+
+def test_a_rule_whose_days_come_rarely_is_not_empty(write_events):
+    """29 February comes in leap years: the first date is found, and named."""
+    path = one_event(write_events, 'start = 2023-01-01T10:00:00\nrrule = "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=29"\n')
+    code, errors = check(path)
+    assert code == 1
+    assert reported(errors, "start", "start the series on its first date, 2024-02-29T10:00:00"), errors
