@@ -32,7 +32,7 @@ from functools import cache
 from pathlib import Path
 
 from argon2 import PasswordHasher, Type, extract_parameters
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from argon2.exceptions import InvalidHashError, VerificationError
 
 MIN_PASSWORD = 12
 MAX_PASSWORD = 1024  # hashing is cheap per character, but a login form is no place for a book
