@@ -306,9 +306,15 @@ def test_saves_from_four_processes_are_all_kept(sample):
 
 
 SAVE_LOOP = """
-import sys
-from datetime import datetime
+import os, sys, time
 from calfeed.writer import SourceFile
+if sys.argv[2] == "in-write":  # stop inside the write, where a kill hurts most
+    real_fsync = os.fsync
+    def fsync(fd):
+        print("writing", flush=True)
+        time.sleep(5)
+        real_fsync(fd)
+    os.fsync = fsync
 source = SourceFile(sys.argv[1])
 print("ready", flush=True)
 for n in range(2000):
@@ -318,17 +324,25 @@ for n in range(2000):
 
 
 def test_killed_saves_never_leave_a_broken_file(sample):
+    """Killed at random moments, and killed in the middle of writing: the
+    file is always a whole valid version, and the next save clears what the
+    killed one left behind."""
     environment = {**os.environ, "PYTHONPATH": str(ROOT)}
     rng = random.Random(13)
-    for _ in range(20):
-        child = subprocess.Popen([sys.executable, "-c", SAVE_LOOP, str(sample)], stdout=subprocess.PIPE, env=environment)
+    for round_ in range(20):
+        mode = "in-write" if round_ % 2 else "random"
+        child = subprocess.Popen([sys.executable, "-c", SAVE_LOOP, str(sample), mode], stdout=subprocess.PIPE, env=environment)
         assert child.stdout.readline() == b"ready\n"
-        time.sleep(rng.uniform(0.0, 0.3))
+        if mode == "random":
+            time.sleep(rng.uniform(0.0, 0.3))
+        else:
+            assert child.stdout.readline() == b"writing\n"
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=60)
         child.stdout.close()
         tomllib.loads(sample.read_text(encoding="utf-8"))
         assert load_calendar(sample).event("generare-prossimita")
+    assert len(os.listdir(sample.parent)) > 2  # the last in-write kill left its temporary file
     source = SourceFile(sample)
     source.save_event("pulizia-parco-dora", {"title": "Dopo"}, source.version_of("pulizia-parco-dora"), "anna")
     assert sorted(os.listdir(sample.parent)) == [".events.toml.lock", "events.toml"]
