@@ -1170,7 +1170,8 @@ def test_merge_through_a_symlink_writes_to_its_target(tmp_path):
     assert text.startswith(HAND_WRITTEN.rstrip("\n")) and "Assemblea dei soci" in text
     assert len(load_calendar(link).events) == 1 + 8
     assert target.stat().st_mode & 0o777 == 0o640
-    assert sorted(p.name for p in (tmp_path / "repo").iterdir()) == ["events.toml"]
+    # Beside the target: the file, and the lock the editor's saves share (never removed).
+    assert sorted(p.name for p in (tmp_path / "repo").iterdir()) == [".events.toml.lock", "events.toml"]
     assert sorted(p.name for p in (tmp_path / "site").iterdir()) == ["events.toml"]
 
 
@@ -1194,3 +1195,24 @@ def test_the_importers_libraries_are_runtime_dependencies():
     names = {re.split(r"[<>=!~\[ ;]", requirement, maxsplit=1)[0].lower().replace("_", "-") for requirement in project["project"]["dependencies"]}
     assert "icalendar" in names
     assert "x-wr-timezone" in names
+
+
+def test_an_import_waits_for_an_editors_save_and_merges_into_its_result(tmp_path, existing):
+    """The import takes the browser editor's lock: it reads the file only
+    once a save is over, so neither the save nor the import is lost."""
+    from calfeed.importing import import_calendar
+    from calfeed.writer import locked
+
+    done: list[object] = []
+    with locked(existing):
+        worker = threading.Thread(target=lambda: done.append(import_calendar(str(CORPUS / "google.ics"), existing, merge=True)))
+        worker.start()
+        worker.join(1.0)
+        assert worker.is_alive() and not done, "the import did not wait for the lock"
+        saved = HAND_WRITTEN.replace('title = "Apertura straordinaria"', 'title = "Apertura straordinaria (salvata)"')
+        existing.write_text(saved, encoding="utf-8")  # the editor's save, made under the lock
+    worker.join(60)
+    assert done, "the import did not finish once the lock was free"
+    text = existing.read_text(encoding="utf-8")
+    assert text.startswith(saved.rstrip("\n")), "the editor's save was lost"
+    assert len(load_calendar(existing).events) > len(tomllib.loads(saved)["events"])

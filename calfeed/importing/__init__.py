@@ -13,6 +13,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import icalendar
+
 from calfeed import loading, tomlfile
 from calfeed.errors import CalendarErrors
 from calfeed.importing.conversion import Imported, convert, header, standard, target_zone
@@ -23,6 +25,7 @@ from calfeed.model import Calendar
 from calfeed.occurrences import naive
 from calfeed.timezones import zone_names
 from calfeed.validation import build_calendar
+from calfeed.writer import locked
 
 __all__ = ["ImportFailed", "Report", "import_calendar"]
 
@@ -35,10 +38,27 @@ def import_calendar(
     ``allow_private``) into ``out``; on any failure nothing is written."""
     if timezone is not None and timezone not in zone_names():
         raise ImportFailed(f'unknown time zone "{timezone}"; use an IANA name such as "Europe/Rome"')
+    if merge and not out.exists():
+        raise ImportFailed(f"{out} does not exist: nothing to merge into (leave out --merge)")
+    if not merge and out.exists():
+        raise ImportFailed(f"{out} exists; use --merge to add to it, or choose another --out")
+    if not out.absolute().parent.is_dir():
+        raise ImportFailed(f"{out.absolute().parent} is not a folder; create it first")
+    report = Report()
+    data = fetch(source, allow_private)
+    calendar = standard(parse(data, source), report)
+    # The browser editor's lock: no save falls between reading and writing the file.
+    with locked(out):
+        return _write(calendar, data, out, merge, timezone, base_url, report)
+
+
+def _write(
+    calendar: icalendar.Calendar, data: bytes, out: Path, merge: bool, timezone: str | None,
+    base_url: str | None, report: Report,
+) -> Report:
+    """Convert, merge into what ``out`` holds now, repair, check and write."""
     existing = existing_text = None
     if merge:
-        if not out.exists():
-            raise ImportFailed(f"{out} does not exist: nothing to merge into (leave out --merge)")
         existing_text = out.read_text(encoding="utf-8")
         try:
             existing = build_calendar(loading.parse(existing_text, str(out)))
@@ -46,11 +66,6 @@ def import_calendar(
             raise ImportFailed(f"{out} has errors; fix them first:\n{errors.report()}") from None
     elif out.exists():
         raise ImportFailed(f"{out} exists; use --merge to add to it, or choose another --out")
-    if not out.absolute().parent.is_dir():
-        raise ImportFailed(f"{out.absolute().parent} is not a folder; create it first")
-    report = Report()
-    data = fetch(source, allow_private)
-    calendar = standard(parse(data, source), report)
     target = existing.timezone if existing is not None else target_zone(calendar, timezone)
     starts = [n for n, line in enumerate(data.splitlines(), start=1) if line.strip().upper() == b"BEGIN:VEVENT"]
     events, places = convert(calendar, target, report, starts)
