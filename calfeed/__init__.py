@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from calfeed.model import Calendar
 from calfeed.published import Published
@@ -37,7 +38,7 @@ def create_app(test_config: dict[str, Any] | None = None, calendar: Calendar | N
     # No static folder: the one script is served by a view, with an ETag
     # from its content (file times differ between machines).
     app = Flask(__name__, static_folder=None)
-    app.config.from_mapping(EVENTS="events.toml", BASE_URL=None, RELOAD_SETTLE=SETTLE_SECONDS, TODAY=None)
+    app.config.from_mapping(EVENTS="events.toml", BASE_URL=None, RELOAD_SETTLE=SETTLE_SECONDS, TODAY=None, PROXIES="0")
     app.config.from_prefixed_env("CALFEED", loads=str)
     if test_config:
         app.config.update(test_config)
@@ -59,4 +60,9 @@ def create_app(test_config: dict[str, Any] | None = None, calendar: Calendar | N
     errors.register(app)
     security.register(app)
     app.wsgi_app = fastpath.FeedFastPath(app, app.wsgi_app)  # type: ignore[method-assign]
+    proxies = int(app.config["PROXIES"])
+    if proxies:
+        # The client's address, as counted by the login limits, is the one the
+        # trusted proxies (nginx) put in X-Forwarded-For, not the proxy's own.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     return app
