@@ -1,14 +1,17 @@
 """The command line: ``calfeed check``, ``serve`` and ``build`` drive the same
-code as the web app."""
+code as the web app; ``calfeed editors`` keeps the editors' accounts."""
 
 from __future__ import annotations
 
+import getpass
 import os
+import sys
 from datetime import datetime
 from pathlib import Path
 
 import click
 
+from calfeed.accounts import AccountError, Editors, LoginThrottle, check_password, editors_path
 from calfeed.build import BuildFailed, BuildRefused, build_site, collections_paused
 from calfeed.errors import CalendarErrors
 from calfeed.model import Calendar
@@ -122,3 +125,106 @@ def import_command(source: str, out: str, merge: bool, timezone: str | None, bas
         click.echo(f"calfeed import: {failure}", err=True)
         raise SystemExit(1) from None
     click.echo(f"{out}: {report.summary()}")
+
+
+@cli.group()
+def editors() -> None:
+    """Editors who may change events in the browser (/edit/)."""
+
+
+events_option = click.option(
+    "--events", "events", default=None, help="events.toml; the editors file is beside it (env CALFEED_EVENTS, CALFEED_EDITORS)."
+)
+password_stdin = click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+
+
+def _editors(events: str | None) -> Editors:
+    try:
+        return Editors.load(editors_path(events or _default_events(), os.environ.get("CALFEED_EDITORS")))
+    except AccountError as error:
+        _fail(error)
+
+
+def _fail(error: AccountError) -> None:
+    click.echo(f"calfeed editors: {error}", err=True)
+    raise SystemExit(1)
+
+
+def _count(found: Editors) -> str:
+    count = len(found.names())
+    return f"{count} editor" if count == 1 else f"{count} editors"
+
+
+def _password(name: str, from_stdin: bool) -> str:
+    """The new password: one line of standard input, or typed twice unseen."""
+    if from_stdin:
+        return sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+    password = getpass.getpass(f"New password for {name} (at least 12 characters): ")
+    check_password(password)  # say it now, not after typing it twice
+    if getpass.getpass("The same password again: ") != password:
+        raise AccountError("the two passwords differ; nothing changed")
+    return password
+
+
+@editors.command(name="add")
+@click.argument("name")
+@password_stdin
+@events_option
+def editors_add(name: str, password_stdin: bool, events: str | None) -> None:
+    """Add an editor NAME (lower-case letters, digits, . _ -) with a password."""
+    found = _editors(events)
+    try:
+        found.require_new(name)
+        found.add(name, _password(name, password_stdin))
+    except AccountError as error:
+        _fail(error)
+    click.echo(f"{found.path}: added {name} ({_count(found)})")
+
+
+@editors.command(name="list")
+@events_option
+def editors_list(events: str | None) -> None:
+    """List the editors' names."""
+    found = _editors(events)
+    for name in found.names():
+        click.echo(name)
+    if not found.names():
+        click.echo(f"{found.path}: no editors; editing in the browser is off", err=True)
+
+
+@editors.command(name="remove")
+@click.argument("name")
+@events_option
+def editors_remove(name: str, events: str | None) -> None:
+    """Remove the editor NAME."""
+    found = _editors(events)
+    try:
+        found.remove(name)
+    except AccountError as error:
+        _fail(error)
+    click.echo(f"{found.path}: removed {name} ({_count(found)})")
+
+
+@editors.command(name="passwd")
+@click.argument("name")
+@password_stdin
+@events_option
+def editors_passwd(name: str, password_stdin: bool, events: str | None) -> None:
+    """Set a new password for the editor NAME."""
+    found = _editors(events)
+    try:
+        found.require(name)
+        found.set_password(name, _password(name, password_stdin))
+    except AccountError as error:
+        _fail(error)
+    click.echo(f"{found.path}: new password for {name}")
+
+
+@editors.command(name="unlock")
+@click.argument("name")
+@events_option
+def editors_unlock(name: str, events: str | None) -> None:
+    """Let NAME log in again at once after too many failed logins."""
+    found = _editors(events)
+    LoginThrottle(found.path).unlock(name)
+    click.echo(f"{name}: unlocked")

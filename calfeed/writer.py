@@ -1,0 +1,415 @@
+"""Saving one event into events.toml, as an editor would have typed it.
+
+Only the edited [[events]] table changes: everything else in the file
+(comments, order, blank lines, formatting) stays byte for byte, and in the
+table only the keys whose value changed are rewritten (tomlkit), plus
+``updated`` and, when the time, rule or status changed, ``sequence``.
+
+A save is serialised across processes by a lock file beside the real file,
+checked with the same checker as ``calfeed check`` before anything is
+written, written in one step (``tomlfile.write_atomically``) and, in a git
+work tree, committed (``history``). The version token a form carries says
+which file and which version of the event it was read from, so a save knows
+whether its own event changed since (a conflict) or only others (applied on
+top of the current file).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import re
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import tomlkit
+from tomlkit.items import String, StringType, Table
+
+from calfeed import history, loading, tomlfile
+from calfeed.errors import CalendarErrors
+from calfeed.model import Calendar
+from calfeed.reuse import EventReuse, digest
+from calfeed.slugs import slugify
+from calfeed.validation import DEFAULT_TIMEZONE, build_calendar
+
+# Keys whose change makes clients replace their copy of the event (RFC 5545 SEQUENCE).
+SEQUENCE_KEYS = frozenset({"start", "end", "duration", "timezone", "rrule", "exdates", "rdates", "status"})
+# Keys the writer keeps itself: what a form sends for them is ignored.
+OWN_KEYS = frozenset({"id", "updated", "sequence"})
+MAX_ID = 80
+# A save waits this long for another save to finish before giving up.
+LOCK_TIMEOUT = 30.0
+# A hand edit landing during a save makes the save start again, at most this often.
+ATTEMPTS = 3
+
+_NO_EVENT = "-"
+# A line that opens a table; strings and comments are matched first so that a
+# "[[events]]" inside them is skipped.
+_TOKENS = re.compile(
+    r'''(?P<skip>"""(?:\\.|[^"\\]|"(?!""))*"{3,5}|\'\'\'.*?\'{3,5}|"(?:\\.|[^"\\\n])*"|'[^'\n]*'|\#[^\n]*)'''
+    r"|(?P<header>^[ \t]*\[[^\n]*)",
+    re.S | re.M,
+)
+_HEADER = re.compile(r"^[ \t]*(\[\[?)\s*([^\[\]]+?)\s*\]\]?\s*(#.*)?$")
+
+
+class SaveConflict(Exception):
+    """The event changed since the form was read: nothing was written."""
+
+    def __init__(self, event_id: str | None, theirs: dict | None, current_version: str):
+        self.event_id = event_id
+        self.theirs = theirs  # the event as now in the file; None: it was deleted
+        self.current_version = current_version
+        super().__init__(f'event "{event_id}" changed since the form was read')
+
+
+class UnknownEvent(KeyError):
+    """No event has this id (and the form did not see one either)."""
+
+
+class Saved(NamedTuple):
+    event_id: str
+    version: str  # the new file's version token for this event
+    calendar: Calendar  # the validated calendar of the new file
+    raw: bytes  # the new file, for ``CalendarStore.accept``
+
+
+class _Snapshot(NamedTuple):
+    """The file as read once: its text, parsed data and fingerprint."""
+
+    text: str
+    data: dict
+    file_digest: str
+    signature: tuple
+    bom: str  # a byte order mark the file starts with, kept
+
+    def index(self, event_id: str) -> int | None:
+        for index, event in enumerate(self.events):
+            if isinstance(event, dict) and event.get("id") == event_id:
+                return index
+        return None
+
+    @property
+    def events(self) -> list:
+        events = self.data.get("events", [])
+        return events if isinstance(events, list) else []
+
+    def event_digest(self, event_id: str | None) -> str:
+        index = self.index(event_id) if event_id is not None else None
+        return _NO_EVENT if index is None else digest(self.events[index]).hex()
+
+    def version(self, event_id: str | None) -> str:
+        return f"{self.file_digest}.{self.event_digest(event_id)}"
+
+
+def _signature(path: Path) -> tuple:
+    stat = os.stat(path)
+    return stat.st_mtime_ns, stat.st_size, stat.st_ino
+
+
+class SourceFile:
+    """events.toml as the editor reads and writes it."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        base_url: str | None = None,
+        now: Callable[[str], datetime] | None = None,
+    ):
+        self.path = Path(path)
+        self.base_url = base_url
+        # now(zone name) -> the wall-clock time there; tests pass a fixed one.
+        self.now = now or (lambda zone: datetime.now(ZoneInfo(zone)))
+        self._reuse = EventReuse()
+        self._snapshot: _Snapshot | None = None
+
+    # Reading
+
+    def _read(self) -> _Snapshot:
+        """The file now, parsed once per version (a 10,000-event file takes a second)."""
+        signature = _signature(self.path)
+        if self._snapshot is not None and self._snapshot.signature == signature:
+            return self._snapshot
+        raw = self.path.read_bytes()
+        source = loading.decode(raw, str(self.path))
+        # The text as written (line ends included): the parts not edited are copied from it.
+        text = raw.decode("utf-8")
+        bom = "\ufeff" if text.startswith("\ufeff") else ""
+        snapshot = _Snapshot(text[len(bom):], source.data, _file_digest(raw), signature, bom)
+        self._snapshot = snapshot
+        return snapshot
+
+    def read(self) -> tuple[str, str]:
+        """The file's text and its version (``version_of(None)``)."""
+        snapshot = self._read()
+        return snapshot.text, snapshot.version(None)
+
+    def version_of(self, event_id: str | None) -> str:
+        """The token a form for this event carries: ``<file digest>.<event digest>``
+        (``-`` for a new or missing event)."""
+        return self._read().version(event_id)
+
+    def event_fields(self, event_id: str) -> dict | None:
+        """The event's values as the file has them (None when there is no such event)."""
+        snapshot = self._read()
+        index = snapshot.index(event_id)
+        return None if index is None else dict(snapshot.events[index])
+
+    # Writing
+
+    def save_event(self, event_id: str | None, fields: dict, version: str, author: str) -> Saved:
+        """Create (``event_id`` None) or change one event; see the module's docstring.
+
+        A key of ``fields`` with value None, "" or [] is removed from the
+        table; keys not in ``fields`` stay as they are; ``id``, ``updated``
+        and ``sequence`` are the writer's.
+        """
+        changes = {key: _normal(value) for key, value in fields.items() if key not in OWN_KEYS}
+        return self._change(event_id, version, author, lambda snapshot, index: self._edit(snapshot, index, event_id, changes))
+
+    def delete_event(self, event_id: str, version: str, author: str) -> Saved:
+        """Remove one event (with its overrides); the same rules as ``save_event``."""
+        return self._change(event_id, version, author, lambda snapshot, index: self._delete(snapshot, index, event_id))
+
+    def _change(self, event_id: str | None, version: str, author: str, make: Callable) -> Saved:
+        with locked(self.path):
+            for _ in range(ATTEMPTS):
+                snapshot = self._read()
+                self._check_version(snapshot, event_id, version)
+                index = snapshot.index(event_id) if event_id is not None else None
+                if event_id is not None and index is None:
+                    raise UnknownEvent(event_id)
+                text, new_id, title, action, expected = make(snapshot, index)
+                source = loading.parse(text, str(self.path))
+                _check_result(snapshot, source.data, expected)
+                calendar = build_calendar(source, self.base_url, self._reuse)
+                if _signature(self.path) != snapshot.signature:
+                    continue  # edited by hand meanwhile: start again from that version
+                _remove_stray_temporaries(self.path)
+                raw = (snapshot.bom + text).encode("utf-8")
+                tomlfile.write_atomically(self.path, snapshot.bom + text)
+                self._snapshot = _Snapshot(text, source.data, _file_digest(raw), _signature(self.path), snapshot.bom)
+                history.commit(self.path, history.message(action, title, calendar.language), author)
+                return Saved(new_id, self._snapshot.version(new_id), calendar, raw)
+        raise TimeoutError(f"{self.path} kept changing during the save; try again")
+
+    def _check_version(self, snapshot: _Snapshot, event_id: str | None, version: str) -> None:
+        file_part, _, event_part = version.partition(".")
+        if file_part == snapshot.file_digest or event_id is None:
+            return
+        if event_part and event_part == snapshot.event_digest(event_id):
+            return  # only other events changed
+        raise SaveConflict(event_id, self.event_fields(event_id), snapshot.version(event_id))
+
+    def _edit(self, snapshot: _Snapshot, index: int | None, event_id: str | None, changes: dict) -> tuple:
+        zone = _zone_of(snapshot.data)
+        updated = self.now(zone).replace(tzinfo=None, second=0, microsecond=0)
+        if index is None:
+            taken = {e.get("id") for e in snapshot.events if isinstance(e, dict)}
+            new_id = unique_id(str(changes.get("title") or ""), taken)
+            values = {"id": new_id, **{k: v for k, v in changes.items() if not _empty(v)}, "updated": updated}
+            table = tomlkit.table()
+            for key in sorted(values, key=_order):
+                table.add(key, _item(values[key]))
+            chunk = tomlkit.document()
+            chunk.append("events", tomlkit.aot())
+            chunk["events"].append(table)
+            text = snapshot.text.rstrip("\n")
+            text = (text + "\n\n" if text else "") + chunk.as_string()
+            return text, new_id, values.get("title", new_id), "added", [*snapshot.events, table.unwrap()]
+        start, end = _span(snapshot, index)
+        chunk = tomlkit.parse(snapshot.text[start:end])
+        table = chunk["events"][0]
+        old = snapshot.events[index]
+        changed = {key for key, value in changes.items() if old.get(key) != (None if _empty(value) else value)}
+        for key in sorted(changed, key=_order):
+            if _empty(changes[key]):
+                table.remove(key)
+            else:
+                _put(table, key, _item(changes[key]))
+        if changed & SEQUENCE_KEYS:
+            current = old.get("sequence", 0)
+            _put(table, "sequence", (current if isinstance(current, int) else 0) + 1)
+        _put(table, "updated", updated)
+        text = snapshot.text[:start] + chunk.as_string() + snapshot.text[end:]
+        expected = list(snapshot.events)
+        expected[index] = table.unwrap()
+        return text, event_id, expected[index].get("title", event_id), "changed", expected
+
+    def _delete(self, snapshot: _Snapshot, index: int, event_id: str) -> tuple:
+        start, end = _span(snapshot, index)
+        head, tail = snapshot.text[:start], snapshot.text[end:]
+        text = head + tail if tail else head.rstrip("\n") + "\n"
+        expected = snapshot.events[:index] + snapshot.events[index + 1:]
+        return text, event_id, snapshot.events[index].get("title", event_id), "deleted", expected
+
+
+def unique_id(title: str, taken: set) -> str:
+    """An event id from its title: ASCII slug, at most 80 characters, not yet taken.
+
+    >>> unique_id("Festa di Primavera!", {"festa-di-primavera"}), unique_id("¿?", set())
+    ('festa-di-primavera-2', 'evento')
+    """
+    base = slugify(title)[:MAX_ID].strip("-") or "evento"
+    ident, n = base, 2
+    while ident in taken:
+        suffix = f"-{n}"
+        ident, n = base[: MAX_ID - len(suffix)].rstrip("-") + suffix, n + 1
+    return ident
+
+
+@contextmanager
+def locked(path: str | Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
+    """Hold the lock of events.toml: a ``.<name>.lock`` file beside the real
+    file (through a symlink: beside its target). The lock file is never
+    removed: removing it would let two processes hold two different locks."""
+    target = Path(os.path.realpath(path))
+    handle = os.open(target.parent / f".{target.name}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"another save of {target} has held its lock for {timeout:.0f} s") from None
+                time.sleep(0.01)
+        yield
+    finally:
+        os.close(handle)  # closing releases the lock
+
+
+def _remove_stray_temporaries(path: Path) -> None:
+    """Temporary files left by a save that was killed half-way. Called under
+    the lock, so no other save is writing one now."""
+    target = Path(os.path.realpath(path))
+    for stray in target.parent.glob(f".{glob_escape(target.name)}.*.tmp"):
+        stray.unlink(missing_ok=True)
+
+
+def glob_escape(name: str) -> str:
+    return re.sub(r"([*?\[])", r"[\1]", name)
+
+
+def _file_digest(raw: bytes) -> str:
+    return hashlib.blake2b(raw, digest_size=16).hexdigest()
+
+
+def _zone_of(data: dict) -> str:
+    calendar = data.get("calendar")
+    zone = calendar.get("timezone") if isinstance(calendar, dict) else None
+    try:
+        ZoneInfo(zone)
+        return zone
+    except (TypeError, ValueError, ZoneInfoNotFoundError):
+        return DEFAULT_TIMEZONE
+
+
+def _normal(value: Any) -> Any:
+    """A form's value as the file holds it: text with Unix line ends."""
+    if isinstance(value, str):
+        return value.replace("\r\n", "\n")
+    if isinstance(value, (list, tuple)):
+        return [_normal(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _normal(v) for k, v in value.items()}
+    return value
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def _order(key: str) -> int:
+    order = tomlfile.EVENT_ORDER
+    return order.index(key) if key in order else len(order)
+
+
+def _item(value: Any) -> Any:
+    """A TOML item written like the sample's: text with line breaks as a
+    multi-line string opening on its own line, lists and tables inline."""
+    if isinstance(value, str) and "\n" in value:
+        escaped = String.from_raw(value, StringType.MLB).as_string()[3:-3]
+        return String(StringType.MLB, value, escaped if escaped.startswith("\n") else "\n" + escaped, tomlkit.items.Trivia())
+    if isinstance(value, dict):
+        table = tomlkit.inline_table()
+        for key, item in value.items():
+            table[key] = _item(item)
+        return table
+    if isinstance(value, list):
+        array = tomlkit.array()
+        array.extend(_item(v) for v in value)
+        return array
+    if isinstance(value, (str, int, float, date)):
+        return tomlkit.item(value)
+    raise TypeError(f"cannot write {type(value).__name__} to events.toml")
+
+
+def _put(table: Table, key: str, item: Any) -> None:
+    """Set a key: in place when it exists (its comment stays), else on a new
+    line after the key that comes before it in the usual order."""
+    if key in table:
+        table[key] = item
+        return
+    body = table.value.body
+    after = [i for i, (k, _) in enumerate(body) if k is not None and _order(k.key) <= _order(key) and not isinstance(body[i][1], (Table, tomlkit.items.AoT))]
+    if not after:
+        table.add(key, item)
+        return
+    table.value._insert_at(after[-1] + 1, key, item)
+
+
+def _span(snapshot: _Snapshot, index: int) -> tuple[int, int]:
+    """Where the ``index``-th [[events]] table stands in the text: from its
+    header (with the comment lines right above it) to the next table that is
+    not one of its own, or the end. The result is checked against the parsed
+    file; a text the scanner cannot follow is refused rather than guessed."""
+    starts = []  # (is an [[events]] header, where)
+    for match in _TOKENS.finditer(snapshot.text):
+        line = match.group("header")
+        if line is None:
+            continue
+        header = _HEADER.match(line)
+        name = ".".join(part.strip().strip("\"'") for part in header.group(2).split(".")) if header else ""
+        if header and name == "events" and header.group(1) == "[[":
+            starts.append((True, match.start()))
+        elif header and name != "events" and not name.startswith("events."):
+            starts.append((False, match.start()))
+    events = [position for is_event, position in starts if is_event]
+    if len(events) != len(snapshot.events):
+        raise _unsafe()
+    start = events[index]
+    end = next((position for _, position in starts if position > start), len(snapshot.text))
+    start, end = _with_comments_above(snapshot.text, start), _with_comments_above(snapshot.text, end)
+    if loading.parse(snapshot.text[start:end], "").data.get("events") != [snapshot.events[index]]:
+        raise _unsafe()
+    return start, end
+
+
+def _with_comments_above(text: str, position: int) -> int:
+    """Move a table's start up over the comment lines right above its header."""
+    while position > 0:
+        line_start = text.rfind("\n", 0, position - 1) + 1
+        if not text[line_start:position].lstrip(" \t").startswith("#"):
+            break
+        position = line_start
+    return position
+
+
+def _unsafe() -> RuntimeError:
+    return RuntimeError("cannot find the event's table in the text of the file; edit this file by hand")
+
+
+def _check_result(snapshot: _Snapshot, data: dict, expected_events: list) -> None:
+    """The new text must hold exactly the old data with this one change: what
+    was typed cannot have added or removed any other structure."""
+    rest = {k: v for k, v in data.items() if k != "events"}
+    if rest != {k: v for k, v in snapshot.data.items() if k != "events"} or data.get("events", []) != expected_events:
+        raise RuntimeError("the change would alter other parts of the file; nothing was written")
