@@ -30,7 +30,7 @@ class EditorSessions(SecureCookieSessionInterface):
 def register(app: Flask) -> None:
     """The editor's blueprint, always registered: its guard answers 404
     while editing is off, so the switch needs no restart to turn on."""
-    for key, value in {
+    app.config.update({
         "SESSION_COOKIE_NAME": "calfeed_edit",
         "SESSION_COOKIE_PATH": "/edit/",  # public pages never see it, so caches can share them
         "SESSION_COOKIE_HTTPONLY": True,
@@ -40,8 +40,7 @@ def register(app: Flask) -> None:
         "WTF_CSRF_CHECK_DEFAULT": False,
         # A token lives as long as its session: a long form still saves.
         "WTF_CSRF_TIME_LIMIT": None,
-    }.items():
-        app.config.setdefault(key, value)
+    })
     app.session_interface = EditorSessions()
     csrf = app.extensions.get("csrf") or CSRFProtect(app)
     app.extensions["calfeed.editor"] = Editing(

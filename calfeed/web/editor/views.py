@@ -40,7 +40,7 @@ from calfeed.web.editor import forms
 from calfeed.web.editor.switch import EditorsFile, editing, editors_file
 from calfeed.web.http import current_calendar, now, refuse, store
 from calfeed.web.i18n import message, strings, when
-from calfeed.writer import SaveConflict, SourceFile
+from calfeed.writer import SaveConflict, Saved, SourceFile, UnknownEvent
 
 bp = Blueprint("editor", __name__, url_prefix="/edit")
 
@@ -57,7 +57,7 @@ class Editing:
 
     def __init__(self, events: Path, editors_setting: str | None, base_url: str | None, csrf: CSRFProtect):
         self.editors: EditorsFile = editors_file(events, editors_setting)
-        self.throttle = LoginThrottle(self.editors.path.with_name(self.editors.path.name + ".logins"))
+        self.throttle = LoginThrottle(self.editors.path)
         self.source = SourceFile(events, base_url=base_url)
         self.csrf = csrf
 
@@ -84,6 +84,17 @@ def _editor() -> str | None:
         return None
     editors, _ = _editing().editors.current()
     return name if editors is not None and name in editors.names() else None
+
+
+def client_address() -> str:
+    """The address a login counts against: the peer, or behind
+    ``TRUSTED_PROXIES`` reverse proxies the address the nearest of them saw
+    (``X-Forwarded-For``, whose earlier entries a client can make up)."""
+    proxies = int(current_app.config.get("TRUSTED_PROXIES") or 0)
+    route = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",") if part.strip()]
+    if proxies > 0 and len(route) >= proxies:
+        return route[-proxies]
+    return request.remote_addr or "unknown"
 
 
 @bp.before_request
@@ -126,7 +137,7 @@ def login() -> Response | tuple[str, int]:
         return _page("login.html")
     name = request.form.get("username", "").strip().lower()[:NAME_LIMIT]
     password = request.form.get("password", "")
-    address = request.remote_addr or "unknown"
+    address = client_address()
     state = _editing()
     wait = state.throttle.blocked(address, name)
     if wait > 0:
@@ -292,6 +303,8 @@ def _save(event_id: str | None) -> Response | tuple[str, int]:
         saved = source.save_event(event_id, fields, version, author=_editor() or "")
     except SaveConflict as conflict:
         return _conflict(event_id, read.typed, conflict)
+    except UnknownEvent:
+        refuse(current_calendar(), 404, "no_event", id=event_id)
     except CalendarErrors as refused:
         text, _ = source.read()
         placed = forms.place_problems(refused.problems, _event_index(text, event_id))
@@ -326,9 +339,12 @@ def _shown(typed: forms.Typed | None, name: str) -> str:
     return ", ".join(typed.categories) if name == "categories" else typed.value(name)
 
 
-def _serve_now(saved: Any) -> None:
-    """This worker serves the saved file from the next request on."""
-    store().accept(saved.calendar)
+def _serve_now(saved: Saved) -> None:
+    """This worker serves the saved file from the next request on (the
+    others within the reload deadline)."""
+    accept = getattr(store(), "accept", None)  # ``calfeed build`` serves a fixed calendar
+    if accept is not None:
+        accept(saved.calendar, saved.raw)
 
 
 # --------------------------------------------------------------------------- deleting
@@ -352,6 +368,8 @@ def delete_event(event_id: str) -> Response | tuple[str, int]:
     version = request.form.get("version", "")
     try:
         saved = source.delete_event(event_id, version, author=_editor() or "")
+    except UnknownEvent:
+        refuse(current_calendar(), 404, "no_event", id=event_id)
     except SaveConflict as conflict:
         if conflict.theirs is None:  # already gone: what was asked is done
             return redirect(url_for("editor.events"), 303)
