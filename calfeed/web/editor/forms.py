@@ -214,6 +214,8 @@ def changes(read: Mapping[str, Any], current: Mapping[str, Any] | None) -> dict[
     {}
     >>> changes({"title": "Festa!", "status": "cancelled", "url": None}, {"title": "Festa"})
     {'title': 'Festa!', 'status': 'cancelled'}
+    >>> changes({"categories": ["Corsi", "Feste"]}, {"categories": ["Feste", "Corsi"]})  # the boxes' order is the site's
+    {}
     """
     current = current or {}
     found = {}
@@ -221,6 +223,10 @@ def changes(read: Mapping[str, Any], current: Mapping[str, Any] | None) -> dict[
         was = current.get(name)
         if name == "status" and was is None:
             was = "confirmed"  # the default, which a file need not write
+        if name == "categories" and isinstance(value, list) and isinstance(was, list):
+            value_set, was_set = sorted(v.casefold() for v in value), sorted(str(w).casefold() for w in was)
+            if value_set == was_set:
+                continue
         if value != was and not (value is None and was in (None, "", [])):
             found[name] = value
     return found
