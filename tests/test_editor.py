@@ -25,6 +25,7 @@ from calfeed import create_app
 from calfeed.accounts import Editors
 from calfeed.cli import cli, editing_status
 from calfeed.validation import load_calendar
+from calfeed.web.editor.views import client_address
 from conftest import SAMPLE, Page
 
 SECRET = "s3cret-for-tests-only-" + "x" * 20
@@ -414,6 +415,30 @@ def test_a_stale_form_answers_409_with_both_versions_and_writes_nothing(app, edi
     assert again.data()["title"] == "Il titolo di Anna"
     assert editor.post(f"/edit/events/{WEBINAR}", data=again.data()).status_code == 303
     assert load_calendar(events).event(WEBINAR).title == "Il titolo di Anna"
+
+
+def test_saving_an_event_deleted_meanwhile_answers_409_and_offers_to_create_it_again(app, editor, events):
+    other = app.test_client()
+    login(other, "bruno", PASSWORD + " 2")
+    mine = Form(editor.get(f"/edit/events/{WEBINAR}").text)
+    confirm = Form(other.get(f"/edit/events/{WEBINAR}/delete").text, css_class="confirm")
+    assert other.post(f"/edit/events/{WEBINAR}/delete", data=confirm.data()).status_code == 303
+    after_delete = events.read_bytes()
+    response = editor.post(f"/edit/events/{WEBINAR}", data=mine.data(title="Webinar"))
+    assert response.status_code == 409
+    assert "eliminato dal file nel frattempo" in response.get_data(as_text=True)
+    assert Form(response.get_data(as_text=True)).action == "/edit/events/new"
+    assert events.read_bytes() == after_delete
+
+
+def test_logins_behind_a_proxy_count_the_address_the_proxy_saw(events):
+    app = make_app(events, TRUSTED_PROXIES=1)
+    with app.test_request_context(environ_base={"REMOTE_ADDR": "127.0.0.1"},
+                                  headers={"X-Forwarded-For": "10.9.9.9, 203.0.113.7"}):
+        assert client_address() == "203.0.113.7"  # the first entry is the client's to invent
+    with make_app(events).test_request_context(environ_base={"REMOTE_ADDR": "127.0.0.1"},
+                                               headers={"X-Forwarded-For": "203.0.113.7"}):
+        assert client_address() == "127.0.0.1"  # no proxy trusted: the header is ignored
 
 
 def test_a_change_to_another_event_is_no_conflict(app, editor, events):
