@@ -90,7 +90,8 @@ def client_address() -> str:
     """The address a login counts against: the peer, or behind
     ``TRUSTED_PROXIES`` reverse proxies the address the nearest of them saw
     (``X-Forwarded-For``, whose earlier entries a client can make up)."""
-    proxies = int(current_app.config.get("TRUSTED_PROXIES") or 0)
+    setting = str(current_app.config.get("TRUSTED_PROXIES") or "0")
+    proxies = int(setting) if setting.isascii() and setting.isdigit() else 0
     route = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",") if part.strip()]
     if proxies > 0 and len(route) >= proxies:
         return route[-proxies]
