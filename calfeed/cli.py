@@ -185,7 +185,7 @@ def _password(name: str, from_stdin: bool) -> str:
 @password_stdin
 @events_option
 def editors_add(name: str, password_stdin: bool, events: str | None) -> None:
-    """Add an editor NAME (lower-case letters, digits, . _ -) with a password."""
+    """Add the editor NAME with a password (asked twice, or --password-stdin)."""
     found = _editors(events)
     try:
         found.require_new(name)

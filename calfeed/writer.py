@@ -29,10 +29,9 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import tomlkit
-from tomlkit.items import String, StringType, Table
+from tomlkit.items import AoT, String, StringType, Table, Trivia
 
 from calfeed import history, loading, tomlfile
-from calfeed.errors import CalendarErrors
 from calfeed.model import Calendar
 from calfeed.reuse import EventReuse, digest
 from calfeed.slugs import slugify
@@ -290,11 +289,11 @@ def _remove_stray_temporaries(path: Path) -> None:
     """Temporary files left by a save that was killed half-way. Called under
     the lock, so no other save is writing one now."""
     target = Path(os.path.realpath(path))
-    for stray in target.parent.glob(f".{glob_escape(target.name)}.*.tmp"):
+    for stray in target.parent.glob(f".{_glob_escape(target.name)}.*.tmp"):
         stray.unlink(missing_ok=True)
 
 
-def glob_escape(name: str) -> str:
+def _glob_escape(name: str) -> str:
     return re.sub(r"([*?\[])", r"[\1]", name)
 
 
@@ -337,7 +336,7 @@ def _item(value: Any) -> Any:
     multi-line string opening on its own line, lists and tables inline."""
     if isinstance(value, str) and "\n" in value:
         escaped = String.from_raw(value, StringType.MLB).as_string()[3:-3]
-        return String(StringType.MLB, value, escaped if escaped.startswith("\n") else "\n" + escaped, tomlkit.items.Trivia())
+        return String(StringType.MLB, value, escaped if escaped.startswith("\n") else "\n" + escaped, Trivia())
     if isinstance(value, dict):
         table = tomlkit.inline_table()
         for key, item in value.items():
@@ -359,11 +358,14 @@ def _put(table: Table, key: str, item: Any) -> None:
         table[key] = item
         return
     body = table.value.body
-    after = [i for i, (k, _) in enumerate(body) if k is not None and _order(k.key) <= _order(key) and not isinstance(body[i][1], (Table, tomlkit.items.AoT))]
-    if not after:
+    before = [
+        i for i, (k, value) in enumerate(body)
+        if k is not None and not isinstance(value, (Table, AoT)) and _order(k.key) <= _order(key)
+    ]
+    if before and before[-1] + 1 < len(body):
+        table.value._insert_at(before[-1] + 1, key, item)  # tomlkit has no public insert
+    else:
         table.add(key, item)
-        return
-    table.value._insert_at(after[-1] + 1, key, item)
 
 
 def _span(snapshot: _Snapshot, index: int) -> tuple[int, int]:
