@@ -38,11 +38,11 @@ def create_app(test_config: dict[str, Any] | None = None, calendar: Calendar | N
     # No static folder: the one script is served by a view, with an ETag
     # from its content (file times differ between machines).
     app = Flask(__name__, static_folder=None)
-    app.config.from_mapping(EVENTS="events.toml", BASE_URL=None, RELOAD_SETTLE=SETTLE_SECONDS, TODAY=None, PROXIES="0")
+    app.config.from_mapping(EVENTS="events.toml", BASE_URL=None, RELOAD_SETTLE=SETTLE_SECONDS, TODAY=None, TRUSTED_PROXIES="0")
     app.config.from_prefixed_env("CALFEED", loads=str)
     if test_config:
         app.config.update(test_config)
-    from calfeed.web import api, errors, fastpath, feeds, month, pages, qr, security, status
+    from calfeed.web import api, editor, errors, fastpath, feeds, month, pages, qr, security, status
 
     app.extensions["calfeed"] = Loaded(calendar) if calendar is not None else CalendarStore(
         app.config["EVENTS"],
@@ -57,10 +57,11 @@ def create_app(test_config: dict[str, Any] | None = None, calendar: Calendar | N
     app.register_blueprint(pages.bp)
     app.register_blueprint(qr.bp)
     app.register_blueprint(status.bp)
+    editor.register(app)
     errors.register(app)
     security.register(app)
     app.wsgi_app = fastpath.FeedFastPath(app, app.wsgi_app)  # type: ignore[method-assign]
-    proxies = int(app.config["PROXIES"])
+    proxies = int(app.config["TRUSTED_PROXIES"] or 0)
     if proxies:
         # The client's address, as counted by the login limits, is the one the
         # trusted proxies (nginx) put in X-Forwarded-For, not the proxy's own.

@@ -55,6 +55,19 @@ def check(path: str | None) -> None:
     click.echo(summary(path, _load(path)))
 
 
+def editing_status(path: str, calendar: Calendar) -> str:
+    """Whether ``/edit/`` is on, and what is missing when it is not."""
+    from calfeed.web.editor.switch import editing, editors_file
+
+    switch = editing(editors_file(path, os.environ.get("CALFEED_EDITORS")), os.environ.get("CALFEED_SECRET_KEY"))
+    if not switch.on:
+        return f"calfeed: editing in the browser (/edit/) is off: {switch.reason}"
+    line = f"calfeed: editing in the browser (/edit/) is on: {switch.reason}"
+    if not calendar.base_url.startswith("https://"):
+        line += f"; WARNING: base_url {calendar.base_url} is not https, so passwords and sessions cross the network readable"
+    return line
+
+
 @cli.command()
 @click.option("--events", "path", default=None, help="events.toml to serve (env CALFEED_EVENTS).")
 @click.option("--host", default="127.0.0.1", show_default=True)
@@ -67,7 +80,8 @@ def serve(path: str | None, host: str, port: int, workers: int) -> None:
     from calfeed import create_app
 
     path = path or _default_events()
-    _load(path)
+    calendar = _load(path)
+    click.echo(editing_status(path, calendar), err=True)
 
     class Server(BaseApplication):
         def load_config(self) -> None:

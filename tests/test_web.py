@@ -232,7 +232,7 @@ def test_base_url_from_the_environment(write_events, monkeypatch):
 
 
 def test_the_client_address_comes_from_trusted_proxies_only(tmp_path):
-    """Behind nginx (CALFEED_PROXIES=1) the address the login limits count is
+    """Behind nginx (CALFEED_TRUSTED_PROXIES=1) the address the login limits count is
     the client's from X-Forwarded-For; without a trusted proxy the header is
     ignored, since any client could write it."""
     from flask import request
@@ -242,7 +242,7 @@ def test_the_client_address_comes_from_trusted_proxies_only(tmp_path):
 
     seen: list[str | None] = []
     for proxies, expected in (("1", "203.0.113.7"), ("0", "127.0.0.1")):
-        app = create_app({"EVENTS": str(SAMPLE), "PROXIES": proxies})
+        app = create_app({"EVENTS": str(SAMPLE), "TRUSTED_PROXIES": proxies})
         app.before_request(lambda: seen.append(request.remote_addr))
         app.test_client().get("/healthz", headers={"X-Forwarded-For": "203.0.113.7"}, environ_base={"REMOTE_ADDR": "127.0.0.1"})
         assert seen[-1] == expected

@@ -183,8 +183,9 @@ def _json_ld(occurrence: Occurrence, published: Published, url: str) -> Markup:
         data["location"] = {"@type": "Place", "name": event.location, "address": event.location}
     if event.organizer and event.organizer.name:
         data["organizer"] = {"@type": "Organization", "name": event.organizer.name}
-    # "</" cannot end the script element early once escaped.
-    return Markup(json.dumps(data, ensure_ascii=False).replace("</", "<\\/"))
+    # No "<" at all inside the script element: "</script>" would end it early,
+    # and "<!--<script" (typed in a title) would make the parser swallow the page.
+    return Markup(json.dumps(data, ensure_ascii=False).replace("<", "\\u003c"))
 
 
 @bp.get("/events/<event_id>")

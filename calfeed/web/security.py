@@ -10,6 +10,7 @@ _PAGE_POLICY = (
     "base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}"
 )
 EMBED_PATH = "/embed"
+EDIT_PREFIX = "/edit/"
 
 
 def register(app: Flask) -> None:
@@ -25,4 +26,10 @@ def register(app: Flask) -> None:
                 response.headers["X-Frame-Options"] = "DENY"
         elif response.mimetype == "image/svg+xml":
             response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+        if request.path.startswith(EDIT_PREFIX):
+            # Every editor answer, a redirect or a 404 included: never kept by a
+            # cache or a shared browser, never framed (clickjacking a save).
+            response.headers["Cache-Control"] = "no-store"
+            response.headers["Content-Security-Policy"] = _PAGE_POLICY.format(ancestors="'none'")
+            response.headers["X-Frame-Options"] = "DENY"
         return response

@@ -1,0 +1,379 @@
+"""The editor's pages: log in, the list of events, the event form, delete.
+
+Every request passes ``guard`` first: 404 while editing is off, 303 to the
+login page without a session, 400 for a POST without this session's CSRF
+token. Saving is the writer's job (``calfeed.writer``); these views turn its
+answers into HTTP: 303 saved, 422 refused, 409 changed meanwhile.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import tomllib
+from datetime import tzinfo
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    get_flashed_messages,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from calfeed import timezones
+from calfeed.accounts import LoginThrottle
+from calfeed.errors import CalendarErrors
+from calfeed.model import Event
+from calfeed.occurrences import HORIZON, Occurrence, expand, instant
+from calfeed.web.editor import forms
+from calfeed.web.editor.switch import EditorsFile, editing, editors_file
+from calfeed.web.http import current_calendar, now, refuse, store
+from calfeed.web.i18n import message, strings, when
+from calfeed.writer import SaveConflict, Saved, SourceFile, UnknownEvent
+
+bp = Blueprint("editor", __name__, url_prefix="/edit")
+
+LIST_LIMIT = 200
+NAME_LIMIT = 100  # longer typed names are cut before they reach the throttle
+SCRIPT = Path(__file__).parent.parent.parent / "static" / "editor.js"
+# Endpoints open without a session.
+OPEN = {"editor.login", "editor.script"}
+
+
+class Editing:
+    """What the editor works with: the editors file, the login throttle,
+    the source file it writes, and the CSRF checker."""
+
+    def __init__(self, events: Path, editors_setting: str | None, base_url: str | None, csrf: CSRFProtect):
+        self.editors: EditorsFile = editors_file(events, editors_setting)
+        self.throttle = LoginThrottle(self.editors.path)
+        self.source = SourceFile(events, base_url=base_url)
+        self.csrf = csrf
+
+
+def _editing() -> Editing:
+    return current_app.extensions["calfeed.editor"]
+
+
+def _t() -> SimpleNamespace:
+    return SimpleNamespace(**strings(current_calendar().calendar.language))
+
+
+def _say(key: str, **blanks: object) -> str:
+    return message(current_calendar().calendar.language, key, **blanks)
+
+
+def _editor() -> str | None:
+    """The editor logged in on this session, while the session is young
+    enough and the name still in the editors file."""
+    name, since = session.get("editor"), session.get("since")
+    if not isinstance(name, str) or not isinstance(since, (int, float)):
+        return None
+    if time.time() - since > current_app.permanent_session_lifetime.total_seconds():
+        return None
+    editors, _ = _editing().editors.current()
+    return name if editors is not None and name in editors.names() else None
+
+
+def client_address() -> str:
+    """The address a login counts against: the peer, or behind
+    ``CALFEED_TRUSTED_PROXIES`` reverse proxies the address the nearest of
+    them saw (werkzeug's ProxyFix, set up in ``create_app``)."""
+    return request.remote_addr or "unknown"
+
+
+@bp.before_request
+def guard() -> Response | None:
+    state = _editing()
+    if not editing(state.editors, current_app.config.get("SECRET_KEY")).on:
+        abort(404)
+    if request.endpoint not in OPEN and _editor() is None:
+        return redirect(url_for("editor.login"), 303)
+    if request.method == "POST":
+        try:
+            state.csrf.protect()
+        except CSRFError:
+            refuse(current_calendar(), 400, "edit_csrf")
+    return None
+
+
+def _page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
+    published = current_calendar()
+    calendar = published.calendar
+    return render_template(
+        f"edit/{template}",
+        calendar=calendar,
+        lang=calendar.language,
+        t=SimpleNamespace(**strings(calendar.language)),
+        editor=_editor(),
+        notes=get_flashed_messages(),
+        **context,
+    ), status
+
+
+# --------------------------------------------------------------------------- logging in
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Response | tuple[str, int]:
+    """The login form. A wrong name and a wrong password get the same
+    answer; too many failures from one address or for one name, 429."""
+    if request.method == "GET":
+        return _page("login.html")
+    name = request.form.get("username", "").strip().lower()[:NAME_LIMIT]
+    password = request.form.get("password", "")
+    address = client_address()
+    state = _editing()
+    wait = state.throttle.blocked(address, name)
+    if wait > 0:
+        page, status = _page("login.html", 429, error=_say("edit_locked", minutes=max(1, math.ceil(wait / 60))), name=name)
+        return Response(page, status, headers={"Retry-After": str(math.ceil(wait))})
+    editors, _ = state.editors.current()
+    if editors is not None and editors.verify(name, password):
+        state.throttle.succeeded(address, name)
+        # A new session: nothing from before the login (a CSRF secret
+        # included) carries over.
+        session.clear()
+        session["editor"], session["since"] = name, int(time.time())
+        session.permanent = True
+        return redirect(url_for("editor.events"), 303)
+    state.throttle.failed(address, name)
+    return _page("login.html", 403, error=_say("edit_login_failed"), name=name)
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    session.clear()
+    return redirect(url_for("editor.login"), 303)
+
+
+@bp.get("/static/editor.js")
+def script() -> Response:
+    """The form's helper script (the form works without it)."""
+    return Response(SCRIPT.read_bytes(), content_type="text/javascript; charset=utf-8")
+
+
+# --------------------------------------------------------------------------- the list
+
+
+@bp.get("/")
+def events() -> tuple[str, int]:
+    """Upcoming events first (in date order), or the past ones (the latest
+    first); ``?q=`` keeps those whose title or id holds the words."""
+    published = current_calendar()
+    calendar = published.calendar
+    zone = timezones.zone(calendar.timezone)
+    moment = now(published)
+    query = request.args.get("q", "").strip()
+    show_past = request.args.get("past") == "1"
+    words = query.casefold().split()
+    upcoming, past = [], []
+    for event in calendar.events:
+        if words and not all(word in f"{event.title} {event.id}".casefold() for word in words):
+            continue
+        following = expand(event, moment, moment + HORIZON, zone, 1)
+        if following:
+            upcoming.append((instant(following[0].start, zone), following[0], event))
+        else:
+            past.append((instant(event.start, zone), None, event))
+    chosen = sorted(past, key=lambda row: row[0], reverse=True) if show_past else sorted(upcoming, key=lambda row: row[0])
+    rows = [
+        SimpleNamespace(event=event, when=_when(occurrence or event, zone, calendar.language))
+        for _, occurrence, event in chosen[:LIST_LIMIT]
+    ]
+    return _page("list.html", rows=rows, query=query, show_past=show_past, more=len(chosen) > LIST_LIMIT)
+
+
+def _when(shown: Occurrence | Event, zone: tzinfo, language: str) -> str:
+    if not isinstance(shown, Occurrence):
+        shown = Occurrence(shown, shown.start, shown.end)
+    return when(shown, zone, language)
+
+
+# --------------------------------------------------------------------------- the form
+
+
+def _form_page(
+    status: int,
+    event_id: str | None,
+    typed: forms.Typed,
+    version: str,
+    errors: dict[str, list[str]] | None = None,
+    general: list[str] | None = None,
+    conflict: SimpleNamespace | None = None,
+    kept: list[str] | None = None,
+) -> tuple[str, int]:
+    calendar = current_calendar().calendar
+    table = strings(calendar.language)
+    known = [c.name for c in calendar.categories]
+    chosen = {name.casefold() for name in typed.categories}
+    others = [name for name in typed.categories if name.casefold() not in {k.casefold() for k in known}]
+    return _page(
+        "form.html",
+        status,
+        event_id=event_id,
+        typed=typed,
+        version=version,
+        errors=errors or {},
+        general=general or [],
+        conflict=conflict,
+        kept=kept or [],
+        places=calendar.places,
+        known_categories=[(name, name.casefold() in chosen) for name in known],
+        other_categories=", ".join(others),
+        statuses=forms.STATUSES,
+        status_names={"confirmed": table["edit_confirmed"], "tentative": table["tentative"], "cancelled": table["cancelled"]},
+        labels={name: table[f"f_{name}"] for name in forms.FIELDS},
+        input_type=forms.input_type,
+    )
+
+
+def _kept(fields: dict[str, Any] | None) -> list[str]:
+    """The keys of the event the form does not show: the writer keeps them."""
+    return sorted(key for key in (fields or {}) if key not in forms.FIELDS and key not in ("id", "updated", "sequence"))
+
+
+@bp.get("/events/new")
+def new_event() -> tuple[str, int]:
+    return _form_page(200, None, forms.Typed(), _editing().source.version_of(None))
+
+
+@bp.get("/events/<event_id>")
+def edit_event(event_id: str) -> tuple[str, int]:
+    source = _editing().source
+    fields = source.event_fields(event_id)
+    if fields is None:
+        refuse(current_calendar(), 404, "no_event", id=event_id)
+    return _form_page(200, event_id, forms.typed_from(fields), source.version_of(event_id), kept=_kept(fields))
+
+
+@bp.post("/events/new")
+def create_event() -> Response | tuple[str, int]:
+    return _save(None)
+
+
+@bp.post("/events/<event_id>")
+def save_event(event_id: str) -> Response | tuple[str, int]:
+    return _save(event_id)
+
+
+def _event_index(text: str, event_id: str | None) -> int | None:
+    """The position of the event's table in the file (a new one is last)."""
+    try:
+        tables = tomllib.loads(text).get("events", [])
+    except tomllib.TOMLDecodeError:
+        return None
+    if not isinstance(tables, list):
+        return None
+    if event_id is None:
+        return len(tables)
+    ids = [table.get("id") if isinstance(table, dict) else None for table in tables]
+    return ids.index(event_id) if event_id in ids else None
+
+
+def _save(event_id: str | None) -> Response | tuple[str, int]:
+    state = _editing()
+    source = state.source
+    read = forms.read_form(request.form)
+    version = request.form.get("version", "")
+    current = source.event_fields(event_id) if event_id is not None else None
+    if read.errors:
+        errors = {name: [_say(key)] for name, key in read.errors.items()}
+        return _form_page(422, event_id, read.typed, version, errors=errors, general=[_say("edit_refused")], kept=_kept(current))
+    fields = forms.changes(read.fields, current)
+    if event_id is not None and current is not None and not fields:
+        flash(_say("edit_unchanged"))
+        return redirect(url_for("editor.edit_event", event_id=event_id), 303)
+    try:
+        saved = source.save_event(event_id, fields, version, author=_editor() or "")
+    except SaveConflict as conflict:
+        return _conflict(event_id, read.typed, conflict)
+    except UnknownEvent:
+        refuse(current_calendar(), 404, "no_event", id=event_id)
+    except CalendarErrors as refused:
+        text, _ = source.read()
+        placed = forms.place_problems(refused.problems, _event_index(text, event_id))
+        errors = {name: [problem.message for problem in found] for name, found in placed.by_field.items()}
+        general = [_say("edit_refused")] + [str(problem) for problem in placed.general]
+        return _form_page(422, event_id, read.typed, version, errors=errors, general=general, kept=_kept(current))
+    _serve_now(saved)
+    title = read.fields.get("title") or (current or {}).get("title") or saved.event_id
+    flash(_say("edit_saved", title=title))
+    return redirect(url_for("editor.edit_event", event_id=saved.event_id), 303)
+
+
+def _conflict(event_id: str | None, typed: forms.Typed, conflict: SaveConflict) -> tuple[str, int]:
+    """The form again with what was typed, beside the event as the file has
+    it now; its version is the file's, so saving again keeps the typed one."""
+    theirs = forms.typed_from(conflict.theirs) if conflict.theirs is not None else None
+    rows = [
+        SimpleNamespace(name=name, theirs=_shown(theirs, name), yours=_shown(typed, name))
+        for name in forms.FIELDS
+        if theirs is None or _shown(theirs, name) != _shown(typed, name)
+    ]
+    info = SimpleNamespace(rows=rows, deleted=theirs is None)
+    # A deleted event can only come back as a new one.
+    target = None if theirs is None else event_id
+    version = conflict.current_version if theirs is not None else _editing().source.version_of(None)
+    return _form_page(409, target, typed, version, conflict=info, kept=_kept(conflict.theirs))
+
+
+def _shown(typed: forms.Typed | None, name: str) -> str:
+    if typed is None:
+        return ""
+    return ", ".join(typed.categories) if name == "categories" else typed.value(name)
+
+
+def _serve_now(saved: Saved) -> None:
+    """This worker serves the saved file from the next request on (the
+    others within the reload deadline)."""
+    accept = getattr(store(), "accept", None)  # ``calfeed build`` serves a fixed calendar
+    if accept is not None:
+        accept(saved.calendar, saved.raw)
+
+
+# --------------------------------------------------------------------------- deleting
+
+
+@bp.get("/events/<event_id>/delete")
+def confirm_delete(event_id: str) -> tuple[str, int]:
+    """Asks first, and offers to cancel instead: subscribers see a
+    cancelled event struck through, a deleted one simply vanishes."""
+    source = _editing().source
+    fields = source.event_fields(event_id)
+    if fields is None:
+        refuse(current_calendar(), 404, "no_event", id=event_id)
+    return _page("delete.html", event_id=event_id, title=fields.get("title", event_id), version=source.version_of(event_id))
+
+
+@bp.post("/events/<event_id>/delete")
+def delete_event(event_id: str) -> Response | tuple[str, int]:
+    source = _editing().source
+    fields = source.event_fields(event_id)
+    version = request.form.get("version", "")
+    try:
+        saved = source.delete_event(event_id, version, author=_editor() or "")
+    except UnknownEvent:
+        refuse(current_calendar(), 404, "no_event", id=event_id)
+    except SaveConflict as conflict:
+        if conflict.theirs is None:  # already gone: what was asked is done
+            return redirect(url_for("editor.events"), 303)
+        typed = forms.typed_from(conflict.theirs)
+        return _form_page(409, event_id, typed, conflict.current_version, conflict=SimpleNamespace(rows=[], deleted=False), kept=_kept(conflict.theirs))
+    except CalendarErrors as refused:
+        general = [_say("edit_refused")] + [str(problem) for problem in refused.problems]
+        return _page("delete.html", 422, event_id=event_id, title=(fields or {}).get("title", event_id), version=version, general=general)
+    _serve_now(saved)
+    flash(_say("edit_deleted", title=(fields or {}).get("title", event_id)))
+    return redirect(url_for("editor.events"), 303)
