@@ -642,6 +642,9 @@ KINDS = {
         ("Prove del coro", "line 7:", "EXDATE 2025-03-25 is a date in a timed series; read as 2025-03-25T18:00:00"),
         ("Prove del coro", "line 7:", "EXDATE 2025-04-08T19:00:00 removed, it matches no date of the series"),
     ]),
+    "other-zones.ics": (30 + 40, [
+        ("Daily stand-up (UTC)", "line 6:", 'a series in UTC; kept on UTC\'s clock (timezone = "Etc/GMT")'),
+    ]),
     "untitled.ics": (3, [
         ("(senza titolo)", "line 7:", 'no title (SUMMARY) in the source; kept on 2025-04-25 with the title "(senza titolo)"'),
         ("(senza titolo)", "line 13:", 'no title (SUMMARY) in the source; kept on 2025-06-02 with the title "(senza titolo)"'),
@@ -664,6 +667,17 @@ def test_each_kind_is_named_in_the_report_with_its_event_line_and_action(name, t
     result = import_file(CORPUS / name, tmp_path)
     for title, line, action in KINDS[name][1]:
         assert result.notes(f'{line} "{title}"', action), f"no report line for {title} at {line}: {action}\n{result.report}"
+
+
+def test_a_series_in_another_zone_keeps_its_zone(tmp_path):
+    """A weekday series follows its own zone's clock: in Rome the UTC one
+    would move by an hour at the end of March, the Sydney one would land on
+    other weekdays (Monday 09:30 in Sydney is Sunday evening in Rome)."""
+    result = import_file(CORPUS / "other-zones.ics", tmp_path)
+    utc, sydney = result.event("Daily stand-up (UTC)"), result.event("Training (Sydney)")
+    # Etc/GMT: UTC's clock under a name that readers applying X-WR-TIMEZONE leave alone.
+    assert utc["timezone"] == "Etc/GMT" and utc["start"] == datetime(2025, 3, 3, 8, 30)
+    assert sydney["timezone"] == "Australia/Sydney" and sydney["start"] == datetime(2025, 3, 3, 9, 30)
 
 
 def test_a_date_exdate_of_a_timed_series_removes_that_days_occurrence(tmp_path):

@@ -110,7 +110,7 @@ class Conversion:
         if untitled:
             day = start.date() if isinstance(start, datetime) else start
             report.notes.append(f'{label}: no title (SUMMARY) in the source; kept on {day.isoformat()} with the title "{title}": give it one')
-        zone_name = zone_for(component, timing)
+        zone_name = zone_for(component, timing, report, label)
         fields: dict[str, Any] = {"title": title}
         if zone_name != timing.target:
             fields["timezone"] = zone_name

@@ -18,6 +18,10 @@ from calfeed.importing.report import Report
 from calfeed.occurrences import naive
 from calfeed.timezones import UTC, LocalTimeError, current_rules, localize, zone, zone_names
 
+# The zone of a series written in UTC: UTC's clock, under a name (tzname "GMT")
+# that readers applying the feed's X-WR-TIMEZONE (x-wr-timezone, hence
+# recurring-ical-events) leave alone; they move times named "UTC" into it.
+UTC_SERIES_ZONE = "Etc/GMT"
 _UTC_NAMES = {"UTC", "UCT", "GMT", "Zulu", "Universal", "Greenwich", "GMT0", "GMT+0", "GMT-0"}
 
 
@@ -71,16 +75,34 @@ def _same_clock(first: str, second: str, since: datetime) -> bool:
     )
 
 
-def zone_for(component, timing: Timing) -> str:
+def _in_utc(value: datetime, tzid: str | None) -> bool:
+    """Whether a date-time is written in UTC (``Z``, or a TZID naming UTC)."""
+    key = getattr(value.tzinfo, "key", None) or ("UTC" if value.tzinfo is UTC else None)
+    return value.utcoffset() == timedelta(0) and (key or tzid or "").replace("Etc/", "") in _UTC_NAMES
+
+
+def zone_for(component, timing: Timing, report: Report | None = None, label: str = "") -> str:
     """The zone an event is kept in: the calendar's, unless its DTSTART names
-    another zone whose clocks differ."""
+    another zone whose clocks differ. A one-off event in UTC is an instant,
+    written in the calendar's zone; a series in UTC follows UTC's clock."""
     start = component.decoded("DTSTART")
     if isinstance(start, datetime) and start.tzinfo is not None:
-        named = timing.zone_of(start, component["DTSTART"].params.get("TZID"))
+        tzid = component["DTSTART"].params.get("TZID")
+        named = timing.zone_of(start, tzid)
+        if named is None and "RRULE" in component and _in_utc(start, tzid) and _ever_shifts(timing.target, start):
+            if report is not None:
+                report.notes.append(f'{label}: a series in UTC; kept on UTC\'s clock (timezone = "{UTC_SERIES_ZONE}"), since '
+                                    f"{timing.target}'s clock differs from UTC's on some of its dates")
+            return UTC_SERIES_ZONE
         if named is None or named == timing.target or _same_clock(named, timing.target, start):
             return timing.target
         return named
     return timing.target
+
+
+def _ever_shifts(name: str, since: datetime) -> bool:
+    """Whether zone ``name`` is ever off UTC from ``since`` on (a change of rules included)."""
+    return current_rules(name) is not None or since.astimezone(zone(name)).utcoffset() != timedelta(0)
 
 
 def rule_texts(component, start: date | datetime, zone_name: str, report: Report, label: str) -> list[str]:
