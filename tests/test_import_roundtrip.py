@@ -111,7 +111,7 @@ def foreign_feeds(draw) -> bytes:
             begins = start.replace(tzinfo=ZoneInfo(name))
         event.add("dtstart", begins)
         event.add("dtend", begins + timedelta(hours=draw(st.integers(1, 3))))
-        if draw(st.booleans()) and name != "UTC":
+        if draw(st.booleans()):
             rule = {"FREQ": draw(st.sampled_from(["DAILY", "WEEKLY"])), "COUNT": draw(st.integers(2, 15))}
             event.add("rrule", rule)
         calendar.add_component(event)

@@ -51,6 +51,7 @@ from calfeed.importing.repair import repaired
 from calfeed.cli import cli
 from calfeed.model import Calendar
 from calfeed.occurrences import expand
+from calfeed.published import FeedFilter, Published
 from calfeed.timezones import zone
 from calfeed.validation import load_calendar
 
@@ -168,7 +169,8 @@ def original_occurrences(path: Path, zone_name: str) -> list[tuple]:
                 vevent["UID"] = f"{uid}#duplicate-{seen[uid]}"
     local_zone = zone(zone_name)
     return sorted((
-        _key(o.start, o.end, str(o.get("SUMMARY", "")).strip(), str(o.get("STATUS", "confirmed")), local_zone)
+        # An event without a title is carried with the placeholder title (calendars in Italian here).
+        _key(o.start, o.end, str(o.get("SUMMARY", "")).strip() or "(senza titolo)", str(o.get("STATUS", "confirmed")), local_zone)
         for o in recurring_ical_events.of(source).between(AFTER, BEFORE)
     ), key=repr)
 
@@ -242,7 +244,8 @@ def test_every_source_event_is_carried_over_or_reported(name, tmp_path):
     source = icalendar.Calendar.from_ical((CORPUS / name).read_bytes())
     vevents = source.walk("VEVENT")
     written = len(result.data["events"]) + sum(len(e.get("overrides", [])) for e in result.data["events"])
-    assert written == len(vevents)
+    split = len(result.notes("RRULE #", "second event"))  # a further RRULE carried as an event of its own
+    assert written == len(vevents) + split
     for vevent in vevents:
         lost = [p for p in DROPPED if p in vevent or p == "VALARM" and vevent.walk("VALARM")]
         uid = str(vevent.get("UID", "")).strip()
@@ -557,12 +560,13 @@ def test_one_odd_event_is_handled_or_reported_and_does_not_sink_the_rest(case, t
         assert carried or changed
 
 
-def test_a_series_changed_date_without_its_series_is_reported(tmp_path):
+def test_a_series_changed_date_without_its_series_is_imported_as_a_dated_event(tmp_path):
     source = _calendar_with("SUMMARY:Solo una data", "RECURRENCE-ID;TZID=Europe/Rome:20250304T183000",
                             "DTSTART;TZID=Europe/Rome:20250305T183000")
     (tmp_path / "source.ics").write_bytes(source)
     result = import_file(tmp_path / "source.ics", tmp_path)
-    assert result.notes("strano@example.org", "left out")
+    assert result.event("Solo una data")["start"] == datetime(2025, 3, 5, 18, 30)
+    assert result.notes("strano@example.org", "line 10:", "one-off event")
 
 
 def _series(**fields) -> Converted:
@@ -599,6 +603,111 @@ def test_the_repair_reads_problem_codes_not_their_wording():
     assert [line for line in report.notes if "left out" in line and "a reason" in line]
     with pytest.raises(ics_report.ImportFailed):  # a problem outside the imported events: nothing to leave out
         repaired([stale], CalendarErrors("events.toml", [Problem("…", where="[calendar]", field="name")]), 0, report)
+
+
+# --------------------------------------------------------------------------- issue 15: kinds of wrong dates
+# Each file was written by hand for calfeed; each test fails if the kind is
+# not carried. The oracle is recurring_ical_events over the source and over
+# the feed calfeed serves for the imported file.
+
+
+def served_occurrences(result: Imported) -> list[tuple]:
+    """The feed calfeed serves for the imported file, as recurring_ical_events expands it."""
+    body = Published(result.calendar).feed(FeedFilter(), date(2020, 1, 1)).data
+    local_zone = zone(result.calendar.timezone)
+    return sorted((
+        _key(o.start, o.end, str(o.get("SUMMARY", "")).strip(), str(o.get("STATUS", "confirmed")), local_zone)
+        for o in recurring_ical_events.of(icalendar.Calendar.from_ical(body)).between(AFTER, BEFORE)
+    ), key=repr)
+
+
+KINDS = {
+    # file: (occurrences the source has in the window, report lines as (event, source line, action))
+    "several-rrules.ics": (12 + 42, [
+        ("Corso di italiano", "line 7:", "RRULE #2 (FREQ=WEEKLY;BYDAY=TH;UNTIL=2025-04-10T19:00:00) carried as 5 rdates"),
+        ("Mercato contadino", "line 17:", "RRULE #2 (FREQ=MONTHLY;BYDAY=3SA) has no end"),
+        ("Mercato contadino", "line 17:", "carried as a second event with UID mercato@vanchiglia.example.org-rrule2"),
+    ]),
+    "allday-datetimes.ics": (11, [
+        ("Mercatino dei libri", "line 21:", "UNTIL 2025-04-25T00:00:00+00:00 is a date-time in an all-day series; read as 2025-04-25"),
+        ("Mercatino dei libri", "line 21:", "EXDATE 2025-03-21T00:00:00+01:00 is a date-time in an all-day series; read as 2025-03-21"),
+        ("Mercatino dei libri (sabato)", "line 30:", "RECURRENCE-ID 2025-03-28T00:00:00 is a date-time in an all-day series; read as 2025-03-28"),
+        ("Letture per bambini", "line 38:", "EXDATE 2025-06-09T00:00:00 is a date-time in an all-day series; read as 2025-06-09"),
+    ]),
+    "orphan-instances.ics": (3, [
+        ("Riunione di coordinamento", "line 7:", "RECURRENCE-ID 2025-03-12T17:00:00) of a series not in the source; imported as a one-off event"),
+        ("Riunione di coordinamento", "line 16:", "RECURRENCE-ID 2025-04-09T17:00:00) of a series not in the source; imported as a one-off event"),
+    ]),
+    "exdate-forms.ics": (4, [
+        ("Prove del coro", "line 7:", "EXDATE 2025-03-25 is a date in a timed series; read as 2025-03-25T18:00:00"),
+        ("Prove del coro", "line 7:", "EXDATE 2025-04-08T19:00:00 removed, it matches no date of the series"),
+    ]),
+    "other-zones.ics": (30 + 40, [
+        ("Daily stand-up (UTC)", "line 6:", 'a series in UTC; kept on UTC\'s clock (timezone = "Etc/GMT")'),
+    ]),
+    "untitled.ics": (3, [
+        ("(senza titolo)", "line 7:", 'no title (SUMMARY) in the source; kept on 2025-04-25 with the title "(senza titolo)"'),
+        ("(senza titolo)", "line 13:", 'no title (SUMMARY) in the source; kept on 2025-06-02 with the title "(senza titolo)"'),
+    ]),
+}
+
+
+@pytest.mark.parametrize("name", KINDS)
+def test_each_kind_is_served_with_the_sources_occurrences(name, tmp_path):
+    result = import_file(CORPUS / name, tmp_path)
+    expected = original_occurrences(CORPUS / name, "Europe/Rome")
+    assert len(expected) == KINDS[name][0]  # the oracle sees the file as written
+    served = served_occurrences(result)
+    assert [o for o in expected if o not in served] == [] and [o for o in served if o not in expected] == []
+    assert served == expected
+
+
+@pytest.mark.parametrize("name", KINDS)
+def test_each_kind_is_named_in_the_report_with_its_event_line_and_action(name, tmp_path):
+    result = import_file(CORPUS / name, tmp_path)
+    for title, line, action in KINDS[name][1]:
+        assert result.notes(f'{line} "{title}"', action), f"no report line for {title} at {line}: {action}\n{result.report}"
+
+
+def test_a_series_in_another_zone_keeps_its_zone(tmp_path):
+    """A weekday series follows its own zone's clock: in Rome the UTC one
+    would move by an hour at the end of March, the Sydney one would land on
+    other weekdays (Monday 09:30 in Sydney is Sunday evening in Rome)."""
+    result = import_file(CORPUS / "other-zones.ics", tmp_path)
+    utc, sydney = result.event("Daily stand-up (UTC)"), result.event("Training (Sydney)")
+    # Etc/GMT: UTC's clock under a name that readers applying X-WR-TIMEZONE leave alone.
+    assert utc["timezone"] == "Etc/GMT" and utc["start"] == datetime(2025, 3, 3, 8, 30)
+    assert sydney["timezone"] == "Australia/Sydney" and sydney["start"] == datetime(2025, 3, 3, 9, 30)
+
+
+def test_a_date_exdate_of_a_timed_series_removes_that_days_occurrence(tmp_path):
+    result = import_file(CORPUS / "exdate-forms.ics", tmp_path)
+    assert result.event("Prove del coro")["exdates"] == [
+        datetime(2025, 3, 11, 18, 0), datetime(2025, 3, 18, 18, 0), datetime(2025, 3, 25, 18, 0), datetime(2025, 4, 1, 18, 0)]
+
+
+def test_a_zoned_exdate_of_a_floating_series_matches_its_wall_clock(tmp_path):
+    """recurring_ical_events reads a floating series with a zoned EXDATE in
+    UTC; calendar clients read floating times in the calendar's zone, as
+    calfeed does: 05:00Z is 07:00 in Rome, so 7 May is removed (dates by hand)."""
+    (tmp_path / "source.ics").write_bytes(_calendar_with(
+        "SUMMARY:Yoga al parco", "DTSTART:20250505T070000", "DTEND:20250505T080000", "RRULE:FREQ=DAILY;COUNT=5",
+        "EXDATE;TZID=Europe/Rome:20250506T070000", "EXDATE:20250507T050000Z"))
+    result = import_file(tmp_path / "source.ics", tmp_path)
+    days = [o[0] for o in served_occurrences(result) if o[2] == "Yoga al parco"]
+    rome = zone("Europe/Rome")
+    assert days == [datetime(2025, 5, day, 7, 0, tzinfo=rome).astimezone(UTC) for day in (5, 8, 9)]
+
+
+def test_an_english_calendar_gets_the_english_placeholder_title(tmp_path):
+    out = tmp_path / "events.toml"
+    out.write_text(HAND_WRITTEN.replace('timezone = "Europe/Rome"', 'timezone = "Europe/Rome"\nlanguage = "en"'), encoding="utf-8")
+    result = invoke(CORPUS / "untitled.ics", "--out", out, "--merge")
+    no_crash(result)
+    assert result.exit_code == 0, result.output
+    titles = [e.title for e in load_calendar(out).events]
+    assert titles.count("(untitled)") == 2 and "(senza titolo)" not in titles
+    assert '"(untitled)"' in result.stdout
 
 
 # --------------------------------------------------------------------------- bad sources

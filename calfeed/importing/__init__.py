@@ -68,7 +68,8 @@ def _write(
         raise ImportFailed(f"{out} exists; use --merge to add to it, or choose another --out")
     target = existing.timezone if existing is not None else target_zone(calendar, timezone)
     starts = [n for n, line in enumerate(data.splitlines(), start=1) if line.strip().upper() == b"BEGIN:VEVENT"]
-    events, places = convert(calendar, target, report, starts)
+    language = existing.language if existing is not None else "it"  # a new file's header sets none: Italian
+    events, places = convert(calendar, target, report, starts, language)
     if existing is None:
         head, taken = header(calendar, target, base_url, report) + tomlfile.places_text(places), set()
     else:

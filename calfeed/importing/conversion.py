@@ -9,9 +9,11 @@ says what it could not carry over. ``tomlfile`` writes the text.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import islice
 from typing import Any
 
 import icalendar
@@ -20,7 +22,10 @@ import x_wr_timezone
 from calfeed import tomlfile
 from calfeed.importing.details import details, text_of
 from calfeed.importing.report import Report
-from calfeed.importing.timing import Timing, dates_of, instant, length_of, rule_text, times_of, zone_for
+from calfeed.importing.timing import (
+    Timing, dates_of, instant, is_bounded, length_of, like_start, rule_dates, rule_texts, times_of, zone_for,
+)
+from calfeed.occurrences import naive
 from calfeed.slugs import slugify
 from calfeed.timezones import zone_names
 from calfeed.validation import CONTROL_CHARACTERS
@@ -41,6 +46,15 @@ def standard(calendar: icalendar.Calendar, report: Report) -> icalendar.Calendar
         return calendar
 
 
+# The title of an event the source gives none, in the calendar's language.
+UNTITLED = {"it": "(senza titolo)", "en": "(untitled)"}
+# A further RRULE with an end and at most this many dates becomes rdates of its
+# event (one UID for subscribers); longer or endless ones become events of their own.
+MAX_RULE_RDATES = 100
+_CHANGEABLE = ("start", "end", "duration", "title", "description", "status", "place", "location", "categories", "url",
+               "online", "attachments", "image", "organizer", "sequence", "updated")
+
+
 @dataclass
 class Imported:
     """One event as events.toml will hold it (an ordered dict of fields)."""
@@ -48,6 +62,8 @@ class Imported:
     fields: dict[str, Any]
     overrides: list[dict[str, Any]] = field(default_factory=list)
     sort_key: tuple = ()
+    where: str = ""  # "line N: " of its VEVENT in the source, for the report
+    rules: list = field(default_factory=list)  # dateutil rules of its dates, to place changed dates
 
 
 @dataclass
@@ -58,10 +74,12 @@ class Conversion:
 
     timing: Timing
     report: Report
+    language: str = "it"
     places: dict[str, dict[str, Any]] = field(default_factory=dict)  # slug → fields
     place_of: dict[str, str] = field(default_factory=dict)  # LOCATION text → slug
     masters: dict[str, Imported] = field(default_factory=dict)  # by UID
-    changes: dict[str, list[tuple[date | datetime, dict[str, Any]]]] = field(default_factory=dict)  # by the series' UID
+    extras: dict[str, list[Imported]] = field(default_factory=dict)  # further RRULEs of a series, by its UID
+    changes: dict[str, list[tuple[date | datetime, dict[str, Any], str]]] = field(default_factory=dict)  # by the series' UID
     loose: list[Imported] = field(default_factory=list)  # no UID, or one already taken
 
     def make_places(self, components: list) -> None:
@@ -81,13 +99,18 @@ class Conversion:
         """Convert one VEVENT into ``masters``, ``changes`` or ``loose``."""
         report, timing = self.report, self.timing
         uid = str(component.get("UID", "")).strip() or None
-        title = (text_of(component, "SUMMARY", report, f"{where}an event") or "Senza titolo").replace("\n", " ")
+        title = (text_of(component, "SUMMARY", report, f"{where}an event") or "").replace("\n", " ")
+        untitled = not title
+        title = title or UNTITLED.get(self.language, UNTITLED["en"])
         label = f'{where}"{title[:50]}"' + (f" ({uid})" if uid else "")
         if "DTSTART" not in component:
             report.notes.append(f"{label}: no DTSTART; left out")
             return
         start = component.decoded("DTSTART")
-        zone_name = zone_for(component, timing)
+        if untitled:
+            day = start.date() if isinstance(start, datetime) else start
+            report.notes.append(f'{label}: no title (SUMMARY) in the source; kept on {day.isoformat()} with the title "{title}": give it one')
+        zone_name = zone_for(component, timing, report, label)
         fields: dict[str, Any] = {"title": title}
         if zone_name != timing.target:
             fields["timezone"] = zone_name
@@ -104,61 +127,163 @@ class Conversion:
         fields.update(details(component, label, report))
         if "RECURRENCE-ID" in component and uid:
             original = component.decoded("RECURRENCE-ID")
-            self.changes.setdefault(uid, []).append((timing.value(original, zone_name), fields))
+            self.changes.setdefault(uid, []).append((timing.value(original, zone_name), fields, label))
             return
-        rule = rule_text(component, start, zone_name, report, label)
-        if rule:
-            fields["rrule"] = rule
+        texts = rule_texts(component, start, zone_name, report, label)
+        if texts:
+            fields["rrule"] = texts[0]
             if isinstance(fields["start"], datetime) and fields["start"].tzinfo is not None:
                 fields["start"] = fields["start"].replace(tzinfo=None)  # a series is wall-clock
+        rules = [rule_dates(text, fields["start"]) for text in texts]
         for key, name in (("rdates", "RDATE"), ("exdates", "EXDATE")):
-            values = [timing.value(v, zone_name) for v in dates_of(component, name)]
-            values = [v.replace(tzinfo=None) if isinstance(v, datetime) and v.tzinfo is not None and isinstance(fields["start"], datetime) and fields["start"].tzinfo is None else v for v in values]
+            values = []
+            for written in dates_of(component, name):
+                found = like_start(timing.value(written, zone_name), fields["start"], rules)
+                if isinstance(written, datetime) != isinstance(fields["start"], datetime):
+                    _note_form(report, label, name, written, fields["start"], found)
+                values += found
             if values:
-                fields[key] = values
+                fields[key] = list(dict.fromkeys(values))
         if uid:
             fields["uid"] = uid
-        item = Imported(fields, sort_key=(instant(start, zone_name), title))
+        item = Imported(fields, sort_key=(instant(start, zone_name), title), where=where, rules=rules[:1])
+        extras = self.further_rules(item, texts, rules, label)
         if uid and uid in self.masters:
             report.notes.append(f"{label}: a second event with UID {uid}; imported as a separate event with a new UID")
             fields.pop("uid")
-            self.loose.append(item)
+            for extra in extras:
+                extra.fields.pop("uid")
+            self.loose += [item, *extras]
         elif uid:
             self.masters[uid] = item
+            self.extras[uid] = extras
         else:
             report.notes.append(f"{label}: no UID in the source; calfeed gives it one")
-            self.loose.append(item)
+            self.loose += [item, *extras]
+
+    def further_rules(self, item: Imported, texts: list[str], rules: list, label: str) -> list[Imported]:
+        """The second and later RRULEs (RFC 2445 allowed several; events.toml
+        has one): a short one with an end as rdates of the event, any other as
+        an event of its own, with the same fields and the UID ``<uid>-rrule<N>``,
+        that takes the source's exdates and changed dates falling on its dates."""
+        fields = item.fields
+        first = naive(fields["start"])
+        all_day = not isinstance(fields["start"], datetime)
+        extras = []
+        for number, (text, rule) in enumerate(zip(texts[1:], rules[1:]), start=2):
+            dates = list(islice(rule, MAX_RULE_RDATES + 1)) if is_bounded(text) else []
+            if is_bounded(text) and len(dates) <= MAX_RULE_RDATES:
+                taken = {naive(d) for d in fields.get("rdates", [])}
+                added = [d for d in dates if d != first and d not in taken and not any(d in r for r in rules[:1])]
+                excluded = {naive(d) for d in fields.get("exdates", [])} & set(added)
+                if excluded:  # removed dates of this rule: simply not added
+                    added = [d for d in added if d not in excluded]
+                    fields["exdates"] = [d for d in fields["exdates"] if naive(d) not in excluded]
+                    if not fields["exdates"]:
+                        del fields["exdates"]
+                fields["rdates"] = [*fields.get("rdates", []), *(d.date() if all_day else d for d in added)]
+                if not fields["rdates"]:
+                    del fields["rdates"]
+                self.report.notes.append(
+                    f"{label}: RRULE #{number} ({text}) carried as {len(added)} rdates of the same event")
+                continue
+            following = next((d for d in islice(rule, 2) if d != first), None)
+            if following is None:
+                continue
+            extra = Imported(dict(fields), sort_key=item.sort_key, where=item.where, rules=[rule])
+            extra.fields["rrule"] = _counted_from(text, rule, first)
+            extra.fields["start"] = following.date() if all_day else following
+            if isinstance(fields.get("end"), (date, datetime)):
+                extra.fields["end"] = fields["end"] + (following - first)
+            extra.fields.pop("rdates", None)
+            # Dates both rules give stay once, in the first event (RFC 5545 counts them once).
+            horizon = list(islice(rule, 1000))
+            shared = set(rules[0].between(first, horizon[-1], inc=True)) | {first} | {naive(d) for d in fields.get("rdates", [])}
+            own = [d for d in fields.get("exdates", []) if naive(d) in rule]
+            exdates = sorted({*(naive(d) for d in own), *(d for d in horizon if d in shared and d != first)})
+            if exdates:
+                extra.fields["exdates"] = [d.date() if all_day else d for d in exdates]
+            else:
+                extra.fields.pop("exdates", None)
+            if "exdates" in fields:
+                mine = [d for d in fields["exdates"] if naive(d) in rules[0] or naive(d) not in rule]
+                fields["exdates"] = mine
+                if not mine:
+                    del fields["exdates"]
+            if "uid" in fields:
+                extra.fields["uid"] = f'{fields["uid"]}-rrule{number}'
+            self.report.notes.append(
+                f"{label}: RRULE #{number} ({text}) has no end or over {MAX_RULE_RDATES} dates; carried as a second event"
+                + (f' with UID {extra.fields["uid"]}' if "uid" in extra.fields else "") + " and the same fields")
+            extras.append(extra)
+        return extras
 
     def finish(self) -> list[Imported]:
         """The events, changed dates under their series, in time order."""
+        orphans = []
         for uid, items in self.changes.items():
             master = self.masters.get(uid)
             if master is None:
-                self.report.notes.append(f"changed date(s) of {uid} left out: the series itself is not in the source")
+                orphans += [self.one_off(original, fields, label) for original, fields, label in items]
                 continue
-            length = length_of(master.fields)
-            for original, fields in sorted(items, key=lambda pair: str(pair[0])):
-                override = {"recurrence_id": original}
-                start = fields.get("start", original)
-                if length is not None and fields.get("end") is not None and start + length == fields["end"]:
-                    fields.pop("end")  # the same length as the series: implied
-                for key, value in fields.items():
-                    if key in ("timezone",) or master.fields.get(key) == value:
-                        continue
-                    if key in ("start", "end", "duration", "title", "description", "status", "place", "location", "categories", "url", "online", "attachments", "image", "organizer", "sequence", "updated"):
-                        override[key] = value
-                if override.get("start") == original:
-                    override.pop("start")
-                master.overrides.append(override)
-        return sorted([*self.masters.values(), *self.loose], key=lambda item: item.sort_key)
+            for original, fields, label in sorted(items, key=lambda entry: str(entry[0])):
+                self.change(master, original, fields, label)
+        extras = [extra for found in self.extras.values() for extra in found]
+        return sorted([*self.masters.values(), *extras, *self.loose, *orphans], key=lambda item: item.sort_key)
+
+    def one_off(self, original: date | datetime, fields: dict[str, Any], label: str) -> Imported:
+        """A changed date whose series is not in the source: an event of its own."""
+        shown = original.isoformat() if isinstance(original, date) else str(original)
+        self.report.notes.append(
+            f"{label}: a changed date (RECURRENCE-ID {shown}) of a series not in the source; imported as a one-off event")
+        return Imported(fields, sort_key=(instant(fields["start"], self.timing.target), fields["title"]))
+
+    def change(self, master: Imported, original: date | datetime, fields: dict[str, Any], label: str) -> None:
+        """Put one changed date under its series (or the event of the series'
+        further RRULE that has that date)."""
+        written = original
+        (original,) = like_start(original, master.fields["start"], master.rules)[:1]
+        if isinstance(written, datetime) != isinstance(master.fields["start"], datetime):
+            _note_form(self.report, label, "RECURRENCE-ID", written, master.fields["start"], [original])
+        candidates = [master, *self.extras.get(str(master.fields.get("uid")), [])]
+        owner = next((c for c in candidates[1:] if naive(original) in c.rules[0] and not any(naive(original) in r for r in master.rules)), master)
+        length = length_of(owner.fields)
+        override = {"recurrence_id": original}
+        start = fields.get("start", original)
+        if length is not None and fields.get("end") is not None and type(start) is type(fields["end"]):
+            if start + length == fields["end"]:
+                fields.pop("end")  # the same length as the series: implied
+        for key, value in fields.items():
+            if key in _CHANGEABLE and owner.fields.get(key) != value:
+                override[key] = value
+        if override.get("start") == original:
+            override.pop("start")
+        owner.overrides.append(override)
+
+
+def _note_form(report: Report, label: str, name: str, written: date | datetime, start: date | datetime, found: list) -> None:
+    """Say that a date of a series was written in another form than its start, and how it was read."""
+    kind = "an all-day" if not isinstance(start, datetime) else "a timed"
+    what = "a date-time" if isinstance(written, datetime) else "a date"
+    read = ", ".join(value.isoformat() for value in found)
+    report.notes.append(f"{label}: {name} {written.isoformat()} is {what} in {kind} series; read as {read}")
+
+
+def _counted_from(text: str, rule, first: datetime) -> str:
+    """A further rule as an event of its own, which starts at the rule's
+    first date other than DTSTART: a COUNT that included DTSTART is one less."""
+    count = re.search(r"COUNT=(\d+)", text)
+    if count and next(iter(rule), None) == first:
+        return text.replace(count.group(0), f"COUNT={int(count.group(1)) - 1}")
+    return text
 
 
 def convert(
-    calendar: icalendar.Calendar, target: str, report: Report, lines: list[int] | None = None
+    calendar: icalendar.Calendar, target: str, report: Report, lines: list[int] | None = None, language: str = "it"
 ) -> tuple[list[Imported], dict[str, dict[str, Any]]]:
     """Every event of the source, grouped with its changed dates, and the
     places; ``lines`` are where each VEVENT begins, for the report."""
-    conversion = Conversion(Timing(target), report)
+    conversion = Conversion(Timing(target), report, language)
     components = calendar.walk("VEVENT")
     conversion.make_places(components)
     for position, component in enumerate(components):

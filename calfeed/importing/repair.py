@@ -32,7 +32,7 @@ def repaired(events: list[Imported], errors: CalendarErrors, offset: int, report
     kept = []
     for position, event in enumerate(events):
         if position in bad:
-            report.notes.append(f'"{event.fields["title"][:50]}": left out, calfeed cannot serve it as written ({bad[position]})')
+            report.notes.append(f'{event.where}"{event.fields["title"][:50]}": left out, calfeed cannot serve it as written ({bad[position]})')
         else:
             kept.append(event)
     return kept
@@ -51,7 +51,7 @@ def _local(text: str, like: date | datetime) -> date | datetime:
 
 def _repair(event: Imported, problem: Problem, report: Report) -> bool:
     """Fix what real feeds often carry; False when the event cannot be fixed."""
-    label = f'"{event.fields["title"][:50]}"'
+    label = f'{event.where}"{event.fields["title"][:50]}"'
     if problem.code == "not-a-date-of-series" and problem.field == "exdates" and problem.data.get("value"):
         stale = problem.data.get("value", "")
         exdates = event.fields.get("exdates", [])

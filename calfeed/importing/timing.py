@@ -5,16 +5,23 @@ with their UNTIL, and dates of a series.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import icalendar
+from dateutil.rrule import rrule, rrulestr
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from calfeed.importing.report import Report
+from calfeed.occurrences import naive
 from calfeed.timezones import UTC, LocalTimeError, current_rules, localize, zone, zone_names
 
+# The zone of a series written in UTC: UTC's clock, under a name (tzname "GMT")
+# that readers applying the feed's X-WR-TIMEZONE (x-wr-timezone, hence
+# recurring-ical-events) leave alone; they move times named "UTC" into it.
+UTC_SERIES_ZONE = "Etc/GMT"
 _UTC_NAMES = {"UTC", "UCT", "GMT", "Zulu", "Universal", "Greenwich", "GMT0", "GMT+0", "GMT-0"}
 
 
@@ -68,29 +75,55 @@ def _same_clock(first: str, second: str, since: datetime) -> bool:
     )
 
 
-def zone_for(component, timing: Timing) -> str:
+def _in_utc(value: datetime, tzid: str | None) -> bool:
+    """Whether a date-time is written in UTC (``Z``, or a TZID naming UTC)."""
+    key = getattr(value.tzinfo, "key", None) or ("UTC" if value.tzinfo is UTC else None)
+    return value.utcoffset() == timedelta(0) and (key or tzid or "").replace("Etc/", "") in _UTC_NAMES
+
+
+def zone_for(component, timing: Timing, report: Report | None = None, label: str = "") -> str:
     """The zone an event is kept in: the calendar's, unless its DTSTART names
-    another zone whose clocks differ."""
+    another zone whose clocks differ. A one-off event in UTC is an instant,
+    written in the calendar's zone; a series in UTC follows UTC's clock."""
     start = component.decoded("DTSTART")
     if isinstance(start, datetime) and start.tzinfo is not None:
-        named = timing.zone_of(start, component["DTSTART"].params.get("TZID"))
+        tzid = component["DTSTART"].params.get("TZID")
+        named = timing.zone_of(start, tzid)
+        if named is None and "RRULE" in component and _in_utc(start, tzid) and _ever_shifts(timing.target, start):
+            if report is not None:
+                report.notes.append(f'{label}: a series in UTC; kept on UTC\'s clock (timezone = "{UTC_SERIES_ZONE}"), since '
+                                    f"{timing.target}'s clock differs from UTC's on some of its dates")
+            return UTC_SERIES_ZONE
         if named is None or named == timing.target or _same_clock(named, timing.target, start):
             return timing.target
         return named
     return timing.target
 
 
-def rule_text(component, start: date | datetime, zone_name: str, report: Report, label: str) -> str | None:
-    """The RRULE as events.toml writes it: UNTIL in the event's wall-clock time."""
+def _ever_shifts(name: str, since: datetime) -> bool:
+    """Whether zone ``name`` is ever off UTC from ``since`` on (a change of rules included)."""
+    return current_rules(name) is not None or since.astimezone(zone(name)).utcoffset() != timedelta(0)
+
+
+def rule_texts(component, start: date | datetime, zone_name: str, report: Report, label: str) -> list[str]:
+    """Every RRULE as events.toml writes it: UNTIL in the event's wall-clock
+    time (a date for an all-day series, also when the source wrote UNTIL=...Z)."""
     rules = component.get("RRULE")
     if rules is None:
-        return None
-    if isinstance(rules, list):
-        report.notes.append(f"{label}: several RRULEs; only the first is kept")
-        rules = rules[0]
-    parts = dict(rules)
+        return []
+    texts = []
+    for rule in rules if isinstance(rules, list) else [rules]:
+        texts.append(_rule_text(rule, start, zone_name))
+        until = dict(rule).get("UNTIL", [None])[0]
+        if isinstance(until, datetime) and not isinstance(start, datetime):
+            read = re.search(r"UNTIL=([0-9-]+)", texts[-1]).group(1)
+            report.notes.append(f"{label}: UNTIL {until.isoformat()} is a date-time in an all-day series; read as {read}")
+    return texts
+
+
+def _rule_text(rule, start: date | datetime, zone_name: str) -> str:
     text_parts = []
-    for key, values in parts.items():
+    for key, values in dict(rule).items():
         if key == "UNTIL":
             until = values[0]
             if isinstance(until, datetime):
@@ -101,9 +134,46 @@ def rule_text(component, start: date | datetime, zone_name: str, report: Report,
             else:
                 text_parts.append(f"UNTIL={until.isoformat()}")
             continue
-        rendered = icalendar.prop.vRecur({key: values}).to_ical().decode()
-        text_parts.append(rendered)
+        text_parts.append(icalendar.prop.vRecur({key: values}).to_ical().decode())
     return ";".join(text_parts)
+
+
+def rule_dates(text: str, start: date | datetime) -> rrule:
+    """The wall-clock starts of one rule written by ``rule_texts``, from ``start``
+    (a date UNTIL of a timed series includes that whole day, as in events.toml).
+
+    >>> list(rule_dates("FREQ=DAILY;UNTIL=2025-03-05", datetime(2025, 3, 4, 18, 0)))[-1]
+    datetime.datetime(2025, 3, 5, 18, 0)
+    """
+    def basic(match: re.Match) -> str:
+        until = match.group(1).replace("-", "").replace(":", "")
+        return f"UNTIL={until}" + ("T235959" if "T" not in until and isinstance(start, datetime) else "")
+
+    return rrulestr(re.sub(r"UNTIL=([0-9T:-]+)", basic, text), dtstart=naive(start))
+
+
+def is_bounded(text: str) -> bool:
+    """Whether a rule has an end (COUNT or UNTIL)."""
+    return bool(re.search(r"(^|;)(COUNT|UNTIL)=", text))
+
+
+def like_start(value: date | datetime, start: date | datetime, rules: list[rrule]) -> list[date | datetime]:
+    """A date of a series (EXDATE, RDATE, RECURRENCE-ID, already in the event's
+    zone) in the form of its start, as clients match them: a date-time names
+    its day in an all-day series; a date in a timed series names the series'
+    starts on that day (its time of day when no rule has one there)."""
+    if not isinstance(start, datetime):
+        return [value.date() if isinstance(value, datetime) else value]
+    if not isinstance(value, datetime):
+        day = datetime.combine(value, time())
+        found = {moment for rule in rules for moment in rule.between(day, day + timedelta(days=1), inc=False)}
+        if naive(start).date() == value:
+            found.add(naive(start))
+        found = sorted(found) or [datetime.combine(value, naive(start).time())]
+        return [moment.replace(tzinfo=start.tzinfo) for moment in found]
+    if start.tzinfo is None and value.tzinfo is not None:
+        return [value.replace(tzinfo=None)]
+    return [value]
 
 
 def dates_of(component, name: str) -> list[date | datetime]:
