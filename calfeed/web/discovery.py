@@ -47,11 +47,12 @@ def sitemap(calendar: Calendar) -> bytes:
 def robots(calendar: Calendar) -> bytes:
     """Every public page may be crawled, the proposal form included (it is a
     public page, and a blocked page cannot be checked for search); the
-    editor may not."""
+    editor may not. Disallow comes first: Google takes the longest matching
+    rule, but crawlers of the 1994 rules (and Python's robotparser) the first."""
     return (
         "User-agent: *\n"
-        "Allow: /\n"
         "Disallow: /edit/\n"
+        "Allow: /\n"
         "\n"
         f"Sitemap: {calendar.base_url}/sitemap.xml\n"
     ).encode()
