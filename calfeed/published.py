@@ -190,7 +190,7 @@ class Published:
         with self._lock:
             body = self._events.get(event.id)
         if body is None:
-            body = Body(ical.feed(self.calendar, (event,)))
+            body = Body(ical.feed(self.calendar, (event,), subscribed=False))
             with self._lock:
                 self._events[event.id] = body
         return body
