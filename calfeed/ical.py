@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
 
-from calfeed.model import Calendar, Event, Recurrence
+from calfeed.model import Calendar, Event, Place, Recurrence
 from calfeed.occurrences import last_instant
 from calfeed.timezones import UTC, vtimezone_lines
 
@@ -76,8 +76,13 @@ def _rrule(recurrence: Recurrence) -> str:
 
 
 def _parameter(text: str) -> str:
-    """A parameter value: quoted when it holds , ; or : (DQUOTE itself is not allowed)."""
-    text = text.replace('"', "'")
+    r"""A parameter value: quoted when it holds , ; or : (DQUOTE and line
+    breaks are not allowed in one).
+
+    >>> _parameter('Sala "A"'), _parameter("Via Roma 1,\n10100 Torino")
+    ("Sala 'A'", '"Via Roma 1, 10100 Torino"')
+    """
+    text = text.replace('"', "'").replace("\r\n", "\n").replace("\r", "\n").replace("\n", " ")
     return f'"{text}"' if any(c in text for c in ",;:") else text
 
 
@@ -103,6 +108,21 @@ def _description(event: Event) -> str | None:
     return "\n\n".join(parts) or None
 
 
+# Apple Calendar's geofence around a place, in metres: a building and its door.
+APPLE_RADIUS = 70
+
+
+def _structured_location(place: Place) -> str:
+    """Apple's X-APPLE-STRUCTURED-LOCATION: Apple Calendar and Maps show the
+    place as a pin (with travel time) instead of searching for LOCATION's text."""
+    latitude, longitude = place.geo or (0.0, 0.0)
+    address = f";X-ADDRESS={_parameter(place.address)}" if place.address else ""
+    return (
+        f"X-APPLE-STRUCTURED-LOCATION;VALUE=URI{address};X-APPLE-RADIUS={APPLE_RADIUS}"
+        f";X-TITLE={_parameter(place.name)}:geo:{latitude:.6f},{longitude:.6f}"
+    )
+
+
 def event_lines(event: Event, stamp: datetime) -> list[str]:
     """The VEVENT of one event, as unfolded content lines."""
     lines = ["BEGIN:VEVENT", f"UID:{escape_text(event.uid)}", f"DTSTAMP:{_utc(event.updated or stamp)}"]
@@ -124,6 +144,7 @@ def event_lines(event: Event, stamp: datetime) -> list[str]:
     if event.place and event.place.geo:
         latitude, longitude = event.place.geo
         lines.append(f"GEO:{latitude:.6f};{longitude:.6f}")
+        lines.append(_structured_location(event.place))
     if event.url:
         lines.append(f"URL:{event.url}")
     if event.categories:
@@ -174,20 +195,21 @@ def head(
     events: tuple[Event, ...],
     title: str | None = None,
     source: str | None = None,
+    subscribed: bool = True,
 ) -> bytes:
-    """A VCALENDAR's opening lines and one VTIMEZONE per zone ``events`` use."""
+    """A VCALENDAR's opening lines and one VTIMEZONE per zone ``events`` use.
+
+    A file to download (``subscribed`` False) leaves out what describes a
+    calendar to subscribe to: its name (Outlook opens a file with
+    X-WR-CALNAME as a new calendar, instead of adding the event), description
+    and refresh interval.
+    """
     name = calendar.name if title is None else f"{calendar.name}: {title}"
     refresh = _duration(calendar.refresh)
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        f"PRODID:{PRODID}",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        f"NAME:{escape_text(name)}",
-        f"X-WR-CALNAME:{escape_text(name)}",
-    ]
-    if calendar.description:
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN", "METHOD:PUBLISH"]
+    if subscribed:
+        lines += [f"NAME:{escape_text(name)}", f"X-WR-CALNAME:{escape_text(name)}"]
+    if subscribed and calendar.description:
         lines += [
             f"DESCRIPTION:{escape_text(calendar.description)}",
             f"X-WR-CALDESC:{escape_text(calendar.description)}",
@@ -198,7 +220,8 @@ def head(
     ]
     if source:
         lines.append(f"SOURCE;VALUE=URI:{source}")
-    lines += [f"REFRESH-INTERVAL;VALUE=DURATION:{refresh}", f"X-PUBLISHED-TTL:{refresh}"]
+    if subscribed:
+        lines += [f"REFRESH-INTERVAL;VALUE=DURATION:{refresh}", f"X-PUBLISHED-TTL:{refresh}"]
     for tzid, (earliest, latest) in _zone_ranges(events).items():
         lines += vtimezone_lines(tzid, earliest, latest)
     return b"".join(fold(line) for line in lines)
@@ -217,13 +240,15 @@ def feed(
     events: tuple[Event, ...],
     title: str | None = None,
     source: str | None = None,
+    subscribed: bool = True,
 ) -> bytes:
     """A whole VCALENDAR for ``events``: header, one VTIMEZONE per zone used
     (before the events), then the events in time order.
 
-    ``title`` names a filtered feed; ``source`` is the URL it is served at.
+    ``title`` names a filtered feed; ``source`` is the URL it is served at;
+    ``subscribed`` False makes a file to download (see ``head``).
     ``published.Published`` puts the same parts together, reusing the
     VEVENTs of events an edit did not change.
     """
     moment = stamp(calendar)
-    return b"".join([head(calendar, events, title, source), *(vevent(e, moment) for e in events), FOOTER])
+    return b"".join([head(calendar, events, title, source, subscribed), *(vevent(e, moment) for e in events), FOOTER])

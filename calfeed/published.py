@@ -55,21 +55,26 @@ class FeedFilter:
     categories: frozenset[str] = frozenset()
     places: frozenset[str] = frozenset()
 
-    def path(self) -> str:
-        """The URL path the feed is published at; one filter, one path.
+    def path(self, extension: str = "ics") -> str:
+        """The URL path the feed is published at; one filter, one path. The
+        RSS and Atom of a filter (``extension`` "rss" or "atom") sit beside
+        its iCalendar feed, the whole calendar's at /feed.rss and /feed.atom.
 
         >>> FeedFilter(frozenset({"webinar"})).path()
         '/categories/webinar.ics'
         >>> FeedFilter(frozenset({"b", "a"}), frozenset({"x"})).path()
         '/calendar.ics?category=a&category=b&place=x'
+        >>> FeedFilter(places=frozenset({"x"})).path("atom"), FeedFilter().path("rss")
+        ('/places/x.atom', '/feed.rss')
         """
         if len(self.categories) == 1 and not self.places:
-            return f"/categories/{next(iter(self.categories))}.ics"
+            return f"/categories/{next(iter(self.categories))}.{extension}"
         if len(self.places) == 1 and not self.categories:
-            return f"/places/{next(iter(self.places))}.ics"
+            return f"/places/{next(iter(self.places))}.{extension}"
         query = [f"category={c}" for c in sorted(self.categories)]
         query += [f"place={p}" for p in sorted(self.places)]
-        return "/calendar.ics" + ("?" + "&".join(query) if query else "")
+        whole = "/calendar.ics" if extension == "ics" else f"/feed.{extension}"
+        return whole + ("?" + "&".join(query) if query else "")
 
 
 @dataclass(frozen=True)
@@ -185,7 +190,7 @@ class Published:
         with self._lock:
             body = self._events.get(event.id)
         if body is None:
-            body = Body(ical.feed(self.calendar, (event,)))
+            body = Body(ical.feed(self.calendar, (event,), subscribed=False))
             with self._lock:
                 self._events[event.id] = body
         return body

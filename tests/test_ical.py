@@ -216,6 +216,64 @@ def test_places_give_location_and_geo(client):
     assert second.events[0].geo.lat == pytest.approx(45.0907)
 
 
+def apple_locations(body: bytes) -> tuple[list, list]:
+    """X-APPLE-STRUCTURED-LOCATION of each VEVENT, as icalendar and as ``ical`` read it."""
+    first, second = parse_both(body)
+    by_icalendar = [event.get("X-APPLE-STRUCTURED-LOCATION") for event in first.walk("VEVENT")]
+    by_ical = [[x for x in event.extras if x.name == "x-apple-structured-location"] for event in second.events]
+    return by_icalendar, by_ical
+
+
+def test_places_with_coordinates_give_apple_a_structured_location(client):
+    (found,), ((extra,),) = apple_locations(client.get("/events/corso-riparazione-biciclette.ics").data)
+    assert str(found) == "geo:45.090700,7.691300"
+    assert dict(found.params) == {
+        "VALUE": "URI", "X-ADDRESS": "Via Agliè 9, 10154 Torino", "X-APPLE-RADIUS": "70", "X-TITLE": "Bagni Pubblici di via Agliè",
+    }
+    assert extra.value == "geo:45.090700,7.691300"
+    assert {p.name: p.values for p in extra.params}["X-ADDRESS"] == ["Via Agliè 9, 10154 Torino"]
+    # A place without coordinates, and free text, have LOCATION only.
+    for event_id in ("festa-casa-quartiere-latina", "pulizia-parco-dora", "generare-prossimita"):
+        by_icalendar, by_ical = apple_locations(client.get(f"/events/{event_id}.ics").data)
+        assert by_icalendar == [None] and by_ical == [[]], event_id
+
+
+def test_structured_location_parameters_survive_quotes_and_line_breaks(make_client):
+    client = make_client(
+        """
+        [places.sala]
+        name = 'Sala "Gialla": primo piano'
+        address = "Via Roma 1;\\n10100 Torino"
+        geo = [45.07, 7.68]
+
+        [[events]]
+        id = "x"
+        title = "X"
+        start = 2022-01-01T10:00:00
+        place = "sala"
+        """
+    )
+    (found,), ((extra,),) = apple_locations(client.get("/calendar.ics").data)
+    assert found.params["X-TITLE"] == "Sala 'Gialla': primo piano"
+    assert found.params["X-ADDRESS"] == "Via Roma 1; 10100 Torino"
+    assert {p.name: p.values for p in extra.params}["X-TITLE"] == ["Sala 'Gialla': primo piano"]
+    assert str(found) == "geo:45.070000,7.680000"
+
+
+def test_a_single_event_download_is_not_a_calendar_to_subscribe_to(client):
+    """Outlook opens a file naming a calendar (X-WR-CALNAME) as a new calendar;
+    without it, it adds the event to the user's own."""
+    body = client.get("/events/assemblea-rete-case-quartiere.ics").data
+    first, second = parse_both(body)
+    for name in ("X-WR-CALNAME", "NAME", "X-WR-CALDESC", "DESCRIPTION", "REFRESH-INTERVAL", "X-PUBLISHED-TTL"):
+        assert name not in first, name
+    assert first["METHOD"] == "PUBLISH" and len(first.walk("VTIMEZONE")) == 1
+    assert [str(e["UID"]) for e in first.walk("VEVENT")] == ["assemblea-rete-case-quartiere@eventi.casedelquartiere.example.org"]
+    assert second.events[0].summary == "Assemblea della Rete delle Case del Quartiere"
+    whole, _ = parse_both(client.get("/calendar.ics").data)
+    assert str(whole["X-WR-CALNAME"]) == "Case del Quartiere e Patti di collaborazione"
+
+
 def test_cancelled_event_is_kept_with_its_status(client):
     first, second = parse_both(client.get("/calendar.ics").data)
     cancelled = [e for e in first.walk("VEVENT") if e["STATUS"] == "CANCELLED"]

@@ -120,7 +120,8 @@ def test_embed_lists_a_few_events_opening_in_a_new_tab(site):
     links = [a for a in page.all("a") if "/events/" in a.get("href", "")]
     assert len(links) == 3
     assert all(a["target"] == "_blank" and "noopener" in a["rel"] for a in links)
-    assert not page.all("link") and not page.all("script")  # self-contained
+    # Self-contained: it loads nothing (its feeds' alternate links load nothing either).
+    assert all(link["rel"] == "alternate" for link in page.all("link")) and not page.all("script")
     assert site.get("/embed?limit=0").status_code == 400
     webinars = Page(site.get("/embed?category=webinar").data)
     assert "GENERARE PROSSIMITÀ" in webinars.text and "Sportello" not in webinars.text
@@ -261,3 +262,99 @@ def test_the_filter_form_as_a_browser_submits_it(site):
     assert site.get("/?category=&place=").status_code == 200
     assert [b for b in Page(site.get("/").data).text.split() if b.startswith("<built-in")] == []
     assert "Copia" in Page(site.get("/").data).text
+
+
+# --- structured data, read by a JSON-LD processor ------------------------------
+
+S = "https://schema.org/"
+
+
+def _schema_org_context(url, options=None):
+    """schema.org's context, offline: every term is a schema.org IRI (the
+    published context maps them the same way)."""
+    assert url.rstrip("/") in ("https://schema.org", "http://schema.org"), url
+    return {"contextUrl": None, "documentUrl": url, "document": {"@context": {"@vocab": S}}}
+
+
+def structured_event(client, path: str) -> dict:
+    """The page's JSON-LD as pyld expands it: full IRIs, every value a list.
+    The script is found by lxml's HTML parser, not by string search."""
+    from lxml import html
+    from pyld import jsonld
+
+    tree = html.fromstring(client.get(path).data)
+    (script,) = tree.xpath('//script[@type="application/ld+json"]')
+    (event,) = jsonld.expand(json.loads(script.text), {"documentLoader": _schema_org_context})
+    assert event["@type"] == [S + "Event"]
+    return event
+
+
+def value(node: dict, name: str):
+    (found,) = node[S + name]
+    return found.get("@value", found)
+
+
+@pytest.mark.parametrize("event_id", ["generare-prossimita", "corso-riparazione-biciclette", "pulizia-parco-dora",
+                                      "festa-casa-quartiere-latina", "laboratorio-patti-latina", "sportello-patti-latina"])
+def test_every_event_page_has_the_properties_of_googles_event_results(site, event_id):
+    event = structured_event(site, f"/events/{event_id}")
+    for name in ("name", "startDate", "endDate", "location", "eventAttendanceMode", "eventStatus", "description"):
+        assert S + name in event, name
+    start = date.fromisoformat(value(event, "startDate")[:10])
+    assert start >= date(2021, 11, 25)
+    if "T" in value(event, "startDate"):
+        assert value(event, "startDate")[19:] in ("+01:00", "+02:00")  # an offset, not a floating time
+    for location in event[S + "location"]:
+        assert location["@type"] in ([S + "Place"], [S + "VirtualLocation"])
+        if location["@type"] == [S + "Place"]:
+            assert value(location, "address")["@type"] == [S + "PostalAddress"]
+            assert value(value(location, "address"), "streetAddress")
+        else:
+            assert value(location, "url").startswith("https://")
+
+
+def test_structured_data_of_a_place_an_online_event_and_an_organizer(site):
+    bici = structured_event(site, "/events/corso-riparazione-biciclette")
+    place = value(bici, "location")
+    assert value(place, "name") == "Bagni Pubblici di via Agliè"
+    address = value(place, "address")
+    assert (value(address, "streetAddress"), value(address, "postalCode"), value(address, "addressLocality")) == ("Via Agliè 9", "10154", "Torino")
+    assert value(bici, "eventAttendanceMode") == S + "OfflineEventAttendanceMode"
+    assert value(bici, "eventStatus") == S + "EventScheduled"
+    assert (value(bici, "startDate"), value(bici, "endDate")) == ("2022-03-26T15:00:00+01:00", "2022-03-26T18:00:00+01:00")
+    webinar = structured_event(site, "/events/generare-prossimita")
+    assert value(webinar, "eventAttendanceMode") == S + "OnlineEventAttendanceMode"
+    assert value(value(webinar, "location"), "url") == "https://www.facebook.com/labsus"
+    organizer = value(webinar, "organizer")
+    assert organizer["@type"] == [S + "Organization"] and value(organizer, "name") == "Labsus"
+    festa = structured_event(site, "/events/festa-casa-quartiere-latina")
+    assert value(festa, "image") == "https://www.casedelquartiere.example.org/locandina-festa-latina.jpg"
+    assert (value(festa, "startDate"), value(festa, "endDate")) == ("2022-06-11", "2022-06-12")
+    assert value(structured_event(site, "/events/cineforum-bagni-pubblici"), "eventStatus") == S + "EventCancelled"
+
+
+def test_a_moved_date_is_rescheduled_with_its_previous_start(make_client):
+    client = create_app({"EVENTS": str(SAMPLE), "TODAY": "2022-12-01"}).test_client()
+    moved = structured_event(client, "/events/sportello-patti-latina")
+    assert value(moved, "eventStatus") == S + "EventRescheduled"
+    assert value(moved, "startDate") == "2022-12-06T17:00:00+01:00"
+    assert value(moved, "previousStartDate") == "2022-12-07T17:00:00+01:00"
+    both = make_client(
+        """
+        [places.sala]
+        name = "Sala"
+        address = "Piazza Grande"
+
+        [[events]]
+        id = "ibrido"
+        title = "Ibrido"
+        start = 2022-01-10T18:00:00
+        place = "sala"
+        online = ["https://meet.example.org/ibrido"]
+        """,
+        TODAY="2022-01-01",
+    )
+    hybrid = structured_event(both, "/events/ibrido")
+    assert value(hybrid, "eventAttendanceMode") == S + "MixedEventAttendanceMode"
+    assert sorted(location["@type"][0] for location in hybrid[S + "location"]) == [S + "Place", S + "VirtualLocation"]
+    assert value(hybrid, "eventStatus") == S + "EventScheduled" and S + "previousStartDate" not in hybrid

@@ -1,4 +1,6 @@
-"""The iCalendar feeds: the whole calendar, its filters, and single events."""
+"""The feeds: iCalendar of the whole calendar, its filters and single
+events; RSS and Atom of the upcoming events at the same filters; the
+sitemap and robots.txt for search engines."""
 
 from __future__ import annotations
 
@@ -7,7 +9,9 @@ from collections.abc import Mapping
 from flask import Blueprint, Response
 
 from calfeed.published import FeedFilter, Published
+from calfeed.web import discovery
 from calfeed.web.http import checked, current_calendar, event_or_404, feed_response, pinned_today, selection, today
+from calfeed.web.syndication import TYPES, syndication
 
 bp = Blueprint("feeds", __name__)
 
@@ -44,3 +48,42 @@ def event_ics(event_id: str) -> Response:
     published = current_calendar()
     event = event_or_404(published, event_id)
     return feed_response(published.event_feed(event), published, filename=f"{event_id}.ics")
+
+
+def _syndicated(kind: str, chosen: FeedFilter | None = None) -> Response:
+    published = current_calendar()
+    chosen = selection(published) if chosen is None else checked(chosen, published)
+    day = today(published)
+    body = published.kept((kind, chosen, day), lambda: syndication(published, chosen, day, kind))
+    return feed_response(body, published, TYPES[kind])
+
+
+@bp.get("/feed.<any(rss, atom):kind>")
+def feed(kind: str) -> Response:
+    """RSS 2.0 or Atom of the upcoming events, with the ``.ics`` filters."""
+    return _syndicated(kind)
+
+
+@bp.get("/categories/<slug>.<any(rss, atom):kind>")
+def category_feed(slug: str, kind: str) -> Response:
+    return _syndicated(kind, FeedFilter(categories=frozenset({slug})))
+
+
+@bp.get("/places/<slug>.<any(rss, atom):kind>")
+def place_feed(slug: str, kind: str) -> Response:
+    return _syndicated(kind, FeedFilter(places=frozenset({slug})))
+
+
+@bp.get("/sitemap.xml")
+def sitemap_xml() -> Response:
+    """The public pages, for search engines."""
+    published = current_calendar()
+    body = published.kept(("sitemap",), lambda: discovery.sitemap(published.calendar))
+    return feed_response(body, published, "application/xml; charset=utf-8")
+
+
+@bp.get("/robots.txt")
+def robots_txt() -> Response:
+    published = current_calendar()
+    body = published.kept(("robots",), lambda: discovery.robots(published.calendar))
+    return feed_response(body, published, "text/plain; charset=utf-8")

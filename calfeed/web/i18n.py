@@ -6,8 +6,10 @@ from __future__ import annotations
 from datetime import date, datetime, time, tzinfo
 from functools import lru_cache
 
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_time, get_day_names
+from babel.lists import format_list
 
+from calfeed.model import Event
 from calfeed.occurrences import Occurrence, last_day_of
 
 STRINGS: dict[str, dict[str, str]] = {
@@ -149,6 +151,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "f_status": "Stato",
         "f_rrule": "Ripetizione (regola RRULE, es. FREQ=WEEKLY;BYDAY=WE)",
         "f_exdates": "Date tolte dalla ripetizione (una per riga)",
+        "next_date": "Prossima data",
+        "feed_rss": "Prossimi eventi (RSS)",
+        "feed_atom": "Prossimi eventi (Atom)",
     },
     "en": {
         "upcoming": "Upcoming events",
@@ -285,6 +290,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "f_status": "Status",
         "f_rrule": "Repeat (an RRULE, e.g. FREQ=WEEKLY;BYDAY=WE)",
         "f_exdates": "Dates left out of the series (one a line)",
+        "next_date": "Next date",
+        "feed_rss": "Upcoming events (RSS)",
+        "feed_atom": "Upcoming events (Atom)",
     },
 }
 
@@ -367,3 +375,55 @@ def hours(occurrence: Occurrence, zone: tzinfo, language: str) -> str:
         return strings(language)["all_day"]
     prefix = f"{long_date(start.astimezone(zone).date(), language)}, "
     return full.removeprefix(prefix)
+
+
+_WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+_REPEATS = {
+    "it": {"weekly": "ogni {days}", "daily": "ogni giorno", "until": "fino al {day}", "until_vowel": "fino all'{day}"},
+    "en": {"weekly": "every {days}", "daily": "every day", "until": "until {day}", "until_vowel": "until {day}"},
+}
+
+
+def rule_words(event: Event, zone: tzinfo, language: str) -> str | None:
+    """How a series repeats, in words: weekly rules on plain days and daily
+    rules, with their last day; None for any other rule (an interval, a
+    numbered day, BYMONTH...), which lists then show by its next date only.
+
+    >>> from calfeed.timezones import zone as z
+    >>> from calfeed.model import Recurrence
+    >>> from calfeed.rrules import parse_rule
+    >>> from calfeed.timezones import UTC
+    >>> rome = z("Europe/Rome")
+    >>> rule = parse_rule("FREQ=WEEKLY;BYDAY=MO,WE;UNTIL=2022-06-29")
+    >>> start = datetime(2022, 1, 12, 17, tzinfo=rome)
+    >>> series = Event("s", "s@x", "S", start, recurrence=Recurrence(rule, datetime(2022, 6, 29, 21, 59, 59, tzinfo=UTC)))
+    >>> rule_words(series, rome, "it"), rule_words(series, rome, "en")
+    ('ogni lunedì e mercoledì, fino al 29 giugno 2022', 'every Monday and Wednesday, until 29 June 2022')
+    >>> rule_words(Event("s", "s@x", "S", start, recurrence=Recurrence(parse_rule("FREQ=WEEKLY;INTERVAL=2"))), rome, "it")
+    """
+    recurrence = event.recurrence
+    if recurrence is None or recurrence.rule is None:
+        return None
+    parts = dict(recurrence.rule.parts)
+    frequency = parts.pop("FREQ")
+    parts.pop("WKST", None)
+    if parts.pop("INTERVAL", "1") != "1":
+        return None
+    table = _REPEATS.get(language, _REPEATS["it"])
+    if frequency == "DAILY" and not parts.keys() - {"COUNT"}:
+        text = table["daily"]
+    elif frequency == "WEEKLY" and not parts.keys() - {"BYDAY", "COUNT"}:
+        codes = parts.get("BYDAY", _WEEKDAYS[event.start.weekday()]).split(",")
+        if not all(code in _WEEKDAYS for code in codes):
+            return None
+        names = get_day_names("wide", locale=language)
+        days = [names[_WEEKDAYS.index(code)] for code in sorted(set(codes), key=_WEEKDAYS.index)]
+        text = table["weekly"].format(days=format_list(days, locale=language))
+    else:
+        return None
+    until = recurrence.until
+    if until is not None:
+        last = until.astimezone(zone).date() if isinstance(until, datetime) else until
+        day = format_date(last, "d MMMM y", locale=language)
+        text += ", " + table["until_vowel" if last.day in (8, 11) else "until"].format(day=day)
+    return text

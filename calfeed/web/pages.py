@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from calfeed import timezones
 from calfeed.model import Event
-from calfeed.occurrences import HORIZON, Occurrence, Selection, ended, expand, last_day_of, listing, select
+from calfeed.occurrences import HORIZON, Occurrence, Selection, ended, expand, last_day_of, listing, naive, select
 from calfeed.published import Body, FeedFilter, Published
 from calfeed.web.http import current_calendar, event_or_404, feed_response, limit_of, now, selection
 from calfeed.web.qr import qr_path
@@ -153,34 +153,86 @@ def _shown(event: Event, moment: datetime, zone: tzinfo) -> tuple[Occurrence, tu
     return (latest[0] if latest else Occurrence(event, event.start, event.end)), ()
 
 
+_SCHEMA = "https://schema.org/"
+# "Via Agliè 9, 10154 Torino": the street, then a postal code and a town.
+_POSTAL = re.compile(r"^(?P<street>.+),\s*(?P<code>\d{4,6})\s+(?P<town>[^,\d][^,]*)$")
+
+
+def postal_address(text: str) -> dict:
+    """A schema.org PostalAddress from an address written on one line: the
+    street, postal code and town when it ends in "<code> <town>", else the
+    whole text as the street.
+
+    >>> postal_address("Via Agliè 9, 10154 Torino")["addressLocality"]
+    'Torino'
+    >>> postal_address("Parco Dora, ingresso di via Borgaro")["streetAddress"]
+    'Parco Dora, ingresso di via Borgaro'
+    """
+    line = " ".join(text.split())
+    match = _POSTAL.match(line)
+    if match is None:
+        return {"@type": "PostalAddress", "streetAddress": line}
+    return {
+        "@type": "PostalAddress",
+        "streetAddress": match["street"],
+        "postalCode": match["code"],
+        "addressLocality": match["town"],
+    }
+
+
+def _locations(event: Event) -> list[dict]:
+    """Where the event is, for search engines: the place (or free-text
+    location) as a Place with its address, then its online link."""
+    found = []
+    if event.place:
+        place = {"@type": "Place", "name": event.place.name, "address": postal_address(event.place.address or event.place.name)}
+        if event.place.geo:
+            place["geo"] = {"@type": "GeoCoordinates", "latitude": event.place.geo[0], "longitude": event.place.geo[1]}
+        if event.place.url:
+            place["url"] = event.place.url
+        found.append(place)
+    elif event.location:
+        found.append({"@type": "Place", "name": event.location, "address": postal_address(event.location)})
+    if event.online:
+        found.append({"@type": "VirtualLocation", "url": event.online[0]})
+    return found
+
+
 def _json_ld(occurrence: Occurrence, published: Published, url: str) -> Markup:
+    """The schema.org Event of the date the page shows, with what Google's
+    event results ask for: a moved date is EventRescheduled with its
+    previousStartDate; place and online link give the attendance mode."""
     event = occurrence.event
+    zone = timezones.zone(published.calendar.timezone)
     data = {
         "@context": "https://schema.org",
         "@type": "Event",
         "name": event.title,
         "startDate": occurrence.start.isoformat(),
         "url": url,
-        "eventStatus": "https://schema.org/EventCancelled" if event.status == "cancelled" else "https://schema.org/EventScheduled",
+        "eventStatus": _SCHEMA + "EventScheduled",
     }
+    original = event.recurrence_id
+    if event.status == "cancelled":
+        data["eventStatus"] = _SCHEMA + "EventCancelled"
+    elif original is not None and naive(original) != naive(occurrence.start):
+        data["eventStatus"] = _SCHEMA + "EventRescheduled"
+        data["previousStartDate"] = original.isoformat()
     if occurrence.end:
         end = occurrence.end
         if not isinstance(end, datetime):  # an all-day event's endDate is its last day
-            end = last_day_of(occurrence, timezones.zone(published.calendar.timezone))
+            end = last_day_of(occurrence, zone)
         data["endDate"] = end.isoformat()
+    locations = _locations(event)
+    physical = any(place["@type"] == "Place" for place in locations)
+    if locations:
+        data["location"] = locations[0] if len(locations) == 1 else locations
+        mode = "Mixed" if physical and event.online else "Online" if event.online else "Offline"
+        data["eventAttendanceMode"] = f"{_SCHEMA}{mode}EventAttendanceMode"
     if event.description:
         data["description"] = event.description.strip()
     if event.image:
         data["image"] = [event.image]
-    if event.place:
-        data["location"] = {"@type": "Place", "name": event.place.name, "address": event.place.address or event.place.name}
-        if event.place.geo:
-            data["location"]["geo"] = {"@type": "GeoCoordinates", "latitude": event.place.geo[0], "longitude": event.place.geo[1]}
-    elif event.online:
-        data["eventAttendanceMode"] = "https://schema.org/OnlineEventAttendanceMode"
-        data["location"] = {"@type": "VirtualLocation", "url": event.online[0]}
-    elif event.location:
-        data["location"] = {"@type": "Place", "name": event.location, "address": event.location}
     if event.organizer and event.organizer.name:
         data["organizer"] = {"@type": "Organization", "name": event.organizer.name}
     # No "<" at all inside the script element: "</script>" would end it early,

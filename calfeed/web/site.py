@@ -40,9 +40,11 @@ class Site:
             yield self.app.extensions["calfeed"].current()
 
     def paths(self, calendar: Calendar) -> list[str]:
-        """Every page, JSON and image URL of the site but the feeds and each
-        event's files, which the build asks for apart."""
+        """Every page, JSON, image, RSS and Atom URL of the site but the
+        iCalendar feeds and each event's files, which the build asks for apart."""
         paths = ["/", "/past", "/embed", "/events.json", "/month", "/qr/calendar.svg", "/static/calfeed.js"]
+        paths += ["/sitemap.xml", "/robots.txt", "/feed.rss", "/feed.atom"]
+        paths += [f"/{family}/{s.slug}.{kind}" for family, found in (("categories", calendar.categories), ("places", calendar.places)) for s in found for kind in ("rss", "atom")]
         paths += self._months(calendar)
         paths += [f"/qr/categories/{c.slug}.svg" for c in calendar.categories]
         paths += [f"/qr/places/{p.slug}.svg" for p in calendar.places]

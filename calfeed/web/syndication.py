@@ -1,0 +1,116 @@
+"""RSS 2.0 and Atom of the upcoming events, for feed readers and for the
+channels (Telegram, Mastodon) that reshare a feed's new items.
+
+One item per event: a single event while it has not ended, a series once,
+with its next date and its rule in words. The bytes depend only on the
+calendar and the day (the feed's date is the newest ``updated``, never the
+clock), so every worker and ``calfeed build`` give the same file.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+
+from feedgen.feed import FeedGenerator
+
+from calfeed import timezones
+from calfeed.model import Event
+from calfeed.occurrences import Occurrence, Selection, expand, select
+from calfeed.published import FeedFilter, Published
+from calfeed.web.i18n import rule_words, strings, when
+from calfeed.web.links import page_url
+from calfeed.web.pages import paragraphs
+
+# How far ahead the feeds look, and the most items they hold (the nearest).
+AHEAD = timedelta(days=366)
+MAX_ITEMS = 200
+# Dates of a series looked at for one that is not cancelled.
+NEXT_LOOK = 10
+TYPES = {"rss": "application/rss+xml; charset=utf-8", "atom": "application/atom+xml; charset=utf-8"}
+
+
+@dataclass(frozen=True)
+class Item:
+    event: Event  # as events.toml has it: its id names the page
+    next: Occurrence  # its next date (a moved date carries its own fields)
+
+
+def upcoming(events: Selection, today: date, zone: tzinfo) -> list[Item]:
+    """Each event with a date not ended by the start of ``today`` and
+    starting within ``AHEAD``, at its next date (a series: its next date
+    not cancelled, if it has one), nearest first, at most ``MAX_ITEMS``."""
+    after = datetime.combine(today, time(), zone)
+    before = after + AHEAD
+    found = []
+    for event in events.near(after, before, zone, True):
+        dates = expand(event, after, before, zone, NEXT_LOOK)
+        if dates:
+            held = [o for o in dates if o.event.status != "cancelled"]
+            found.append(Item(event, (held or dates)[0]))
+    found.sort(key=lambda item: (item.next.instant(zone), item.event.id))
+    return found[:MAX_ITEMS]
+
+
+def _text(item: Item, published: Published) -> str:
+    """The item's HTML: date, rule, place, then the description."""
+    calendar = published.calendar
+    zone = timezones.zone(calendar.timezone)
+    language = calendar.language
+    shown = item.next.event
+    lines = [f"<p><strong>{html.escape(when(item.next, zone, language))}</strong></p>"]
+    if item.event.recurrence is not None:
+        words = rule_words(item.event, zone, language)
+        if words:
+            lines.append(f"<p>{html.escape(words[:1].upper() + words[1:])}</p>")
+    if shown.location_text:
+        lines.append(f"<p>{html.escape(shown.location_text)}</p>")
+    for url in shown.online:
+        lines.append(f'<p>Online: <a href="{html.escape(url)}">{html.escape(url)}</a></p>')
+    if shown.description:
+        lines.append(paragraphs(shown.description))
+    return "\n".join(lines)
+
+
+def _title(item: Item, published: Published) -> str:
+    shown = item.next.event
+    if shown.status == "cancelled":
+        return f"{strings(published.calendar.language)['cancelled']}: {shown.title}"
+    return shown.title
+
+
+def syndication(published: Published, selection: FeedFilter, today: date, kind: str) -> bytes:
+    """The RSS (``kind`` "rss") or Atom ("atom") of ``selection``'s upcoming events."""
+    calendar = published.calendar
+    zone = timezones.zone(calendar.timezone)
+    names = [c.name for c in calendar.categories if c.slug in selection.categories]
+    names += [p.name for p in calendar.places if p.slug in selection.places]
+    title = f"{calendar.name}: {' + '.join(names)}" if names else calendar.name
+    own = calendar.base_url + selection.path(kind)
+    feed = FeedGenerator()
+    feed.id(own)
+    feed.title(title)
+    feed.description(calendar.description or title)
+    query = "&".join([f"category={c}" for c in sorted(selection.categories)] + [f"place={p}" for p in sorted(selection.places)])
+    feed.link(href=own, rel="self")
+    # Last: RSS takes its one <link> from the last one given.
+    feed.link(href=calendar.base_url + "/" + (f"?{query}" if query else ""), rel="alternate")
+    feed.language(calendar.language)
+    feed.author({"name": calendar.name})
+    feed.generator("calfeed")
+    feed.updated(published.last_modified)
+    for item in upcoming(select(calendar, selection.categories, selection.places), today, zone):
+        url = page_url(calendar, item.event.id)
+        entry = feed.add_entry(order="append")
+        entry.id(url)
+        entry.guid(url, permalink=True)
+        entry.title(_title(item, published))
+        entry.link(href=url, rel="alternate")
+        entry.summary(_text(item, published), type="html")
+        stamp = item.next.event.updated or item.event.updated or published.last_modified
+        entry.updated(stamp)
+        entry.published(stamp)
+        for category in item.event.categories:
+            entry.category(term=category.name)
+    return feed.rss_str(pretty=True) if kind == "rss" else feed.atom_str(pretty=True)

@@ -1,0 +1,215 @@
+"""RSS 2.0 and Atom, as a feed reader sees them: feedparser (a reader's own
+parser) and lxml (the elements each spec requires) read what is served."""
+
+from __future__ import annotations
+
+import gzip
+import time
+
+import feedparser
+import pytest
+from lxml import etree
+
+from calfeed import create_app
+from calfeed.build import build_site
+from calfeed.web.site import Site
+from conftest import SAMPLE, Page
+
+BASE = "https://eventi.casedelquartiere.example.org"
+ATOM = "{http://www.w3.org/2005/Atom}"
+FEEDS = ["/feed.rss", "/feed.atom", "/categories/patti-di-collaborazione.rss", "/places/casa-quartiere-latina.atom"]
+
+
+def read(response) -> feedparser.FeedParserDict:
+    """The feed as a reader gets it: well-formed, no fault of any kind."""
+    assert response.status_code == 200, response.data[:300]
+    parsed = feedparser.parse(response.data)
+    assert parsed.bozo == 0, parsed.get("bozo_exception")
+    return parsed
+
+
+def links(parsed) -> list[str]:
+    return [entry.link for entry in parsed.entries]
+
+
+def entry(parsed, event_id: str):
+    (found,) = [e for e in parsed.entries if e.link == f"{BASE}/events/{event_id}"]
+    return found
+
+
+def summary_text(entry) -> str:
+    return Page(entry.summary).text
+
+
+@pytest.mark.parametrize("path", FEEDS)
+def test_feeds_parse_strictly_and_have_the_required_elements(client, path):
+    response = client.get(path)
+    parsed = read(response)
+    root = etree.fromstring(response.data)
+    assert parsed.entries
+    if path.endswith(".rss"):
+        assert parsed.version == "rss20"
+        assert response.content_type == "application/rss+xml; charset=utf-8"
+        channel = root.find("channel")
+        for name in ("title", "link", "description"):
+            assert channel.findtext(name), name
+        for item in channel.findall("item"):
+            assert item.findtext("title") and item.findtext("link") and item.findtext("guid")
+            assert item.findtext("pubDate")
+    else:
+        assert parsed.version == "atom10"
+        assert response.content_type == "application/atom+xml; charset=utf-8"
+        for name in ("id", "title", "updated", "author/" + ATOM + "name"):
+            assert root.findtext(ATOM + name), name
+        assert root.find(ATOM + "link[@rel='self']").get("href") == BASE + path
+        for item in root.findall(ATOM + "entry"):
+            for name in ("id", "title", "updated"):
+                assert item.findtext(ATOM + name), name
+            assert item.find(ATOM + "link").get("href").startswith(BASE + "/events/")
+    assert parsed.feed.title.startswith("Case del Quartiere e Patti di collaborazione")
+    # The feed's date is the newest `updated` in the file (2022-11-20 10:00 in Rome), not the clock.
+    assert parsed.feed.updated_parsed == time.struct_time((2022, 11, 20, 8, 0, 0, 6, 324, 0))
+
+
+def test_an_item_links_the_event_page_and_says_date_and_place(client):
+    parsed = read(client.get("/feed.rss"))
+    item = entry(parsed, "assemblea-rete-case-quartiere")
+    assert item.title == "Assemblea della Rete delle Case del Quartiere"
+    assert item.id == f"{BASE}/events/assemblea-rete-case-quartiere"
+    text = summary_text(item)
+    assert "Martedì 14 dicembre 2021, 17:30–19:30" in text
+    assert "Cascina Roccafranca, Via Edoardo Rubino 45, 10137 Torino" in text
+    assert [tag.term for tag in item.tags] == ["Assemblea"]
+    assert item.published_parsed[:6] == (2021, 11, 25, 8, 0, 0)  # its `updated`, 09:00 in Rome
+    online = summary_text(entry(parsed, "generare-prossimita"))
+    assert "Online: https://www.youtube.com/@labsus" in online
+
+
+def test_a_series_is_one_item_with_its_next_date_and_rule(client, make_client):
+    parsed = read(client.get("/feed.atom"))
+    assert links(parsed).count(f"{BASE}/events/sportello-patti-latina") == 1
+    assert len(links(parsed)) == len(set(links(parsed)))
+    text = summary_text(entry(parsed, "sportello-patti-latina"))
+    assert "Mercoledì 12 gennaio 2022, 17:00–19:00" in text
+    assert "Ogni mercoledì" in text
+    # On Thursday 26 May 2022 the next Wednesday (1 June) is cancelled: the item shows 8 June.
+    later = create_app({"EVENTS": str(SAMPLE), "TODAY": "2022-05-26"}).test_client()
+    text = summary_text(entry(read(later.get("/feed.rss")), "sportello-patti-latina"))
+    assert "Mercoledì 8 giugno 2022, 17:00–19:00" in text and "1 giugno" not in text
+    series = """
+        [[events]]
+        id = "corso"
+        title = "Corso"
+        start = 2022-01-03T17:00:00
+        duration = "PT1H"
+        rrule = "FREQ=WEEKLY;BYDAY=MO,TH;UNTIL=2022-06-30"
+        """
+    text = summary_text(read(make_client(series, TODAY="2022-01-05").get("/feed.rss")).entries[0])
+    assert "Giovedì 6 gennaio 2022, 17:00–18:00" in text
+    assert "Ogni lunedì e giovedì, fino al 30 giugno 2022" in text
+    english = '[calendar]\nname = "Test"\nbase_url = "https://e.example.org"\nlanguage = "en"\n' + series
+    text = summary_text(read(make_client(english, TODAY="2022-01-05").get("/feed.rss")).entries[0])
+    assert "Thursday 6 January 2022, 17:00–18:00" in text
+    assert "Every Monday and Thursday, until 30 June 2022" in text
+
+
+def test_a_rule_without_words_shows_the_next_date_only(make_client):
+    client = make_client(
+        """
+        [[events]]
+        id = "quindicinale"
+        title = "Quindicinale"
+        start = 2022-01-03T17:00:00
+        rrule = "FREQ=WEEKLY;INTERVAL=2"
+        """,
+        TODAY="2022-01-05",
+    )
+    (item,) = read(client.get("/feed.atom")).entries
+    assert Page(item.summary).text == "Lunedì 17 gennaio 2022, 17:00"
+
+
+def test_only_what_has_not_ended_is_in_the_feed(make_client):
+    client = make_client(
+        """
+        [[events]]
+        id = "ieri"
+        title = "Ieri"
+        start = 2022-03-01T10:00:00
+        [[events]]
+        id = "stamattina"
+        title = "Stamattina"
+        start = 2022-03-02T08:00:00
+        end = 2022-03-02T09:00:00
+        [[events]]
+        id = "fra-un-anno-e-mezzo"
+        title = "Lontano"
+        start = 2023-09-01T10:00:00
+        [[events]]
+        id = "annullato"
+        title = "Concerto"
+        start = 2022-03-05T21:00:00
+        status = "cancelled"
+        """,
+        TODAY="2022-03-02",
+    )
+    parsed = read(client.get("/feed.rss"))
+    assert [e.title for e in parsed.entries] == ["Stamattina", "Annullato: Concerto"]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("?category=webinar", {"generare-prossimita"}),
+        ("?category=webinar&category=assemblea", {"generare-prossimita", "assemblea-rete-case-quartiere"}),
+        ("?category=patti-di-collaborazione&place=casa-quartiere-latina", {"sportello-patti-latina", "laboratorio-patti-latina"}),
+    ],
+)
+def test_filters_pick_the_events_of_the_ics_filters(client, query, expected):
+    for kind in ("rss", "atom"):
+        parsed = read(client.get(f"/feed.{kind}{query}"))
+        assert set(links(parsed)) == {f"{BASE}/events/{e}" for e in expected}
+
+
+def test_stable_urls_are_the_query_filters(client):
+    assert links(read(client.get("/categories/corsi.rss"))) == links(read(client.get("/feed.rss?category=corsi")))
+    assert links(read(client.get("/places/bagni-pubblici.atom"))) == links(read(client.get("/feed.atom?place=bagni-pubblici")))
+    assert set(links(read(client.get("/places/bagni-pubblici.atom")))) == {f"{BASE}/events/corso-riparazione-biciclette", f"{BASE}/events/cineforum-bagni-pubblici"}
+    for path in ("/categories/nope.rss", "/places/nope.atom", "/feed.rss?category=nope", "/feed.xml", "/categories/corsi.json"):
+        assert client.get(path).status_code == 404, path
+
+
+def test_caching_headers_conditional_requests_and_gzip(client):
+    first = client.get("/feed.rss")
+    assert first.headers["Access-Control-Allow-Origin"] == "*"
+    assert first.headers["Cache-Control"] == "public, max-age=21600"
+    assert first.headers["Last-Modified"] == "Sun, 20 Nov 2022 08:00:00 GMT"
+    etag = first.headers["ETag"]
+    assert client.get("/feed.rss", headers={"If-None-Match": etag}).status_code == 304
+    assert client.get("/feed.rss", headers={"If-Modified-Since": first.headers["Last-Modified"]}).status_code == 304
+    assert client.get("/feed.atom", headers={"If-None-Match": etag}).status_code == 200
+    zipped = client.get("/feed.rss", headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["Content-Encoding"] == "gzip" and zipped.headers["ETag"] != etag
+    assert gzip.decompress(zipped.data) == first.data
+    assert client.head("/feed.atom").status_code == 200
+    # Another process on the same file and day: the same bytes and ETag.
+    again = create_app({"EVENTS": str(SAMPLE), "TODAY": "2021-11-25"}).test_client().get("/feed.rss")
+    assert (again.data, again.headers["ETag"]) == (first.data, etag)
+
+
+@pytest.mark.parametrize("path", ["/", "/?place=bagni-pubblici", "/past", "/month", "/month/2021-12", "/events/generare-prossimita",
+                                  "/events/generare-prossimita/print", "/embed?category=corsi"])
+def test_every_public_page_points_feed_readers_to_its_feeds(client, path):
+    page = Page(client.get(path).data)
+    kinds = {"application/rss+xml": "rss20", "application/atom+xml": "atom10"}
+    found = [link for link in page.all("link", rel="alternate") if link.get("type") in kinds]
+    assert sorted(link["type"] for link in found) == sorted(kinds)
+    for link in found:
+        assert read(client.get(link["href"])).version == kinds[link["type"]]
+
+
+def test_build_writes_the_feeds_as_served(tmp_path, client):
+    written = build_site(Site(create_app({"EVENTS": str(SAMPLE), "TODAY": "2021-11-25"})), tmp_path / "site", workers=1)
+    feeds = [name for name in written if name.endswith((".rss", ".atom"))]
+    assert len(feeds) == 2 * (1 + 7 + 3)
+    for name in feeds:
+        assert (tmp_path / "site" / name).read_bytes() == client.get("/" + name).data, name
