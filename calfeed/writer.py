@@ -241,7 +241,7 @@ class SourceFile:
                     continue
                 event_id = next(iter(touched))
                 title = ", ".join(
-                    str((b or a or {}).get("title", key)) for key, (b, a) in touched.items()
+                    str((a or b or {}).get("title", key)) for key, (b, a) in touched.items()
                 )
                 return self._write(snapshot, text, source.data, calendar, event_id, "undone", title, author)
         raise TimeoutError(f"{self.path} kept changing during the save; try again")

@@ -8,6 +8,7 @@ answers into HTTP: 303 saved, 422 refused, 409 changed meanwhile.
 
 from __future__ import annotations
 
+import difflib
 import math
 import time
 import tomllib
@@ -31,7 +32,7 @@ from flask import (
 )
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from calfeed import timezones
+from calfeed import history, loading, timezones
 from calfeed.accounts import LoginThrottle
 from calfeed.errors import CalendarErrors
 from calfeed.model import Event
@@ -40,11 +41,12 @@ from calfeed.web.editor import forms
 from calfeed.web.editor.switch import EditorsFile, editing, editors_file
 from calfeed.web.http import current_calendar, now, refuse, store
 from calfeed.web.i18n import message, strings, when
-from calfeed.writer import SaveConflict, Saved, SourceFile, UnknownEvent
+from calfeed.writer import CannotUndo, SaveConflict, Saved, SourceFile, UnknownEvent, touched_events
 
 bp = Blueprint("editor", __name__, url_prefix="/edit")
 
 LIST_LIMIT = 200
+HISTORY_LIMIT = 30
 NAME_LIMIT = 100  # longer typed names are cut before they reach the throttle
 SCRIPT = Path(__file__).parent.parent.parent / "static" / "editor.js"
 # Endpoints open without a session.
@@ -377,3 +379,91 @@ def delete_event(event_id: str) -> Response | tuple[str, int]:
     _serve_now(saved)
     flash(_say("edit_deleted", title=(fields or {}).get("title", event_id)))
     return redirect(url_for("editor.events"), 303)
+
+
+# --------------------------------------------------------------------------- history and undo
+
+
+def _history_entries() -> list[SimpleNamespace]:
+    """The latest saves, newest first: git's commits of the file in a work
+    tree, else the change log beside it."""
+    path = _editing().source.path
+    language = current_calendar().calendar.language
+    if history.in_work_tree(path):
+        return [
+            SimpleNamespace(ref=c.sha, author=c.author, date=c.date, subject=c.subject, diff=history.diff(path, c.sha))
+            for c in history.commits(path, HISTORY_LIMIT)
+        ]
+    entries = []
+    for entry in reversed(history.read_log(path)[-HISTORY_LIMIT:]):
+        before, after = entry.get("before") or "", entry.get("after") or ""
+        lines = difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True), n=3)
+        entries.append(SimpleNamespace(
+            ref=f"log-{entry['number']}", author=str(entry.get("author", "")), date=str(entry.get("time", "")),
+            subject=history.message(str(entry.get("action", "changed")), str(entry.get("title", "")), language)
+            if entry.get("action") in ("added", "changed", "deleted", "undone") else str(entry.get("title", "")),
+            diff="".join(line if line.endswith("\n") else line + "\n" for line in list(lines)[2:]),
+        ))
+    return entries
+
+
+def _history_page(status: int = 200, **context: Any) -> tuple[str, int]:
+    return _page("history.html", status, entries=_history_entries(), **context)
+
+
+@bp.get("/history")
+def changes() -> tuple[str, int]:
+    """The latest saves with their diff, each with a button that undoes it."""
+    return _history_page()
+
+
+def _table(text: str | None) -> dict | None:
+    if not text:
+        return None
+    events = loading.parse(text, "").data.get("events")
+    return events[0] if isinstance(events, list) and events and isinstance(events[0], dict) else None
+
+
+def _undoable(ref: str) -> tuple[history.Patch, dict] | None:
+    """What undoing the save ``ref`` (a commit, or ``log-<line>``) takes back."""
+    path = _editing().source.path
+    if ref.startswith("log-") and ref[4:].isdigit():
+        entry = next((e for e in history.read_log(path) if e["number"] == int(ref[4:])), None)
+        if entry is None or not isinstance(entry.get("id"), str):
+            return None
+        return history.patch_of(entry), {entry["id"]: (_table(entry.get("before")), _table(entry.get("after")))}
+    if not history.in_work_tree(path) or ref not in {c.sha for c in history.commits(path, HISTORY_LIMIT)}:
+        return None
+    found = history.versions(path, ref)
+    if found is None:
+        return None
+    before, after = found
+    return history.Patch.between(before, after), touched_events(before, after)
+
+
+@bp.post("/history/<ref>/undo")
+def undo(ref: str) -> Response | tuple[str, int]:
+    """Writes the reverse of one save as a new save by this editor; refused
+    (409, nothing written) when the event changed since."""
+    found = _undoable(ref)
+    if found is None:
+        refuse(current_calendar(), 404, "edit_no_change")
+    patch, touched = found
+    try:
+        saved = _editing().source.undo(patch, touched, author=_editor() or "")
+    except SaveConflict as conflict:
+        before = touched[conflict.event_id][0]
+        now_typed = forms.typed_from(conflict.theirs) if conflict.theirs is not None else None
+        then_typed = forms.typed_from(before) if before is not None else None
+        rows = [
+            SimpleNamespace(name=name, theirs=_shown(now_typed, name), yours=_shown(then_typed, name))
+            for name in forms.FIELDS if _shown(now_typed, name) != _shown(then_typed, name)
+        ]
+        return _history_page(409, conflict=SimpleNamespace(ref=ref, rows=rows), general=[_say("edit_undo_conflict")])
+    except CannotUndo:
+        return _history_page(409, general=[_say("edit_undo_impossible")])
+    except CalendarErrors as refused:
+        return _history_page(422, general=[_say("edit_refused")] + [str(problem) for problem in refused.problems])
+    _serve_now(saved)
+    flash(_say("edit_undone", title=", ".join(str((a or b or {}).get("title", k)) for k, (b, a) in touched.items())))
+    return redirect(url_for("editor.changes"), 303)
