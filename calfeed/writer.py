@@ -176,6 +176,18 @@ class SourceFile:
         changes = {key: _normal(value) for key, value in fields.items() if key not in OWN_KEYS}
         return self._change(event_id, version, author, lambda snapshot, index: self._edit(snapshot, index, event_id, changes))
 
+    def preview_event(self, event_id: str | None, fields: dict) -> tuple[str, Calendar]:
+        """What ``save_event`` would make of the file, checked by the same
+        checker, without writing anything: the event's id and the calendar.
+        Raises ``CalendarErrors`` as a save would."""
+        changes = {key: _normal(value) for key, value in fields.items() if key not in OWN_KEYS}
+        snapshot = self._read()
+        index = snapshot.index(event_id) if event_id is not None else None
+        if event_id is not None and index is None:
+            raise UnknownEvent(event_id)
+        text, new_id, *_ = self._edit(snapshot, index, event_id, changes)
+        return new_id, build_calendar(loading.parse(text, str(self.path)), self.base_url, self._reuse)
+
     def delete_event(self, event_id: str, version: str, author: str) -> Saved:
         """Remove one event (with its overrides); the same rules as ``save_event``."""
         return self._change(event_id, version, author, lambda snapshot, index: self._delete(snapshot, index, event_id))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, tzinfo
 from functools import lru_cache
 
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_time, get_day_names
 
 from calfeed.occurrences import Occurrence, last_day_of
 
@@ -132,6 +132,22 @@ STRINGS: dict[str, dict[str, str]] = {
         "edit_csrf": "Il modulo è scaduto o non viene da questa pagina: torna indietro, ricarica la pagina e riprova.",
         "edit_none": "— nessuno —",
         "edit_confirmed": "Confermato",
+        "edit_duplicate": "Duplica",
+        "edit_copy": "{title} (copia)",
+        "edit_cancel_event": "Annulla evento",
+        "edit_restore_event": "Ripristina",
+        "edit_status_cancelled": "Segnato come annullato: «{title}».",
+        "edit_status_confirmed": "Ripristinato: «{title}».",
+        "edit_preview": "Anteprima",
+        "edit_preview_note": "Anteprima: niente è stato salvato. Premi «Salva» per pubblicare.",
+        "edit_next_dates": "Prossime date, come le avrà il calendario",
+        "edit_no_next_dates": "Nessuna data in programma.",
+        "edit_pick_exdates": "Spunta le date da togliere dalla ripetizione.",
+        "edit_weekly": "Ripeti ogni settimana nei giorni",
+        "edit_weekly_until": "fino al (compreso; vuoto: senza fine)",
+        "edit_bad_until": "Scrivi la data di fine come AAAA-MM-GG.",
+        "edit_rule_raw_wins": "La regola scritta a mano è diversa dai giorni spuntati: è stata usata la regola scritta a mano ({rule}).",
+        "edit_rule_date_cancelled": "annullata",
         "edit_history": "Cronologia",
         "edit_history_help": "Le ultime modifiche al file, dalla più recente. «Annulla» scrive la modifica opposta come una nuova modifica.",
         "edit_no_history": "Ancora nessuna modifica registrata.",
@@ -157,7 +173,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "f_attachments": "Documenti da scaricare (un link per riga)",
         "f_image": "Locandina (link a un'immagine)",
         "f_status": "Stato",
-        "f_rrule": "Ripetizione (regola RRULE, es. FREQ=WEEKLY;BYDAY=WE)",
+        "f_rrule": "Oppure la regola completa (RRULE, es. FREQ=MONTHLY;BYDAY=1SA); se scritta, vale questa",
         "f_exdates": "Date tolte dalla ripetizione (una per riga)",
     },
     "en": {
@@ -278,6 +294,22 @@ STRINGS: dict[str, dict[str, str]] = {
         "edit_csrf": "The form has expired or does not come from this page: go back, reload the page and try again.",
         "edit_none": "— none —",
         "edit_confirmed": "Confirmed",
+        "edit_duplicate": "Duplicate",
+        "edit_copy": "{title} (copy)",
+        "edit_cancel_event": "Cancel event",
+        "edit_restore_event": "Restore",
+        "edit_status_cancelled": "Marked as cancelled: “{title}”.",
+        "edit_status_confirmed": "Restored: “{title}”.",
+        "edit_preview": "Preview",
+        "edit_preview_note": "Preview: nothing was saved. Press “Save” to publish.",
+        "edit_next_dates": "Next dates, as the calendar will have them",
+        "edit_no_next_dates": "No dates to come.",
+        "edit_pick_exdates": "Tick the dates to leave out of the series.",
+        "edit_weekly": "Repeat every week on",
+        "edit_weekly_until": "until (included; empty: no end)",
+        "edit_bad_until": "Write the end date as YYYY-MM-DD.",
+        "edit_rule_raw_wins": "The rule written by hand differs from the ticked days: the rule written by hand was used ({rule}).",
+        "edit_rule_date_cancelled": "cancelled",
         "edit_history": "History",
         "edit_history_help": "The latest changes to the file, newest first. “Undo” writes the opposite change as a new change.",
         "edit_no_history": "No changes recorded yet.",
@@ -303,7 +335,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "f_attachments": "Documents to download (one link a line)",
         "f_image": "Poster (link to an image)",
         "f_status": "Status",
-        "f_rrule": "Repeat (an RRULE, e.g. FREQ=WEEKLY;BYDAY=WE)",
+        "f_rrule": "Or the full rule (an RRULE, e.g. FREQ=MONTHLY;BYDAY=1SA); when written, it wins",
         "f_exdates": "Dates left out of the series (one a line)",
     },
 }
@@ -387,3 +419,13 @@ def hours(occurrence: Occurrence, zone: tzinfo, language: str) -> str:
         return strings(language)["all_day"]
     prefix = f"{long_date(start.astimezone(zone).date(), language)}, "
     return full.removeprefix(prefix)
+
+
+def weekdays(language: str) -> list[str]:
+    """The names of the days, Monday first.
+
+    >>> weekdays("it")[:2], weekdays("en")[6]
+    (['lunedì', 'martedì'], 'Sunday')
+    """
+    names = get_day_names("wide", locale=language)
+    return [names[day] for day in range(7)]
