@@ -68,6 +68,10 @@ class SaveConflict(Exception):
         super().__init__(f'event "{event_id}" changed since the form was read')
 
 
+class CannotUndo(Exception):
+    """An earlier save cannot be taken back automatically: nothing was written."""
+
+
 class UnknownEvent(KeyError):
     """No event has this id (and the form did not see one either)."""
 
@@ -172,6 +176,18 @@ class SourceFile:
         changes = {key: _normal(value) for key, value in fields.items() if key not in OWN_KEYS}
         return self._change(event_id, version, author, lambda snapshot, index: self._edit(snapshot, index, event_id, changes))
 
+    def preview_event(self, event_id: str | None, fields: dict) -> tuple[str, Calendar]:
+        """What ``save_event`` would make of the file, checked by the same
+        checker, without writing anything: the event's id and the calendar.
+        Raises ``CalendarErrors`` as a save would."""
+        changes = {key: _normal(value) for key, value in fields.items() if key not in OWN_KEYS}
+        snapshot = self._read()
+        index = snapshot.index(event_id) if event_id is not None else None
+        if event_id is not None and index is None:
+            raise UnknownEvent(event_id)
+        text, new_id, *_ = self._edit(snapshot, index, event_id, changes)
+        return new_id, build_calendar(loading.parse(text, str(self.path)), self.base_url, self._reuse)
+
     def delete_event(self, event_id: str, version: str, author: str) -> Saved:
         """Remove one event (with its overrides); the same rules as ``save_event``."""
         return self._change(event_id, version, author, lambda snapshot, index: self._delete(snapshot, index, event_id))
@@ -190,12 +206,56 @@ class SourceFile:
                 calendar = build_calendar(source, self.base_url, self._reuse)
                 if _signature(self.path) != snapshot.signature:
                     continue  # edited by hand meanwhile: start again from that version
-                _remove_stray_temporaries(self.path)
-                raw = (snapshot.bom + text).encode("utf-8")
-                tomlfile.write_atomically(self.path, snapshot.bom + text)
-                self._snapshot = _Snapshot(text, source.data, _file_digest(raw), _signature(self.path), snapshot.bom)
-                history.commit(self.path, history.message(action, title, calendar.language), author)
-                return Saved(new_id, self._snapshot.version(new_id), calendar, raw)
+                return self._write(snapshot, text, source.data, calendar, new_id, action, title, author)
+        raise TimeoutError(f"{self.path} kept changing during the save; try again")
+
+    def _write(self, snapshot: _Snapshot, text: str, data: dict, calendar: Calendar, event_id: str,
+               action: str, title: str, author: str) -> Saved:
+        """Write the checked new text (under the lock) and record the save:
+        a commit in a git work tree, else a line of the change log."""
+        _remove_stray_temporaries(self.path)
+        raw = (snapshot.bom + text).encode("utf-8")
+        tomlfile.write_atomically(self.path, snapshot.bom + text)
+        self._snapshot = _Snapshot(text, data, _file_digest(raw), _signature(self.path), snapshot.bom)
+        subject = history.message(action, title, calendar.language)
+        if history.in_work_tree(self.path):
+            history.commit(self.path, subject, author)
+        else:
+            moment = self.now(_zone_of(data)).replace(microsecond=0).isoformat()
+            history.append(self.path, history.log_entry(
+                action, event_id, str(title), author, moment, _table_text(snapshot, event_id),
+                _table_text(self._snapshot, event_id), history.Patch.between(snapshot.text, text),
+            ))
+        return Saved(event_id, self._snapshot.version(event_id), calendar, raw)
+
+    def undo(self, patch: history.Patch, touched: dict[str, tuple[dict | None, dict | None]], author: str) -> Saved:
+        """Take back one earlier save, as a new save: ``patch`` applied
+        backwards. ``touched`` maps each event the save changed to its table
+        before and after it (None: absent). If any of them changed since,
+        nothing is written (``SaveConflict``); if the lines around the change
+        are gone, nothing is written either (``CannotUndo``)."""
+        if not touched:
+            raise CannotUndo("the change touched no event")
+        with locked(self.path):
+            for _ in range(ATTEMPTS):
+                snapshot = self._read()
+                for event_id, (_, after) in touched.items():
+                    index = snapshot.index(event_id)
+                    if (None if index is None else snapshot.events[index]) != after:
+                        raise SaveConflict(event_id, self.event_fields(event_id), snapshot.version(event_id))
+                text = patch.undo(snapshot.text)
+                if text is None:
+                    raise CannotUndo("the lines around the change are no longer in the file")
+                source = loading.parse(text, str(self.path))
+                _check_undone(snapshot, source.data, touched)
+                calendar = build_calendar(source, self.base_url, self._reuse)
+                if _signature(self.path) != snapshot.signature:
+                    continue
+                event_id = next(iter(touched))
+                title = ", ".join(
+                    str((a or b or {}).get("title", key)) for key, (b, a) in touched.items()
+                )
+                return self._write(snapshot, text, source.data, calendar, event_id, "undone", title, author)
         raise TimeoutError(f"{self.path} kept changing during the save; try again")
 
     def _check_version(self, snapshot: _Snapshot, event_id: str | None, version: str) -> None:
@@ -407,6 +467,52 @@ def _with_comments_above(text: str, position: int) -> int:
 
 def _unsafe() -> RuntimeError:
     return RuntimeError("cannot find the event's table in the text of the file; edit this file by hand")
+
+
+def _table_text(snapshot: _Snapshot, event_id: str) -> str | None:
+    """The event's table as the file writes it (with its comments), or None."""
+    index = snapshot.index(event_id)
+    if index is None:
+        return None
+    try:
+        start, end = _span(snapshot, index)
+    except RuntimeError:
+        return None
+    return snapshot.text[start:end]
+
+
+def touched_events(before: str, after: str) -> dict[str, tuple[dict | None, dict | None]]:
+    """The events whose table differs between two texts of the file, each
+    with its table before and after (None: absent).
+
+    >>> touched_events('[[events]]\\nid = "a"\\n[[events]]\\nid = "b"\\n', '[[events]]\\nid = "a"\\ntitle = "A"\\n')
+    {'a': ({'id': 'a'}, {'id': 'a', 'title': 'A'}), 'b': ({'id': 'b'}, None)}
+    """
+    def tables(text: str) -> dict[str, dict]:
+        events = loading.parse(text, "").data.get("events", []) if text.strip() else []
+        return {e["id"]: e for e in events if isinstance(e, dict) and isinstance(e.get("id"), str)} if isinstance(events, list) else {}
+
+    old, new = tables(before), tables(after)
+    return {
+        key: (old.get(key), new.get(key))
+        for key in [*old, *(k for k in new if k not in old)]
+        if old.get(key) != new.get(key)
+    }
+
+
+def _check_undone(snapshot: _Snapshot, data: dict, touched: dict) -> None:
+    """Undoing may change only the events the undone save changed, and each
+    to what it was before that save."""
+    rest = {k: v for k, v in data.items() if k != "events"}
+    events = data.get("events", [])
+    events = events if isinstance(events, list) else []
+    by_id = {e.get("id"): e for e in events if isinstance(e, dict)}
+    others = [e for e in events if not (isinstance(e, dict) and e.get("id") in touched)]
+    was = [e for e in snapshot.events if not (isinstance(e, dict) and e.get("id") in touched)]
+    if rest != {k: v for k, v in snapshot.data.items() if k != "events"} or others != was or any(
+        by_id.get(key) != before for key, (before, _) in touched.items()
+    ):
+        raise CannotUndo("undoing would change other parts of the file")
 
 
 def _check_result(snapshot: _Snapshot, data: dict, expected_events: list) -> None:

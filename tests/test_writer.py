@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from calfeed import history
 from calfeed.errors import CalendarErrors
 from calfeed.store import CalendarStore
 from calfeed.validation import load_calendar
@@ -345,7 +346,7 @@ def test_killed_saves_never_leave_a_broken_file(sample):
     assert len(os.listdir(sample.parent)) > 2  # the last in-write kill left its temporary file
     source = SourceFile(sample)
     source.save_event("pulizia-parco-dora", {"title": "Dopo"}, source.version_of("pulizia-parco-dora"), "anna")
-    assert sorted(os.listdir(sample.parent)) == [".events.toml.lock", "events.toml"]
+    assert sorted(os.listdir(sample.parent)) == [".events.toml.history.jsonl", ".events.toml.lock", "events.toml"]
 
 
 def test_a_killed_save_s_temporary_file_is_removed(sample):
@@ -411,7 +412,7 @@ def test_a_symlinked_file_stays_a_link(tmp_path):
     source.save_event("pulizia-parco-dora", {"title": "Cura del Parco Dora"}, source.version_of("pulizia-parco-dora"), "anna")
     assert link.is_symlink() and os.readlink(link) == str(real / "calendar.toml")
     assert event(real / "calendar.toml", "pulizia-parco-dora")["title"] == "Cura del Parco Dora"
-    assert sorted(os.listdir(real)) == [".calendar.toml.lock", "calendar.toml"]
+    assert sorted(os.listdir(real)) == [".calendar.toml.history.jsonl", ".calendar.toml.lock", "calendar.toml"]
 
 
 def test_the_writing_process_serves_its_save_at_once(sample):
@@ -422,3 +423,34 @@ def test_the_writing_process_serves_its_save_at_once(sample):
     assert store.accept(saved.calendar, saved.raw)
     assert store.current().calendar.event("pulizia-parco-dora").title == "Cura del Parco Dora"
     assert not store.accept(saved.calendar, saved.raw + b"# not what is on disk\n")
+
+
+def test_outside_git_each_save_is_a_line_of_the_change_log(sample):
+    source = SourceFile(sample, now=fixed)
+    source.save_event("pulizia-parco-dora", {"title": "Cura del Parco Dora"}, source.version_of("pulizia-parco-dora"), "anna")
+    created = source.save_event(None, {"title": "Nuovo evento", "start": date(2026, 5, 1)}, source.read()[1], "bruno")
+    source.delete_event(created.event_id, source.version_of(created.event_id), "carla")
+    log = history.read_log(sample)
+    assert [(e["action"], e["id"], e["title"], e["author"], e["time"]) for e in log] == [
+        ("changed", "pulizia-parco-dora", "Cura del Parco Dora", "anna", "2026-03-01T10:15:42"),
+        ("added", "nuovo-evento", "Nuovo evento", "bruno", "2026-03-01T10:15:42"),
+        ("deleted", "nuovo-evento", "Nuovo evento", "carla", "2026-03-01T10:15:42"),
+    ]
+    before, after = (tomllib.loads(log[0][key])["events"][0] for key in ("before", "after"))
+    assert (before["title"], after["title"], after["updated"]) == ("Patto di collaborazione: cura del Parco Dora", "Cura del Parco Dora", datetime(2026, 3, 1, 10, 15))
+    assert log[1]["before"] is None and log[2]["after"] is None
+    assert tomllib.loads(log[2]["before"])["events"][0]["start"] == date(2026, 5, 1)
+
+
+def test_undo_restores_a_crlf_file_byte_for_byte(sample):
+    sample.write_bytes(sample.read_bytes().replace(b"\n", b"\r\n"))
+    original = sample.read_bytes()
+    source = SourceFile(sample, now=fixed)
+    source.save_event("pulizia-parco-dora", {"title": "Cura del Parco Dora", "end": None}, source.version_of("pulizia-parco-dora"), "anna")
+    entry = history.read_log(sample)[-1]
+    touched = {entry["id"]: tuple(tomllib.loads(entry[k])["events"][0] for k in ("before", "after"))}
+    source.undo(history.patch_of(entry), touched, "bruno")
+    assert sample.read_bytes() == original
+    with pytest.raises(SaveConflict):  # the event is no longer as that save left it
+        source.undo(history.patch_of(entry), touched, "bruno")
+    assert sample.read_bytes() == original

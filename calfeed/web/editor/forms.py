@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from calfeed.errors import Problem
+from calfeed.rrules import WEEKDAYS
 
 # The form's fields, named as events.toml names them, in the order shown.
 TEXT = ("title", "location", "url", "image", "rrule", "duration", "place", "status")
@@ -25,6 +26,7 @@ FIELDS = ("title", "start", "end", "duration", "place", "location", "categories"
           "online", "attachments", "image", "status", "rrule", "exdates")
 STATUSES = ("confirmed", "tentative", "cancelled")
 
+_UNTIL = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})")
 _WHEN = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2})?))?")
 
 
@@ -39,6 +41,8 @@ class Typed:
     text: dict[str, str] = field(default_factory=dict)
     categories: list[str] = field(default_factory=list)
     all_day: bool = False
+    weekly: list[str] = field(default_factory=list)  # the "every week on" boxes ticked
+    picked: list[str] = field(default_factory=list)  # the series' dates ticked to leave out
 
     def value(self, name: str) -> str:
         return self.text.get(name, "")
@@ -52,6 +56,8 @@ class Read:
     fields: dict[str, Any]
     typed: Typed
     errors: dict[str, str]
+    notices: list[tuple[str, dict[str, str]]] = field(default_factory=list)  # i18n keys and their blanks
+    picked: list[date | datetime] = field(default_factory=list)
 
 
 def parse_when(text: str, all_day: bool = False) -> date | datetime:
@@ -134,6 +140,97 @@ def _text(form: FormData, name: str) -> str | None:
     return values[0].replace("\r\n", "\n").replace("\r", "\n") if values else None
 
 
+def simple_weekly(rule: str | None) -> tuple[list[str], date | None] | None:
+    """The days and last day of a rule the "every week on" control can show
+    (``FREQ=WEEKLY;BYDAY=<plain days>`` and maybe ``UNTIL=<a date>``), else None.
+
+    >>> simple_weekly("FREQ=WEEKLY;BYDAY=FR,WE;UNTIL=20220408"), simple_weekly("FREQ=WEEKLY;BYDAY=WE")
+    ((['WE', 'FR'], datetime.date(2022, 4, 8)), (['WE'], None))
+    >>> simple_weekly("FREQ=WEEKLY;INTERVAL=2;BYDAY=WE"), simple_weekly("FREQ=MONTHLY;BYDAY=1SA"), simple_weekly(None)
+    (None, None, None)
+    """
+    if not rule:
+        return None
+    parts = {}
+    for part in rule.strip().upper().split(";"):
+        key, _, value = part.partition("=")
+        if not value or key in parts:
+            return None
+        parts[key] = value
+    days = parts.pop("BYDAY", "").split(",")
+    until = parts.pop("UNTIL", None)
+    if parts != {"FREQ": "WEEKLY"} or not all(day in WEEKDAYS for day in days):
+        return None
+    found = _UNTIL.fullmatch(until) if until is not None else None
+    if until is not None and found is None:
+        return None
+    try:
+        last = date(*map(int, found.groups())) if found else None
+    except ValueError:
+        return None
+    return [day for day in WEEKDAYS if day in days], last
+
+
+def weekly_rule(days: Iterable[str], until: date | None) -> str:
+    """The RRULE the "every week on" control writes.
+
+    >>> weekly_rule(["FR", "WE"], date(2022, 4, 8)), weekly_rule(["SU"], None)
+    ('FREQ=WEEKLY;BYDAY=WE,FR;UNTIL=20220408', 'FREQ=WEEKLY;BYDAY=SU')
+    """
+    rule = "FREQ=WEEKLY;BYDAY=" + ",".join(day for day in WEEKDAYS if day in set(days))
+    return rule + (f";UNTIL={until:%Y%m%d}" if until else "")
+
+
+def _canonical(rule: str | None) -> str | None:
+    simple = simple_weekly(rule)
+    return weekly_rule(*simple) if simple else (rule or None)
+
+
+def _choose_rule(form: FormData, read: Read) -> None:
+    """``rrule`` from the raw field and the "every week on" control.
+
+    The control counts when it was changed from what the form showed
+    (``rrule_was``: the rule the page was made from); the raw field when it
+    was. When both were and they differ, the raw field wins and a notice
+    says so. With the control's days all unticked, a weekly rule it showed
+    is removed.
+    """
+    days = [day for day in WEEKDAYS if day in form.getlist("weekly")]
+    until_text = (_text(form, "weekly_until") or "").strip()
+    read.typed.weekly = days
+    read.typed.text["weekly_until"] = until_text
+    until = None
+    if until_text:
+        found = _UNTIL.fullmatch(until_text)
+        try:
+            until = date(*map(int, found.groups())) if found else None
+        except ValueError:
+            until = None
+        if until is None:
+            read.errors["weekly_until"] = "edit_bad_until"
+            return
+    was = _text(form, "rrule_was")
+    if was is not None:
+        read.typed.text["rrule_was"] = was
+    weekly = weekly_rule(days, until) if days else None
+    shown = _canonical(was) if simple_weekly(was) else None
+    control_changed = weekly != shown
+    raw = read.fields.get("rrule")
+    raw_changed = (raw or "") != (was or "").strip() if was is not None else raw is not None
+    if not control_changed:
+        return
+    if weekly is None:
+        if not raw_changed:
+            read.fields["rrule"] = None
+        return
+    if raw_changed and raw:
+        if _canonical(raw) != weekly:
+            read.notices.append(("edit_rule_raw_wins", {"rule": raw}))
+        return
+    read.fields["rrule"] = weekly
+    read.typed.text["rrule"] = weekly
+
+
 def read_form(form: FormData) -> Read:
     """The fields the form sent, as events.toml values; an empty field is
     None (the writer removes the key), a field not sent is left out.
@@ -180,7 +277,32 @@ def read_form(form: FormData) -> Read:
         else:
             # A title is one line: runs of spaces and line breaks become one space.
             fields[name] = (" ".join(text.split()) if name == "title" else text.strip()) or None
-    return Read(fields, typed, errors)
+    read = Read(fields, typed, errors)
+    if form.getlist("weekly") or _text(form, "rrule_was") is not None or _text(form, "weekly_until"):
+        _choose_rule(form, read)
+    for text in form.getlist("exdate_pick"):
+        try:
+            read.picked.append(parse_when(text, all_day))
+            typed.picked.append(text)
+        except ValueError:
+            errors["exdates"] = "edit_bad_dates"
+    return read
+
+
+def add_exdates(fields: dict[str, Any], picked: list[date | datetime], current: Mapping[str, Any] | None) -> None:
+    """The ticked dates of the series added to ``exdates`` (to the field as
+    sent, or to the file's when the form did not send the field).
+
+    >>> fields = {"exdates": [date(2022, 1, 5)]}
+    >>> add_exdates(fields, [date(2022, 1, 12), date(2022, 1, 5)], None); fields
+    {'exdates': [datetime.date(2022, 1, 5), datetime.date(2022, 1, 12)]}
+    """
+    if not picked:
+        return
+    base = fields["exdates"] if "exdates" in fields else (current or {}).get("exdates")
+    found = list(base or [])
+    found += [day for day in picked if day not in found]
+    fields["exdates"] = sorted(set(found), key=found.index)
 
 
 def typed_from(values: Mapping[str, Any]) -> Typed:
@@ -203,6 +325,11 @@ def typed_from(values: Mapping[str, Any]) -> Typed:
         else:
             typed.text[name] = str(value)
     typed.all_day = type(values.get("start")) is date
+    simple = simple_weekly(values.get("rrule"))
+    typed.text["rrule_was"] = str(values.get("rrule") or "")
+    if simple:
+        typed.weekly = simple[0]
+        typed.text["weekly_until"] = simple[1].isoformat() if simple[1] else ""
     return typed
 
 

@@ -8,6 +8,7 @@ answers into HTTP: 303 saved, 422 refused, 409 changed meanwhile.
 
 from __future__ import annotations
 
+import difflib
 import math
 import time
 import tomllib
@@ -31,20 +32,23 @@ from flask import (
 )
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from calfeed import timezones
+from calfeed import history, loading, timezones
 from calfeed.accounts import LoginThrottle
 from calfeed.errors import CalendarErrors
-from calfeed.model import Event
+from calfeed.model import Calendar, Event
 from calfeed.occurrences import HORIZON, Occurrence, expand, instant
+from calfeed.occurrences import naive as naive_local
 from calfeed.web.editor import forms
 from calfeed.web.editor.switch import EditorsFile, editing, editors_file
 from calfeed.web.http import current_calendar, now, refuse, store
-from calfeed.web.i18n import message, strings, when
-from calfeed.writer import SaveConflict, Saved, SourceFile, UnknownEvent
+from calfeed.web.i18n import message, strings, weekdays, when
+from calfeed.writer import CannotUndo, SaveConflict, Saved, SourceFile, UnknownEvent, touched_events
 
 bp = Blueprint("editor", __name__, url_prefix="/edit")
 
 LIST_LIMIT = 200
+NEXT_DATES = 12  # the dates the form shows (and offers to leave out)
+HISTORY_LIMIT = 30
 NAME_LIMIT = 100  # longer typed names are cut before they reach the throttle
 SCRIPT = Path(__file__).parent.parent.parent / "static" / "editor.js"
 # Endpoints open without a session.
@@ -213,8 +217,12 @@ def _form_page(
     general: list[str] | None = None,
     conflict: SimpleNamespace | None = None,
     kept: list[str] | None = None,
+    dates: list[SimpleNamespace] | None = None,
+    previewed: bool = False,
 ) -> tuple[str, int]:
     calendar = current_calendar().calendar
+    if dates is None and event_id is not None and status == 200:
+        dates = _next_dates(calendar, event_id)
     table = strings(calendar.language)
     known = [c.name for c in calendar.categories]
     chosen = {name.casefold() for name in typed.categories}
@@ -236,7 +244,38 @@ def _form_page(
         status_names={"confirmed": table["edit_confirmed"], "tentative": table["tentative"], "cancelled": table["cancelled"]},
         labels={name: table[f"f_{name}"] for name in forms.FIELDS},
         input_type=forms.input_type,
+        dates=dates,
+        previewed=previewed,
+        weekdays=list(zip(forms.WEEKDAYS, weekdays(calendar.language))),
+        status_now=_status_now(event_id),
     )
+
+
+def _status_now(event_id: str | None) -> str | None:
+    """The event's status as the file has it, for the cancel/restore button."""
+    fields = _editing().source.event_fields(event_id) if event_id is not None else None
+    return None if fields is None else str(fields.get("status") or "confirmed")
+
+
+def _next_dates(calendar: Calendar, event_id: str) -> list[SimpleNamespace]:
+    """The event's next dates as the feed has them (from now; a past event:
+    from its start), each with the value ``exdates`` would hold for it."""
+    event = calendar.event(event_id)
+    if event is None:
+        return []
+    zone = timezones.zone(calendar.timezone)
+    moment = now(current_calendar())
+    found = expand(event, moment, moment + HORIZON, zone, NEXT_DATES) or expand(
+        event, instant(event.start, zone), instant(event.start, zone) + HORIZON, zone, NEXT_DATES)
+    return [
+        SimpleNamespace(
+            text=when(occurrence, zone, calendar.language),
+            value=forms.show_when(naive_local(occurrence.start)),
+            regular=occurrence.event is event and event.recurrence is not None,
+            cancelled=occurrence.event.status == "cancelled",
+        )
+        for occurrence in found
+    ]
 
 
 def _kept(fields: dict[str, Any] | None) -> list[str]:
@@ -246,7 +285,19 @@ def _kept(fields: dict[str, Any] | None) -> list[str]:
 
 @bp.get("/events/new")
 def new_event() -> tuple[str, int]:
-    return _form_page(200, None, forms.Typed(), _editing().source.version_of(None))
+    """An empty form, or with ``?from=<id>`` one filled in from that event
+    ("Duplica"): the same fields, the title marked as a copy."""
+    source = _editing().source
+    original = request.args.get("from")
+    if original is None:
+        return _form_page(200, None, forms.Typed(), source.version_of(None))
+    fields = source.event_fields(original)
+    if fields is None:
+        refuse(current_calendar(), 404, "no_event", id=original)
+    fields["title"] = _say("edit_copy", title=fields.get("title") or original)
+    typed = forms.typed_from(fields)
+    typed.text["rrule_was"] = ""  # a new event: everything in the form is new
+    return _form_page(200, None, typed, source.version_of(None), kept=_kept(fields))
 
 
 @bp.get("/events/<event_id>")
@@ -266,6 +317,31 @@ def create_event() -> Response | tuple[str, int]:
 @bp.post("/events/<event_id>")
 def save_event(event_id: str) -> Response | tuple[str, int]:
     return _save(event_id)
+
+
+@bp.post("/events/<event_id>/status")
+def set_status(event_id: str) -> Response | tuple[str, int]:
+    """"Annulla evento" and "Ripristina": one click sets the status to
+    cancelled or confirmed (a save like any other: sequence rises)."""
+    status = request.form.get("status", "")
+    if status not in ("cancelled", "confirmed"):
+        abort(400)
+    source = _editing().source
+    current = source.event_fields(event_id)
+    if current is None:
+        refuse(current_calendar(), 404, "no_event", id=event_id)
+    try:
+        saved = source.save_event(event_id, {"status": status}, request.form.get("version", ""), author=_editor() or "")
+    except SaveConflict as conflict:
+        return _conflict(event_id, forms.typed_from({**current, "status": status}), conflict)
+    except UnknownEvent:
+        refuse(current_calendar(), 404, "no_event", id=event_id)
+    except CalendarErrors as refused:
+        general = [_say("edit_refused")] + [str(problem) for problem in refused.problems]
+        return _form_page(422, event_id, forms.typed_from(current), source.version_of(event_id), general=general, kept=_kept(current))
+    _serve_now(saved)
+    flash(_say(f"edit_status_{status}", title=current.get("title", event_id)))
+    return redirect(url_for("editor.edit_event", event_id=event_id), 303)
 
 
 def _event_index(text: str, event_id: str | None) -> int | None:
@@ -291,7 +367,14 @@ def _save(event_id: str | None) -> Response | tuple[str, int]:
     if read.errors:
         errors = {name: [_say(key)] for name, key in read.errors.items()}
         return _form_page(422, event_id, read.typed, version, errors=errors, general=[_say("edit_refused")], kept=_kept(current))
+    forms.add_exdates(read.fields, read.picked, current)
+    read.typed.picked = []  # the ticked dates are in exdates now
+    if read.picked:
+        read.typed.text["exdates"] = forms.typed_from(read.fields).value("exdates")
     fields = forms.changes(read.fields, current)
+    notices = [_say(key, **blanks) for key, blanks in read.notices]
+    if request.form.get("preview"):
+        return _preview(event_id, read.typed, version, fields, notices, current)
     if event_id is not None and current is not None and not fields:
         flash(_say("edit_unchanged"))
         return redirect(url_for("editor.edit_event", event_id=event_id), 303)
@@ -310,7 +393,28 @@ def _save(event_id: str | None) -> Response | tuple[str, int]:
     _serve_now(saved)
     title = read.fields.get("title") or (current or {}).get("title") or saved.event_id
     flash(_say("edit_saved", title=title))
+    for notice in notices:
+        flash(notice)
     return redirect(url_for("editor.edit_event", event_id=saved.event_id), 303)
+
+
+def _preview(event_id: str | None, typed: forms.Typed, version: str, fields: dict[str, Any],
+             notices: list[str], current: dict[str, Any] | None) -> tuple[str, int]:
+    """The form again, as typed, with the dates the feed would have after
+    saving it: the same checker as a save, and nothing written."""
+    source = _editing().source
+    try:
+        new_id, calendar = source.preview_event(event_id, fields)
+    except UnknownEvent:
+        refuse(current_calendar(), 404, "no_event", id=event_id)
+    except CalendarErrors as refused:
+        text, _ = source.read()
+        placed = forms.place_problems(refused.problems, _event_index(text, event_id))
+        errors = {name: [problem.message for problem in found] for name, found in placed.by_field.items()}
+        general = [_say("edit_refused")] + [str(problem) for problem in placed.general]
+        return _form_page(422, event_id, typed, version, errors=errors, general=general, kept=_kept(current), dates=[])
+    return _form_page(200, event_id, typed, version, general=notices, kept=_kept(current),
+                      dates=_next_dates(calendar, new_id), previewed=True)
 
 
 def _conflict(event_id: str | None, typed: forms.Typed, conflict: SaveConflict) -> tuple[str, int]:
@@ -377,3 +481,91 @@ def delete_event(event_id: str) -> Response | tuple[str, int]:
     _serve_now(saved)
     flash(_say("edit_deleted", title=(fields or {}).get("title", event_id)))
     return redirect(url_for("editor.events"), 303)
+
+
+# --------------------------------------------------------------------------- history and undo
+
+
+def _history_entries() -> list[SimpleNamespace]:
+    """The latest saves, newest first: git's commits of the file in a work
+    tree, else the change log beside it."""
+    path = _editing().source.path
+    language = current_calendar().calendar.language
+    if history.in_work_tree(path):
+        return [
+            SimpleNamespace(ref=c.sha, author=c.author, date=c.date, subject=c.subject, diff=history.diff(path, c.sha))
+            for c in history.commits(path, HISTORY_LIMIT)
+        ]
+    entries = []
+    for entry in reversed(history.read_log(path)[-HISTORY_LIMIT:]):
+        before, after = entry.get("before") or "", entry.get("after") or ""
+        lines = difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True), n=3)
+        entries.append(SimpleNamespace(
+            ref=f"log-{entry['number']}", author=str(entry.get("author", "")), date=str(entry.get("time", "")),
+            subject=history.message(str(entry.get("action", "changed")), str(entry.get("title", "")), language)
+            if entry.get("action") in ("added", "changed", "deleted", "undone") else str(entry.get("title", "")),
+            diff="".join(line if line.endswith("\n") else line + "\n" for line in list(lines)[2:]),
+        ))
+    return entries
+
+
+def _history_page(status: int = 200, **context: Any) -> tuple[str, int]:
+    return _page("history.html", status, entries=_history_entries(), **context)
+
+
+@bp.get("/history")
+def changes() -> tuple[str, int]:
+    """The latest saves with their diff, each with a button that undoes it."""
+    return _history_page()
+
+
+def _table(text: str | None) -> dict | None:
+    if not text:
+        return None
+    events = loading.parse(text, "").data.get("events")
+    return events[0] if isinstance(events, list) and events and isinstance(events[0], dict) else None
+
+
+def _undoable(ref: str) -> tuple[history.Patch, dict] | None:
+    """What undoing the save ``ref`` (a commit, or ``log-<line>``) takes back."""
+    path = _editing().source.path
+    if ref.startswith("log-") and ref[4:].isdigit():
+        entry = next((e for e in history.read_log(path) if e["number"] == int(ref[4:])), None)
+        if entry is None or not isinstance(entry.get("id"), str):
+            return None
+        return history.patch_of(entry), {entry["id"]: (_table(entry.get("before")), _table(entry.get("after")))}
+    if not history.in_work_tree(path) or ref not in {c.sha for c in history.commits(path, HISTORY_LIMIT)}:
+        return None
+    found = history.versions(path, ref)
+    if found is None:
+        return None
+    before, after = found
+    return history.Patch.between(before, after), touched_events(before, after)
+
+
+@bp.post("/history/<ref>/undo")
+def undo(ref: str) -> Response | tuple[str, int]:
+    """Writes the reverse of one save as a new save by this editor; refused
+    (409, nothing written) when the event changed since."""
+    found = _undoable(ref)
+    if found is None:
+        refuse(current_calendar(), 404, "edit_no_change")
+    patch, touched = found
+    try:
+        saved = _editing().source.undo(patch, touched, author=_editor() or "")
+    except SaveConflict as conflict:
+        before = touched[conflict.event_id][0]
+        now_typed = forms.typed_from(conflict.theirs) if conflict.theirs is not None else None
+        then_typed = forms.typed_from(before) if before is not None else None
+        rows = [
+            SimpleNamespace(name=name, theirs=_shown(now_typed, name), yours=_shown(then_typed, name))
+            for name in forms.FIELDS if _shown(now_typed, name) != _shown(then_typed, name)
+        ]
+        return _history_page(409, conflict=SimpleNamespace(ref=ref, rows=rows), general=[_say("edit_undo_conflict")])
+    except CannotUndo:
+        return _history_page(409, general=[_say("edit_undo_impossible")])
+    except CalendarErrors as refused:
+        return _history_page(422, general=[_say("edit_refused")] + [str(problem) for problem in refused.problems])
+    _serve_now(saved)
+    flash(_say("edit_undone", title=", ".join(str((a or b or {}).get("title", k)) for k, (b, a) in touched.items())))
+    return redirect(url_for("editor.changes"), 303)
