@@ -270,7 +270,7 @@ def test_saves_killed_half_way_never_leave_a_broken_file(tmp_path):
                 holder, _ = held(lock, client_thread, deadline, release=False)
                 assert holder is not None, f"no save held the lock within the time allowed: {failures}\n{server.log()}"
                 time.sleep(delays.uniform(0, span))
-                os.kill(holder, signal.SIGKILL)  # a zombie until gunicorn reaps it: never missing yet
+                os.kill(holder, signal.SIGKILL)  # only this test ends workers: the holder is alive
                 killed.append(holder)
                 while lock_holder(lock) == holder and time.monotonic() < deadline:
                     time.sleep(0.001)  # the kernel drops a dead process's lock as it closes its files
