@@ -124,7 +124,7 @@ def test_a_hundred_saves_from_four_editors_at_once_all_arrive(site):
     calendar = load_calendar(site.events)
     assert {event.id for event in calendar.events} == before | set(created)
     events = {event.id: event for event in calendar.events}
-    for number, (_, first, moves) in enumerate(results):
+    for _, first, moves in results:
         assert events[first].start.replace(tzinfo=None) == datetime(2022, 2, 1, 18, 0) + timedelta(days=moves)
 
     def complete(reply) -> bool:
