@@ -106,7 +106,7 @@ def _tail(log: Path) -> str:
 class Server:
     """gunicorn serving wsgi:app from the project root, two workers."""
 
-    def __init__(self, events: Path, logs: Path, workers: int = 2):
+    def __init__(self, events: Path, logs: Path, workers: int = 2, env: dict[str, str] | None = None):
         self.events = events
         self.port = free_port()
         self.access_log = logs / f"access-{self.port}.log"
@@ -115,8 +115,9 @@ class Server:
         self._pids: dict[str, int] = {}
         self._offset = 0
         self.workers: set[int] = set()
-        env = {**os.environ, "CALFEED_EVENTS": str(events), "PYTHONHASHSEED": "4242"}
-        env.pop("CALFEED_BASE_URL", None)
+        environment = {**os.environ, "CALFEED_EVENTS": str(events), "PYTHONHASHSEED": "4242"}
+        environment.pop("CALFEED_BASE_URL", None)
+        environment.update(env or {})  # the test's own settings last
         with open(self.stdout, "wb") as out, open(self.stderr, "wb") as err:
             self.process = subprocess.Popen(
                 [
@@ -129,7 +130,7 @@ class Server:
                     "wsgi:app",
                 ],
                 cwd=ROOT,
-                env=env,
+                env=environment,
                 stdout=out,
                 stderr=err,
                 stdin=subprocess.DEVNULL,

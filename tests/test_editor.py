@@ -542,7 +542,12 @@ def test_build_writes_nothing_of_the_editor(events, tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     files = [p for p in out.rglob("*") if p.is_file()]
     assert files and not any("edit" in p.relative_to(out).parts[0] for p in files)
-    assert not any(b"/edit/" in p.read_bytes() for p in files if p.suffix in (".html", ".js", ".json", ".xml", ".txt"))
+    # Only robots.txt names the editor, to keep crawlers out of it.
+    robots = out / "robots.txt"
+    assert [line for line in robots.read_text().splitlines() if "/edit/" in line] == ["Disallow: /edit/"]
+    assert not any(
+        b"/edit/" in p.read_bytes() for p in files if p.suffix in (".html", ".js", ".json", ".xml", ".txt") and p != robots
+    )
 
 
 def test_serve_says_whether_editing_is_on_and_why_not(events, monkeypatch):

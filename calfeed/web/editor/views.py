@@ -333,7 +333,8 @@ def set_status(event_id: str) -> Response | tuple[str, int]:
     try:
         saved = source.save_event(event_id, {"status": status}, request.form.get("version", ""), author=_editor() or "")
     except SaveConflict as conflict:
-        return _conflict(event_id, forms.typed_from({**current, "status": status}), conflict)
+        wanted = {**current, "status": status}
+        return _conflict(event_id, forms.typed_from(wanted), wanted, conflict)
     except UnknownEvent:
         refuse(current_calendar(), 404, "no_event", id=event_id)
     except CalendarErrors as refused:
@@ -381,7 +382,7 @@ def _save(event_id: str | None) -> Response | tuple[str, int]:
     try:
         saved = source.save_event(event_id, fields, version, author=_editor() or "")
     except SaveConflict as conflict:
-        return _conflict(event_id, read.typed, conflict)
+        return _conflict(event_id, read.typed, read.fields, conflict)
     except UnknownEvent:
         refuse(current_calendar(), 404, "no_event", id=event_id)
     except CalendarErrors as refused:
@@ -417,14 +418,17 @@ def _preview(event_id: str | None, typed: forms.Typed, version: str, fields: dic
                       dates=_next_dates(calendar, new_id), previewed=True)
 
 
-def _conflict(event_id: str | None, typed: forms.Typed, conflict: SaveConflict) -> tuple[str, int]:
+def _conflict(event_id: str | None, typed: forms.Typed, fields: dict[str, Any], conflict: SaveConflict) -> tuple[str, int]:
     """The form again with what was typed, beside the event as the file has
-    it now; its version is the file's, so saving again keeps the typed one."""
+    it now; its version is the file's, so saving again keeps the typed one.
+    Rows only for what a save would change: categories in another order or
+    a status the file leaves to its default are no difference."""
     theirs = forms.typed_from(conflict.theirs) if conflict.theirs is not None else None
+    differing = forms.changes(fields, conflict.theirs)
     rows = [
         SimpleNamespace(name=name, theirs=_shown(theirs, name), yours=_shown(typed, name))
         for name in forms.FIELDS
-        if theirs is None or _shown(theirs, name) != _shown(typed, name)
+        if theirs is None or name in differing
     ]
     info = SimpleNamespace(rows=rows, deleted=theirs is None)
     # A deleted event can only come back as a new one.
