@@ -22,7 +22,6 @@ import os
 import re
 import secrets
 import sqlite3
-import tempfile
 import time
 import tomllib
 import unicodedata
@@ -33,6 +32,8 @@ from pathlib import Path
 
 from argon2 import PasswordHasher, Type, extract_parameters
 from argon2.exceptions import InvalidHashError, VerificationError
+
+from calfeed import tomlfile
 
 MIN_PASSWORD = 12
 MAX_PASSWORD = 1024  # hashing is cheap per character, but a login form is no place for a book
@@ -220,22 +221,7 @@ def _write(target: Path, hashes: dict[str, str]) -> None:
     lines = ["# calfeed editors: Argon2id password hashes, written by `calfeed editors`.", ""]
     for name in sorted(hashes):
         lines += [f"[editors.{json.dumps(name)}]", f"hash = {json.dumps(hashes[name])}", ""]
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)  # made 0600
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
-            os.fchmod(out.fileno(), FILE_MODE)
-            out.write("\n".join(lines))
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    folder = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(folder)  # the rename itself survives a crash
-    finally:
-        os.close(folder)
+    tomlfile.write_atomically(target, "\n".join(lines), mode=FILE_MODE)
 
 
 def throttle_path(editors: Path) -> Path:

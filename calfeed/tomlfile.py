@@ -99,19 +99,22 @@ def places_text(places: dict[str, dict[str, Any]]) -> str:
     return "\n".join(out) + "\n" if out else ""
 
 
-def write_atomically(path: Path | str, text: str) -> None:
+def write_atomically(path: Path | str, text: str, mode: int | None = None) -> None:
     """Replace the file at ``path`` in one step: a reader sees the old file or
     the new one, never a part, and after a crash one of them is on disk.
 
     A symlink stays a link: the file it points to is replaced (the temporary
     file is made beside that target, so the rename stays on one file system),
     with the target's permissions; a new file gets the usual 0666 less umask.
+    ``mode`` sets the permissions instead (the temporary file is 0600 from
+    its first byte, so a secret is never readable by others on the way).
     """
     target = Path(os.path.realpath(path))
-    try:
-        mode = stat.S_IMODE(target.stat().st_mode)
-    except FileNotFoundError:
-        mode = 0o666 & ~_umask()
+    if mode is None:
+        try:
+            mode = stat.S_IMODE(target.stat().st_mode)
+        except FileNotFoundError:
+            mode = 0o666 & ~_umask()
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
