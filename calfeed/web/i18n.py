@@ -441,7 +441,8 @@ _REPEATS = {
         "weekly": "ogni {days}", "weekly_n": "di {days}, ogni {n} settimane",
         "monthly": "il giorno {day} di ogni mese", "monthly_n": "il giorno {day}, ogni {n} mesi",
         "nth": "{nth} del mese", "nth_n": "{nth}, ogni {n} mesi",
-        "yearly": "ogni anno, il {day}", "yearly_n": "ogni {n} anni, il {day}",
+        "yearly": "ogni anno, {the}{day}", "yearly_n": "ogni {n} anni, {the}{day}",
+        "the": "il ", "the_vowel": "l'",
         "until": "fino al {day}", "until_vowel": "fino all'{day}",
     },
     "en": {
@@ -450,6 +451,7 @@ _REPEATS = {
         "monthly": "every month on day {day}", "monthly_n": "every {n} months on day {day}",
         "nth": "the {nth} of every month", "nth_n": "the {nth}, every {n} months",
         "yearly": "every year on {day}", "yearly_n": "every {n} years on {day}",
+        "the": "", "the_vowel": "",
         "until": "until {day}", "until_vowel": "until {day}",
     },
 }
@@ -490,7 +492,8 @@ def _pattern(event: Event, parts: dict[str, str], language: str) -> str | None:
         ordinal = _ORDINALS.get(language, _ORDINALS["it"])[int(match["n"])][weekday == 6]
         return table["nth" + key].format(nth=f"{ordinal} {day_names[weekday]}", n=interval)
     if frequency == "YEARLY" and not parts:
-        return table["yearly" + key].format(day=format_date(start, "d MMMM", locale=language), n=interval)
+        the = table["the_vowel" if start.day in (8, 11) else "the"]  # l'8, l'11
+        return table["yearly" + key].format(day=format_date(start, "d MMMM", locale=language), n=interval, the=the)
     return None
 
 
