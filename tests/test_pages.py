@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -237,15 +237,11 @@ def h_events(client, path: str) -> list[dict]:
     return [item["properties"] for item in items]
 
 
-def _instant(text: str):
-    from datetime import datetime
-
+def _instant(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
 def test_the_lists_carry_h_events(site):
-    from datetime import datetime, timezone
-
     base = "https://eventi.casedelquartiere.example.org/events/"
     for path in ("/", "/embed"):
         found = h_events(site, path)
@@ -267,8 +263,6 @@ def test_the_lists_carry_h_events(site):
 
 
 def test_the_event_page_is_an_h_event(site):
-    from datetime import datetime, timezone
-
     (bici,) = h_events(site, "/events/corso-riparazione-biciclette")
     assert bici["name"] == ["Ciclofficina: impara a riparare la tua bici"]
     assert bici["url"] == ["https://eventi.casedelquartiere.example.org/events/corso-riparazione-biciclette"]
