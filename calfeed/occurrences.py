@@ -395,6 +395,45 @@ def listing(
     return list(islice(merged, limit))
 
 
+@dataclass(frozen=True)
+class Entry:
+    """An event as a list shows it once: a series whole, at one date."""
+
+    event: Event  # as events.toml has it: its id names the page, its rule is said in words
+    next: Occurrence  # the date shown (a moved date carries its own fields)
+
+
+# Dates of a series looked at for one that is not cancelled.
+NEXT_LOOK = 10
+
+
+def entries(events: Selection, after: datetime, before: datetime, zone: tzinfo, limit: int) -> list[Entry]:
+    """The first ``limit`` events with a date in the window (one still
+    running at ``after`` too), each once, nearest first: a single event at
+    its date, a series at its next date not cancelled among its next
+    ``NEXT_LOOK`` (else its next one). Each series walks only as far as
+    that date, so a calendar of thousands of series costs one date each."""
+    found, singles = [], 0
+    for event in events.near(after, before, zone, True):
+        if event.recurrence is None:
+            # Single events come in time order: those after the first
+            # ``limit`` cannot be among the nearest.
+            if singles < limit and _overlaps(event, after, before, zone):
+                found.append(Entry(event, Occurrence(event, event.start, event.end)))
+                singles += 1
+            continue
+        first = None
+        for occurrence in islice(_stream(event, after, before, zone), NEXT_LOOK):
+            first = first or occurrence
+            if occurrence.event.status != "cancelled":
+                first = occurrence
+                break
+        if first is not None:
+            found.append(Entry(event, first))
+    found.sort(key=lambda entry: (entry.next.instant(zone), entry.event.id))
+    return found[:limit]
+
+
 # A window of ``ended`` holding more occurrences than this is halved; the
 # first window is a week, and each one after twice the one before.
 WINDOW_CAP, FIRST_WINDOW = 1000, timedelta(days=7)

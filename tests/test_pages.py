@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -72,16 +72,205 @@ def test_recurring_event_lists_its_next_dates(site):
     assert "Mercoledì 19 gennaio 2022, 17:00–19:00" in page.text
 
 
-def test_home_lists_upcoming_occurrences_by_day(site):
+def test_home_lists_upcoming_events_by_day(site):
     page = Page(site.get("/").data)
-    headings = [h for h in page.text.split(" — ")]
     assert "Prossimi eventi" in page.text
     text = page.text
-    # The weekly series shows its next dates; the webinar is on its day.
     assert text.index("Mercoledì 1 dicembre 2021") < text.index("GENERARE PROSSIMITÀ")
-    assert text.count("Sportello Patti di collaborazione") >= 10
     assert page.href("GENERARE PROSSIMITÀ") == "/events/generare-prossimita"
-    assert headings
+
+
+# --- a series once, at its next date, with its rule in words --------------------
+
+
+def list_entries(markup: bytes, list_path: str = "//ul[@class='events']/li") -> list[dict]:
+    """Each entry of a page's list as lxml finds it: its day heading (the
+    h3 before its list), time, title, link and rule, by the HTML's structure."""
+    from lxml import html
+
+    found = []
+    for item in html.fromstring(markup).xpath(list_path):
+        heading = item.xpath("preceding::h3[1]")
+        time = item.xpath(".//*[contains(concat(' ', @class, ' '), ' dt-start ')]")[0]
+        (link,) = item.xpath(".//a[contains(concat(' ', @class, ' '), ' p-name ')]")
+        repeats = item.xpath(".//*[@class='repeats']")
+        found.append({
+            "day": heading[0].text_content().strip() if heading else None,
+            "time": " ".join(time.text_content().split()),
+            "title": link.text_content().strip(),
+            "href": link.get("href"),
+            "repeats": repeats[0].text_content().strip() if repeats else None,
+        })
+    return found
+
+
+EMBED_LIST = "//ul/li"
+
+
+def test_home_shows_a_weekly_series_once_at_its_next_date_with_its_rule(site):
+    found = list_entries(site.get("/").data)
+    series = [e for e in found if e["title"] == "Sportello Patti di collaborazione"]
+    assert series == [{"day": "Mercoledì 12 gennaio 2022", "time": "17:00–19:00", "title": "Sportello Patti di collaborazione",
+                       "href": "/events/sportello-patti-latina", "repeats": "ogni mercoledì, 17:00–19:00"}]
+    # Each of the sample's eight events once; the one-off webinar as before, with no rule.
+    assert sorted(e["href"] for e in found) == sorted(set(e["href"] for e in found)) and len(found) == 8
+    (webinar,) = [e for e in found if e["href"] == "/events/generare-prossimita"]
+    assert (webinar["day"], webinar["time"], webinar["repeats"]) == ("Mercoledì 1 dicembre 2021", "18:00–19:30", None)
+    # On Thursday 26 May 2022 the next Wednesday (1 June) is cancelled: the series shows 8 June.
+    later = create_app({"EVENTS": str(SAMPLE), "TODAY": "2022-05-26"}).test_client()
+    (series,) = [e for e in list_entries(later.get("/").data) if e["href"] == "/events/sportello-patti-latina"]
+    assert series["day"] == "Mercoledì 8 giugno 2022"
+
+
+def test_embed_shows_a_weekly_series_once_at_its_next_date_with_its_rule(site):
+    found = list_entries(site.get("/embed").data, EMBED_LIST)
+    series = [e for e in found if e["title"] == "Sportello Patti di collaborazione"]
+    assert [(e["time"], e["repeats"]) for e in series] == [("Mercoledì 12 gennaio 2022, 17:00–19:00", "ogni mercoledì, 17:00–19:00")]
+    assert len(found) == 8 and len({e["href"] for e in found}) == 8
+    (webinar,) = [e for e in found if e["title"].startswith("GENERARE")]
+    assert (webinar["time"], webinar["repeats"]) == ("Mercoledì 1 dicembre 2021, 18:00–19:30", None)
+
+
+SERIES = """
+    [[events]]
+    id = "corso"
+    title = "Corso"
+    start = 2022-01-03T17:00:00
+    duration = "PT1H"
+    rrule = "FREQ=WEEKLY;BYDAY=MO,TH;UNTIL=2022-06-30"
+
+    [[events]]
+    id = "mercato"
+    title = "Mercato"
+    start = 2022-01-08T08:00:00
+    end = 2022-01-08T13:00:00
+    rrule = "FREQ=MONTHLY;BYDAY=2SA"
+
+    [[events]]
+    id = "strano"
+    title = "Strano"
+    start = 2022-01-31T21:00:00
+    rrule = "FREQ=MONTHLY;BYMONTHDAY=-1"
+
+    [[events]]
+    id = "concerto"
+    title = "Concerto"
+    start = 2022-01-07T21:00:00
+"""
+ENGLISH = '[calendar]\nname = "Events"\nbase_url = "https://events.example.org"\nlanguage = "en"\n'
+
+
+@pytest.mark.parametrize(("language", "expected"), [
+    ("it", {
+        "Corso": ("Giovedì 6 gennaio 2022", "17:00–18:00", "ogni lunedì e giovedì, 17:00–18:00, fino al 30 giugno 2022"),
+        "Concerto": ("Venerdì 7 gennaio 2022", "21:00", None),
+        "Mercato": ("Sabato 8 gennaio 2022", "08:00–13:00", "il secondo sabato del mese, 08:00–13:00"),
+        "Strano": ("Lunedì 31 gennaio 2022", "21:00", "si ripete"),  # no words for the last day of a month
+    }),
+    ("en", {
+        "Corso": ("Thursday 6 January 2022", "17:00–18:00", "every Monday and Thursday, 17:00–18:00, until 30 June 2022"),
+        "Concerto": ("Friday 7 January 2022", "21:00", None),
+        "Mercato": ("Saturday 8 January 2022", "08:00–13:00", "the second Saturday of every month, 08:00–13:00"),
+        "Strano": ("Monday 31 January 2022", "21:00", "repeats"),
+    }),
+])
+def test_series_in_words_on_home_embed_and_event_page(make_client, language, expected):
+    client = make_client((ENGLISH if language == "en" else "") + SERIES, TODAY="2022-01-05")
+    home = list_entries(client.get("/").data)
+    assert {e["title"]: (e["day"], e["time"], e["repeats"]) for e in home} == expected
+    assert [e["title"] for e in home] == ["Corso", "Concerto", "Mercato", "Strano"]  # nearest first
+    embed = {e["title"]: (e["time"], e["repeats"]) for e in list_entries(client.get("/embed").data, EMBED_LIST)}
+    assert embed == {title: (f"{day}, {time}", words) for title, (day, time, words) in expected.items()}
+    # The event page says the rule too, beside "Si ripete"/"Repeats"; a rule without words is not said.
+    label = {"it": "Si ripete", "en": "Repeats"}[language]
+    for title, (_, _, words) in expected.items():
+        page = Page(client.get(f"/events/{title.lower()}").data)
+        if words in (None, "si ripete", "repeats"):
+            assert label not in page.text, title
+        else:
+            assert f"{label} {words}" in page.text, title
+
+
+def test_count_limits_count_events_not_dates(make_client):
+    """Two daily series and forty one-off events: the home page's thirty
+    entries and the embed's ten are events, each once."""
+    events = [SERIES.split("[[events]]")[0]]
+    for n, hour in enumerate((9, 10)):
+        events.append(f'[[events]]\nid = "daily{n}"\ntitle = "Daily {n}"\nstart = 2022-01-05T{hour:02}:00:00\nrrule = "FREQ=DAILY"\n')
+    for n in range(40):
+        events.append(f'[[events]]\nid = "one{n:02}"\ntitle = "One {n}"\nstart = 2022-02-{1 + n // 2:02}T18:{n % 2:02}:00\n')
+    client = make_client("\n".join(events), TODAY="2022-01-05")
+    home = [e["href"].removeprefix("/events/") for e in list_entries(client.get("/").data)]
+    assert home == ["daily0", "daily1"] + [f"one{n:02}" for n in range(28)]
+    embed = [e["href"].rsplit("/", 1)[1] for e in list_entries(client.get("/embed").data, EMBED_LIST)]
+    assert embed == ["daily0", "daily1"] + [f"one{n:02}" for n in range(8)]
+    assert len(list_entries(client.get("/embed?limit=3").data, EMBED_LIST)) == 3
+
+
+def test_the_month_still_shows_every_date_of_a_series(site):
+    from lxml import html
+
+    tree = html.fromstring(site.get("/month/2022-01").data)
+    days = [int(cell.xpath("string(.//span[@class='number'])")) for cell in tree.xpath("//table[@class='month']//td")
+            if cell.xpath(".//a[@href='/events/sportello-patti-latina']") and "other" not in cell.get("class", "")]
+    assert days == [12, 19, 26]  # the Wednesdays of January 2022 from the series' first date
+
+
+def test_past_lists_every_ended_date_of_a_series(make_client):
+    client = make_client(SERIES, TODAY="2022-01-25")
+    found = list_entries(client.get("/past").data)
+    corso = [e["day"] for e in found if e["title"] == "Corso"]
+    assert corso == ["Lunedì 24 gennaio 2022", "Giovedì 20 gennaio 2022", "Lunedì 17 gennaio 2022", "Giovedì 13 gennaio 2022",
+                     "Lunedì 10 gennaio 2022", "Giovedì 6 gennaio 2022", "Lunedì 3 gennaio 2022"]
+    assert all(e["repeats"] is None for e in found)
+
+
+# --- h-event microformats, read by a microformats parser ------------------------
+
+
+def h_events(client, path: str) -> list[dict]:
+    """The page's h-events as mf2py reads them (relative URLs resolved)."""
+    import mf2py
+
+    items = mf2py.parse(doc=client.get(path).data.decode(), url="https://eventi.casedelquartiere.example.org" + path)["items"]
+    assert all(item["type"] == ["h-event"] for item in items)
+    return [item["properties"] for item in items]
+
+
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def test_the_lists_carry_h_events(site):
+    base = "https://eventi.casedelquartiere.example.org/events/"
+    for path in ("/", "/embed"):
+        found = h_events(site, path)
+        assert len(found) == 8, path
+        webinar, assemblea, sportello = found[:3]
+        assert webinar["name"] == ["GENERARE PROSSIMITÀ. Quali (possibili) connessioni tra Case del Quartiere e Patti di collaborazione?"]
+        assert webinar["url"] == [base + "generare-prossimita"]
+        assert _instant(webinar["start"][0]) == datetime(2021, 12, 1, 17, tzinfo=timezone.utc)
+        assert _instant(webinar["start"][0]).utcoffset().total_seconds() == 3600  # with its offset, not floating
+        assert _instant(webinar["end"][0]) == datetime(2021, 12, 1, 18, 30, tzinfo=timezone.utc)
+        assert "location" not in webinar  # online only
+        assert assemblea["location"] == ["Cascina Roccafranca"]
+        assert sportello["name"] == ["Sportello Patti di collaborazione"] and sportello["url"] == [base + "sportello-patti-latina"]
+        assert _instant(sportello["start"][0]) == datetime(2022, 1, 12, 16, tzinfo=timezone.utc)
+        festa = next(p for p in found if p["url"] == [base + "festa-casa-quartiere-latina"])
+        assert (festa["start"], festa["end"]) == (["2022-06-11"], ["2022-06-12"])  # all-day: the last day, as events.toml
+        summer = next(p for p in found if p["url"] == [base + "cineforum-bagni-pubblici"])
+        assert _instant(summer["start"][0]).utcoffset().total_seconds() == 7200  # summer time in Rome
+
+
+def test_the_event_page_is_an_h_event(site):
+    (bici,) = h_events(site, "/events/corso-riparazione-biciclette")
+    assert bici["name"] == ["Ciclofficina: impara a riparare la tua bici"]
+    assert bici["url"] == ["https://eventi.casedelquartiere.example.org/events/corso-riparazione-biciclette"]
+    assert _instant(bici["start"][0]) == datetime(2022, 3, 26, 14, tzinfo=timezone.utc)
+    assert _instant(bici["end"][0]) == datetime(2022, 3, 26, 17, tzinfo=timezone.utc)
+    assert bici["location"] == ["Bagni Pubblici di via Agliè"]
+    (parco,) = h_events(site, "/events/pulizia-parco-dora")
+    assert parco["location"] == ["Parco Dora, ingresso di via Borgaro, Torino"]  # a location written as text
 
 
 def test_home_subscribe_panel(site):

@@ -106,26 +106,26 @@ def test_a_series_is_one_item_with_its_next_date_and_rule(client, make_client):
         """
     text = summary_text(read(make_client(series, TODAY="2022-01-05").get("/feed.rss")).entries[0])
     assert "Giovedì 6 gennaio 2022, 17:00–18:00" in text
-    assert "Ogni lunedì e giovedì, fino al 30 giugno 2022" in text
+    assert "Ogni lunedì e giovedì, 17:00–18:00, fino al 30 giugno 2022" in text
     english = '[calendar]\nname = "Test"\nbase_url = "https://e.example.org"\nlanguage = "en"\n' + series
     text = summary_text(read(make_client(english, TODAY="2022-01-05").get("/feed.rss")).entries[0])
     assert "Thursday 6 January 2022, 17:00–18:00" in text
-    assert "Every Monday and Thursday, until 30 June 2022" in text
+    assert "Every Monday and Thursday, 17:00–18:00, until 30 June 2022" in text
 
 
 def test_a_rule_without_words_shows_the_next_date_only(make_client):
     client = make_client(
         """
         [[events]]
-        id = "quindicinale"
-        title = "Quindicinale"
-        start = 2022-01-03T17:00:00
-        rrule = "FREQ=WEEKLY;INTERVAL=2"
+        id = "fine-mese"
+        title = "Fine mese"
+        start = 2022-01-31T17:00:00
+        rrule = "FREQ=MONTHLY;BYMONTHDAY=-1"
         """,
-        TODAY="2022-01-05",
+        TODAY="2022-02-05",
     )
     (item,) = read(client.get("/feed.atom")).entries
-    assert Page(item.summary).text == "Lunedì 17 gennaio 2022, 17:00"
+    assert Page(item.summary).text == "Lunedì 28 febbraio 2022, 17:00"
 
 
 def test_only_what_has_not_ended_is_in_the_feed(make_client):

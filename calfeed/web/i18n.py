@@ -3,14 +3,15 @@ people read them (Babel's CLDR data, not hand-made month tables)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, tzinfo
+import re
+from datetime import date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 
 from babel.dates import format_date, format_time, get_day_names
 from babel.lists import format_list
 
 from calfeed.model import Event
-from calfeed.occurrences import Occurrence, last_day_of
+from calfeed.occurrences import Occurrence, last_day, last_day_of
 
 STRINGS: dict[str, dict[str, str]] = {
     "it": {
@@ -180,6 +181,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "next_date": "Prossima data",
         "feed_rss": "Prossimi eventi (RSS)",
         "feed_atom": "Prossimi eventi (Atom)",
+        "list_repeats": "si ripete",
+        "list_rule": "Si ripete",
     },
     "en": {
         "upcoming": "Upcoming events",
@@ -345,6 +348,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "next_date": "Next date",
         "feed_rss": "Upcoming events (RSS)",
         "feed_atom": "Upcoming events (Atom)",
+        "list_repeats": "repeats",
+        "list_rule": "Repeats",
     },
 }
 
@@ -431,15 +436,87 @@ def hours(occurrence: Occurrence, zone: tzinfo, language: str) -> str:
 
 _WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 _REPEATS = {
-    "it": {"weekly": "ogni {days}", "daily": "ogni giorno", "until": "fino al {day}", "until_vowel": "fino all'{day}"},
-    "en": {"weekly": "every {days}", "daily": "every day", "until": "until {day}", "until_vowel": "until {day}"},
+    "it": {
+        "daily": "ogni giorno", "daily_n": "ogni {n} giorni",
+        "weekly": "ogni {days}", "weekly_n": "di {days}, ogni {n} settimane",
+        "monthly": "il giorno {day} di ogni mese", "monthly_n": "il giorno {day}, ogni {n} mesi",
+        "nth": "{nth} del mese", "nth_n": "{nth}, ogni {n} mesi",
+        "yearly": "ogni anno, {the}{day}", "yearly_n": "ogni {n} anni, {the}{day}",
+        "the": "il ", "the_vowel": "l'",
+        "until": "fino al {day}", "until_vowel": "fino all'{day}",
+    },
+    "en": {
+        "daily": "every day", "daily_n": "every {n} days",
+        "weekly": "every {days}", "weekly_n": "every {n} weeks on {days}",
+        "monthly": "every month on day {day}", "monthly_n": "every {n} months on day {day}",
+        "nth": "the {nth} of every month", "nth_n": "the {nth}, every {n} months",
+        "yearly": "every year on {day}", "yearly_n": "every {n} years on {day}",
+        "the": "", "the_vowel": "",
+        "until": "until {day}", "until_vowel": "until {day}",
+    },
 }
+# "The first Saturday" of a month: Italian ordinals agree with the day (domenica is feminine).
+_ORDINALS = {
+    "it": {1: ("il primo", "la prima"), 2: ("il secondo", "la seconda"), 3: ("il terzo", "la terza"),
+           4: ("il quarto", "la quarta"), 5: ("il quinto", "la quinta"), -1: ("l'ultimo", "l'ultima")},
+    "en": {1: ("first",) * 2, 2: ("second",) * 2, 3: ("third",) * 2, 4: ("fourth",) * 2, 5: ("fifth",) * 2, -1: ("last",) * 2},
+}
+_NTH = re.compile(r"^(?P<n>[+]?[1-5]|-1)(?P<day>MO|TU|WE|TH|FR|SA|SU)$")
+
+
+def _pattern(event: Event, parts: dict[str, str], language: str) -> str | None:
+    """The rule's pattern in words ("ogni mercoledì"); None for a rule with
+    parts these phrases cannot say (BYSETPOS, BYMONTH, several month days...)."""
+    table = _REPEATS.get(language, _REPEATS["it"])
+    frequency, interval = parts.pop("FREQ"), parts.pop("INTERVAL", "1")
+    if not interval.isdigit() or int(interval) < 1:
+        return None
+    key = "_n" if interval != "1" else ""
+    day_names = get_day_names("wide", locale=language)
+    start = event.start
+    if frequency == "DAILY" and not parts:
+        return table["daily" + key].format(n=interval)
+    if frequency == "WEEKLY" and not parts.keys() - {"BYDAY"}:
+        codes = parts.get("BYDAY", _WEEKDAYS[start.weekday()]).split(",")
+        if not all(code in _WEEKDAYS for code in codes):
+            return None
+        days = [day_names[_WEEKDAYS.index(code)] for code in sorted(set(codes), key=_WEEKDAYS.index)]
+        return table["weekly" + key].format(days=format_list(days, locale=language), n=interval)
+    if frequency == "MONTHLY" and not parts:
+        return table["monthly" + key].format(day=start.day, n=interval)
+    if frequency == "MONTHLY" and parts.keys() == {"BYMONTHDAY"} and parts["BYMONTHDAY"] in map(str, range(1, 32)):
+        return table["monthly" + key].format(day=parts["BYMONTHDAY"], n=interval)
+    match = _NTH.match(parts.get("BYDAY", "")) if frequency == "MONTHLY" and parts.keys() == {"BYDAY"} else None
+    if match:
+        weekday = _WEEKDAYS.index(match["day"])
+        ordinal = _ORDINALS.get(language, _ORDINALS["it"])[int(match["n"])][weekday == 6]
+        return table["nth" + key].format(nth=f"{ordinal} {day_names[weekday]}", n=interval)
+    if frequency == "YEARLY" and not parts:
+        the = table["the_vowel" if start.day in (8, 11) else "the"]  # l'8, l'11
+        return table["yearly" + key].format(day=format_date(start, "d MMMM", locale=language), n=interval, the=the)
+    return None
+
+
+def _series_hours(event: Event, zone: tzinfo, language: str) -> str | None:
+    """The time of day of a timed series, "17:00–19:00", in the rule's own
+    zone (named when it is not the calendar's); None for an all-day one."""
+    start = event.start
+    if not isinstance(start, datetime):
+        return None
+    text = clock(start, language)
+    if event.end is not None and timedelta(0) < event.end - start < timedelta(days=1):
+        text += "–" + clock(event.end.astimezone(start.tzinfo), language)
+    if getattr(start.tzinfo, "key", None) != getattr(zone, "key", None):
+        text += f" ({getattr(start.tzinfo, 'key', start.tzinfo)})"
+    return text
 
 
 def rule_words(event: Event, zone: tzinfo, language: str) -> str | None:
-    """How a series repeats, in words: weekly rules on plain days and daily
-    rules, with their last day; None for any other rule (an interval, a
-    numbered day, BYMONTH...), which lists then show by its next date only.
+    """How a series repeats, in words: the pattern (daily, weekly on plain
+    days, monthly on a day or a numbered weekday, yearly, each with an
+    interval), the time of day, and the last day (UNTIL, or the last date
+    when COUNT ends it); None for any other rule, which lists then show as
+    repeating, with their next date.
 
     >>> from calfeed.timezones import zone as z
     >>> from calfeed.model import Recurrence
@@ -447,38 +524,38 @@ def rule_words(event: Event, zone: tzinfo, language: str) -> str | None:
     >>> from calfeed.timezones import UTC
     >>> rome = z("Europe/Rome")
     >>> rule = parse_rule("FREQ=WEEKLY;BYDAY=MO,WE;UNTIL=2022-06-29")
-    >>> start = datetime(2022, 1, 12, 17, tzinfo=rome)
-    >>> series = Event("s", "s@x", "S", start, recurrence=Recurrence(rule, datetime(2022, 6, 29, 21, 59, 59, tzinfo=UTC)))
+    >>> start, end = datetime(2022, 1, 12, 17, tzinfo=rome), datetime(2022, 1, 12, 19, tzinfo=rome)
+    >>> series = Event("s", "s@x", "S", start, end, recurrence=Recurrence(rule, datetime(2022, 6, 29, 21, 59, 59, tzinfo=UTC)))
     >>> rule_words(series, rome, "it"), rule_words(series, rome, "en")
-    ('ogni lunedì e mercoledì, fino al 29 giugno 2022', 'every Monday and Wednesday, until 29 June 2022')
-    >>> rule_words(Event("s", "s@x", "S", start, recurrence=Recurrence(parse_rule("FREQ=WEEKLY;INTERVAL=2"))), rome, "it")
+    ('ogni lunedì e mercoledì, 17:00–19:00, fino al 29 giugno 2022', 'every Monday and Wednesday, 17:00–19:00, until 29 June 2022')
+    >>> rule_words(Event("s", "s@x", "S", start, recurrence=Recurrence(parse_rule("FREQ=MONTHLY;BYDAY=-1SU"))), rome, "it")
+    "l'ultima domenica del mese, 17:00"
+    >>> rule_words(Event("s", "s@x", "S", start, recurrence=Recurrence(parse_rule("FREQ=MONTHLY;BYSETPOS=1;BYDAY=MO,TU"))), rome, "it")
     """
     recurrence = event.recurrence
     if recurrence is None or recurrence.rule is None:
         return None
     parts = dict(recurrence.rule.parts)
-    frequency = parts.pop("FREQ")
     parts.pop("WKST", None)
-    if parts.pop("INTERVAL", "1") != "1":
+    counted = parts.pop("COUNT", None) is not None
+    text = _pattern(event, parts, language)
+    if text is None:
         return None
     table = _REPEATS.get(language, _REPEATS["it"])
-    if frequency == "DAILY" and not parts.keys() - {"COUNT"}:
-        text = table["daily"]
-    elif frequency == "WEEKLY" and not parts.keys() - {"BYDAY", "COUNT"}:
-        codes = parts.get("BYDAY", _WEEKDAYS[event.start.weekday()]).split(",")
-        if not all(code in _WEEKDAYS for code in codes):
-            return None
-        names = get_day_names("wide", locale=language)
-        days = [names[_WEEKDAYS.index(code)] for code in sorted(set(codes), key=_WEEKDAYS.index)]
-        text = table["weekly"].format(days=format_list(days, locale=language))
-    else:
-        return None
+    time_of_day = _series_hours(event, zone, language)
+    if time_of_day:
+        text += ", " + time_of_day
     until = recurrence.until
     if until is not None:
         last = until.astimezone(zone).date() if isinstance(until, datetime) else until
+    else:
+        last = last_day(event, zone) if counted else None
+    if last is not None:
         day = format_date(last, "d MMMM y", locale=language)
         text += ", " + table["until_vowel" if last.day in (8, 11) else "until"].format(day=day)
     return text
+
+
 def weekdays(language: str) -> list[str]:
     """The names of the days, Monday first.
 

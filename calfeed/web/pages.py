@@ -16,11 +16,11 @@ from markupsafe import Markup
 
 from calfeed import timezones
 from calfeed.model import Event
-from calfeed.occurrences import HORIZON, Occurrence, Selection, ended, expand, last_day_of, listing, naive, select
+from calfeed.occurrences import HORIZON, Entry, Occurrence, Selection, ended, entries, expand, last_day_of, naive, select
 from calfeed.published import Body, FeedFilter, Published
 from calfeed.web.http import current_calendar, event_or_404, feed_response, limit_of, now, selection
 from calfeed.web.qr import qr_path
-from calfeed.web.i18n import clock, hours, long_date, strings, when
+from calfeed.web.i18n import clock, hours, long_date, rule_words, strings, when
 from calfeed.web.links import (
     google_event_link,
     map_link,
@@ -61,15 +61,25 @@ def paragraphs(text: str | None) -> Markup:
     return Markup("\n".join(out))
 
 
-def _days(found: list[Occurrence], published: Published) -> list[tuple[str, list[Occurrence]]]:
+def _days(found: list[Entry], published: Published) -> list[tuple[str, list[Entry]]]:
     zone = timezones.zone(published.calendar.timezone)
     language = published.calendar.language
 
-    def day(occurrence: Occurrence):
-        start = occurrence.start
+    def day(entry: Entry):
+        start = entry.next.start
         return start.astimezone(zone).date() if isinstance(start, datetime) else start
 
     return [(long_date(key, language), list(group)) for key, group in groupby(found, key=day)]
+
+
+def end_value(occurrence: Occurrence, zone: tzinfo) -> str | None:
+    """An occurrence's end for machines (JSON-LD, microformats): the instant,
+    or for an all-day one its last day, as events.toml writes it; None
+    without an end."""
+    end = occurrence.end
+    if end is None:
+        return None
+    return (end if isinstance(end, datetime) else last_day_of(occurrence, zone)).isoformat()
 
 
 def page_context(published: Published, **extra) -> dict:
@@ -83,6 +93,9 @@ def page_context(published: Published, **extra) -> dict:
         "when": lambda occurrence: when(occurrence, zone, calendar.language),
         "hours": lambda occurrence: hours(occurrence, zone, calendar.language),
         "clock": lambda occurrence: clock(occurrence.start.astimezone(zone), calendar.language),
+        "end_value": lambda occurrence: end_value(occurrence, zone),
+        # A series' rule in words, else that it repeats (its next date is beside it).
+        "repeats": lambda event: rule_words(event, zone, calendar.language) or strings(calendar.language)["list_repeats"],
         "service_name": service_name,
         **extra,
     }
@@ -94,10 +107,11 @@ def _filter_name(published: Published, chosen: FeedFilter) -> str:
     return f"{published.calendar.name}: {' + '.join(names)}" if names else published.calendar.name
 
 
-def _upcoming(published: Published, chosen: FeedFilter, limit: int) -> list[Occurrence]:
+def _upcoming(published: Published, chosen: FeedFilter, limit: int) -> list[Entry]:
+    """The first ``limit`` events to come, each once (a series at its next date)."""
     events = select(published.calendar, chosen.categories, chosen.places)
     after = now(published)
-    return listing(events, after, after + HORIZON, timezones.zone(published.calendar.timezone), limit)
+    return entries(events, after, after + HORIZON, timezones.zone(published.calendar.timezone), limit)
 
 
 @bp.get("/")
@@ -113,6 +127,7 @@ def index() -> str:
         **page_context(
             published,
             days=_days(_upcoming(published, chosen, HOME_LIMIT), published),
+            once=True,
             chosen=chosen,
             links=subscribe_links(published.calendar, path, _filter_name(published, chosen)),
             qr_src=qr_path(chosen),
@@ -136,7 +151,9 @@ def past() -> str:
     chosen = selection(published)
     events = select(published.calendar, chosen.categories, chosen.places)
     found = ended(events, now(published), timezones.zone(published.calendar.timezone), PAGE_LIMIT)
-    return render_template("past.html", **page_context(published, days=_days(found, published), chosen=chosen))
+    # Every ended date, a series' too: what took place, not what repeats.
+    days = _days([Entry(o.event, o) for o in found], published)
+    return render_template("past.html", **page_context(published, days=days, chosen=chosen, once=False))
 
 
 def _shown_occurrence(event: Event, published: Published) -> tuple[Occurrence, tuple[Occurrence, ...]]:
@@ -218,11 +235,8 @@ def _json_ld(occurrence: Occurrence, published: Published, url: str) -> Markup:
     elif original is not None and naive(original) != naive(occurrence.start):
         data["eventStatus"] = _SCHEMA + "EventRescheduled"
         data["previousStartDate"] = original.isoformat()
-    if occurrence.end:
-        end = occurrence.end
-        if not isinstance(end, datetime):  # an all-day event's endDate is its last day
-            end = last_day_of(occurrence, zone)
-        data["endDate"] = end.isoformat()
+    if occurrence.end:  # an all-day event's endDate is its last day
+        data["endDate"] = end_value(occurrence, zone)
     locations = _locations(event)
     physical = any(place["@type"] == "Place" for place in locations)
     if locations:
@@ -262,6 +276,7 @@ def event_page(event_id: str) -> str:
             map_url=map_link(*event.place.geo) if event.place and event.place.geo else None,
             description=paragraphs(shown.event.description),
             json_ld=_json_ld(shown, published, url),
+            rule=rule_words(event, timezones.zone(calendar.timezone), calendar.language),
         ),
     )
 

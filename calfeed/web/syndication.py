@@ -10,14 +10,12 @@ clock), so every worker and ``calfeed build`` give the same file.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from feedgen.feed import FeedGenerator
 
 from calfeed import timezones
-from calfeed.model import Event
-from calfeed.occurrences import Occurrence, Selection, expand, select
+from calfeed.occurrences import Entry, Selection, entries, select
 from calfeed.published import FeedFilter, Published
 from calfeed.web.i18n import rule_words, strings, when
 from calfeed.web.links import page_url
@@ -26,34 +24,18 @@ from calfeed.web.pages import paragraphs
 # How far ahead the feeds look, and the most items they hold (the nearest).
 AHEAD = timedelta(days=366)
 MAX_ITEMS = 200
-# Dates of a series looked at for one that is not cancelled.
-NEXT_LOOK = 10
 TYPES = {"rss": "application/rss+xml; charset=utf-8", "atom": "application/atom+xml; charset=utf-8"}
 
 
-@dataclass(frozen=True)
-class Item:
-    event: Event  # as events.toml has it: its id names the page
-    next: Occurrence  # its next date (a moved date carries its own fields)
-
-
-def upcoming(events: Selection, today: date, zone: tzinfo) -> list[Item]:
+def upcoming(events: Selection, today: date, zone: tzinfo) -> list[Entry]:
     """Each event with a date not ended by the start of ``today`` and
-    starting within ``AHEAD``, at its next date (a series: its next date
-    not cancelled, if it has one), nearest first, at most ``MAX_ITEMS``."""
+    starting within ``AHEAD``, once, at its next date (a series: its next
+    date not cancelled, if it has one), nearest first, at most ``MAX_ITEMS``."""
     after = datetime.combine(today, time(), zone)
-    before = after + AHEAD
-    found = []
-    for event in events.near(after, before, zone, True):
-        dates = expand(event, after, before, zone, NEXT_LOOK)
-        if dates:
-            held = [o for o in dates if o.event.status != "cancelled"]
-            found.append(Item(event, (held or dates)[0]))
-    found.sort(key=lambda item: (item.next.instant(zone), item.event.id))
-    return found[:MAX_ITEMS]
+    return entries(events, after, after + AHEAD, zone, MAX_ITEMS)
 
 
-def _text(item: Item, published: Published) -> str:
+def _text(item: Entry, published: Published) -> str:
     """The item's HTML: date, rule, place, then the description."""
     calendar = published.calendar
     zone = timezones.zone(calendar.timezone)
@@ -73,7 +55,7 @@ def _text(item: Item, published: Published) -> str:
     return "\n".join(lines)
 
 
-def _title(item: Item, published: Published) -> str:
+def _title(item: Entry, published: Published) -> str:
     shown = item.next.event
     if shown.status == "cancelled":
         return f"{strings(published.calendar.language)['cancelled']}: {shown.title}"
