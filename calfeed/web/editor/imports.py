@@ -29,7 +29,7 @@ from calfeed.importing import MAX_BYTES, ImportFailed, fetch, merged_text
 from calfeed.occurrences import Occurrence
 from calfeed.timezones import zone
 from calfeed.validation import build_calendar
-from calfeed.web.editor.views import _editing, _editor, _language, _page, _say, _serve_now, bp
+from calfeed.web.editor.views import _editing, _editor, _page, _say, _serve_now, bp
 from calfeed.web.i18n import when
 from calfeed.writer import FileChanged
 
