@@ -118,7 +118,7 @@ def _transition_before(name: str, moment: datetime) -> Transition | None:
     return None
 
 
-def _transition_near(tz: ZoneInfo, local: datetime) -> Transition:
+def transition_near(tz: ZoneInfo, local: datetime) -> Transition:
     """The transition whose gap or overlap contains the wall-clock time ``local``."""
     candidates = [
         t
@@ -146,7 +146,7 @@ def localize(local: datetime, tz: ZoneInfo) -> datetime:
     readings = sorted(
         moment.astimezone(UTC).astimezone(tz).isoformat() for moment in (first, second)
     )
-    change = _transition_near(tz, local)
+    change = transition_near(tz, local)
     shown = f"{local.isoformat()} {{}} in {tz.key} (clocks {{}} from {change.local_before:%H:%M} to {change.local_after:%H:%M})"
     if first.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != local:
         raise LocalTimeError(

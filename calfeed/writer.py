@@ -68,6 +68,11 @@ class SaveConflict(Exception):
         super().__init__(f'event "{event_id}" changed since the form was read')
 
 
+class FileChanged(Exception):
+    """The file is no longer the version a whole-file change was made from:
+    nothing was written."""
+
+
 class CannotUndo(Exception):
     """An earlier save cannot be taken back automatically: nothing was written."""
 
@@ -257,6 +262,34 @@ class SourceFile:
                 )
                 return self._write(snapshot, text, source.data, calendar, event_id, "undone", title, author)
         raise TimeoutError(f"{self.path} kept changing during the save; try again")
+
+    def replace_text(self, text: str, version: str, subject: str, author: str) -> Saved:
+        """Write a whole new text made from the file's version ``version``
+        (``read()``'s), as the browser's import does after its preview:
+        refused (``FileChanged``) when the file changed since, in any way;
+        checked like any save; recorded as one commit (or log line) with
+        ``subject`` as its message."""
+        with locked(self.path):
+            snapshot = self._read()
+            if snapshot.version(None) != version:
+                raise FileChanged(f"{self.path} changed since the preview")
+            source = loading.parse(text, str(self.path))
+            calendar = build_calendar(source, self.base_url, self._reuse)
+            if _signature(self.path) != snapshot.signature:
+                raise FileChanged(f"{self.path} changed during the import")
+            _remove_stray_temporaries(self.path)
+            raw = (snapshot.bom + text).encode("utf-8")
+            tomlfile.write_atomically(self.path, snapshot.bom + text)
+            self._snapshot = _Snapshot(text, source.data, _file_digest(raw), _signature(self.path), snapshot.bom)
+            if history.in_work_tree(self.path):
+                history.commit(self.path, subject, author)
+            else:
+                moment = self.now(_zone_of(source.data)).replace(microsecond=0).isoformat()
+                entry = history.log_entry("imported", "", subject, author, moment, None, None,
+                                          history.Patch.between(snapshot.text, text))
+                entry["id"] = None  # many events at once: listed, not undone from the log
+                history.append(self.path, entry)
+            return Saved("", self._snapshot.version(None), calendar, raw)
 
     def _check_version(self, snapshot: _Snapshot, event_id: str | None, version: str) -> None:
         file_part, _, event_part = version.partition(".")

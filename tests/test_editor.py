@@ -377,7 +377,7 @@ def test_an_invalid_form_answers_422_with_the_message_beside_the_field_and_the_t
     response = editor.post(f"/edit/events/{WEBINAR}", data=form.data(title="Titolo nuovo", end="2021-11-30T19:30"))
     assert response.status_code == 422
     markup = response.get_data(as_text=True)
-    assert "not after start" in field_error(markup, "end")
+    assert "non è dopo l&#39;inizio" in field_error(markup, "end")
     assert field_error(markup, "title") == ""
     assert input_value(markup, "end") == "2021-11-30T19:30"
     assert input_value(markup, "title") == "Titolo nuovo"

@@ -114,7 +114,7 @@ def test_preview_of_an_invalid_form_shows_the_checker_s_message_and_writes_nothi
     response = editor.post(form.action, data=form.data(preview="1", title="Corso", start="2022-03-16T18:00",
                                                        weekly=["WE"], weekly_until="2022-03-01"))
     assert response.status_code == 422
-    assert "before start" in response.get_data(as_text=True)
+    assert "prima di iniziare" in response.get_data(as_text=True)
     assert events.read_bytes() == before
 
 

@@ -20,14 +20,14 @@ from calfeed.errors import CalendarErrors
 from calfeed.importing.conversion import Imported, convert, header, standard, target_zone
 from calfeed.importing.repair import repaired
 from calfeed.importing.report import ImportFailed, Report
-from calfeed.importing.source import fetch, parse
+from calfeed.importing.source import MAX_BYTES, fetch, parse
 from calfeed.model import Calendar
 from calfeed.occurrences import naive
 from calfeed.timezones import zone_names
 from calfeed.validation import build_calendar
 from calfeed.writer import locked
 
-__all__ = ["ImportFailed", "Report", "import_calendar"]
+__all__ = ["MAX_BYTES", "ImportFailed", "Report", "fetch", "import_calendar", "merged_text"]
 
 
 def import_calendar(
@@ -57,15 +57,37 @@ def _write(
     base_url: str | None, report: Report,
 ) -> Report:
     """Convert, merge into what ``out`` holds now, repair, check and write."""
-    existing = existing_text = None
-    if merge:
-        existing_text = out.read_text(encoding="utf-8")
-        try:
-            existing = build_calendar(loading.parse(existing_text, str(out)))
-        except CalendarErrors as errors:
-            raise ImportFailed(f"{out} has errors; fix them first:\n{errors.report()}") from None
-    elif out.exists():
+    if not merge and out.exists():
         raise ImportFailed(f"{out} exists; use --merge to add to it, or choose another --out")
+    existing_text = out.read_text(encoding="utf-8") if merge else None
+    text = _converted(calendar, data, existing_text, str(out), timezone, base_url, report)
+    if text is not None:
+        tomlfile.write_atomically(out, text)
+    return report
+
+
+def merged_text(data: bytes, source: str, existing_text: str, path: str) -> tuple[str | None, Report]:
+    """What ``calfeed import --merge`` would make of the file whose text is
+    ``existing_text``: the new text (None when nothing would be added) and
+    the report. Nothing is written: the browser editor shows this as a
+    preview and writes the text only when the editor confirms."""
+    report = Report()
+    calendar = standard(parse(data, source), report)
+    return _converted(calendar, data, existing_text, path, None, None, report), report
+
+
+def _converted(
+    calendar: icalendar.Calendar, data: bytes, existing_text: str | None, path: str, timezone: str | None,
+    base_url: str | None, report: Report,
+) -> str | None:
+    """The checked text of the file with the source's events (merged into
+    ``existing_text`` when given), or None when there is nothing to add."""
+    existing = None
+    if existing_text is not None:
+        try:
+            existing = build_calendar(loading.parse(existing_text, path))
+        except CalendarErrors as errors:
+            raise ImportFailed(f"{path} has errors; fix them first:\n{errors.report()}", "file-has-errors") from None
     target = existing.timezone if existing is not None else target_zone(calendar, timezone)
     starts = [n for n, line in enumerate(data.splitlines(), start=1) if line.strip().upper() == b"BEGIN:VEVENT"]
     language = existing.language if existing is not None else "it"  # a new file's header sets none: Italian
@@ -73,28 +95,27 @@ def _write(
     if existing is None:
         head, taken = header(calendar, target, base_url, report) + tomlfile.places_text(places), set()
     else:
-        events, places = new_in(existing, events, places, report, str(out))
+        events, places = new_in(existing, events, places, report, path)
         if not events:
-            return report
+            return None
         head = existing_text.rstrip("\n") + "\n" + tomlfile.places_text(places)
         taken = {event.id for event in existing.events}
     offset = len(existing.events) if existing is not None else 0
     for _ in range(len(events) + 1):
         text = head + tomlfile.events_text(events, set(taken))
         try:
-            build_calendar(loading.parse(text, str(out)))
+            build_calendar(loading.parse(text, path))
             break
         except CalendarErrors as errors:
             events = repaired(events, errors, offset, report)
     else:
         raise ImportFailed("the imported calendar would not be valid, so nothing was written")
     if existing is not None and not events:
-        return report  # every new event left out: the file stays as it was
+        return None  # every new event left out: the file stays as it was
     report.events, report.places = len(events), len(places)
     report.series = sum("rrule" in e.fields or "rdates" in e.fields for e in events)
     report.overrides = sum(len(e.overrides) for e in events)
-    tomlfile.write_atomically(out, text)
-    return report
+    return text
 
 
 def new_in(

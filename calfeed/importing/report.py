@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 class ImportFailed(Exception):
-    """The source cannot be imported at all; nothing is written."""
+    """The source cannot be imported at all; nothing is written.
+
+    ``code`` and ``data`` say why for programs (the browser editor words the
+    common failures in the calendar's language and never offers
+    ``--allow-private``); the message is the command line's English."""
+
+    def __init__(self, message: str, code: str = "import-failed", **data: Any):
+        super().__init__(message)
+        self.code, self.data = code, data
 
 
 @dataclass

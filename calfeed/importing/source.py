@@ -38,9 +38,10 @@ def fetch(source: str, allow_private: bool = False) -> bytes:
     if source.lower().startswith(("http://", "https://")):
         data = _download(source, allow_private)
     elif source.lower().startswith("webcal://"):
-        raise ImportFailed(f"{source}: a subscription link; import its https:// address: https://{source[9:]}")
+        https = f"https://{source[9:]}"
+        raise ImportFailed(f"{source}: a subscription link; import its https:// address: {https}", "webcal", https=https)
     elif re.match(r"[a-zA-Z][a-zA-Z0-9+.-]*://", source):
-        raise ImportFailed(f"{source}: only http and https addresses (or a file) can be imported")
+        raise ImportFailed(f"{source}: only http and https addresses (or a file) can be imported", "bad-scheme")
     else:
         data = _read(source)
     if len(data) > MAX_BYTES:
@@ -49,7 +50,8 @@ def fetch(source: str, allow_private: bool = False) -> bytes:
 
 
 def _too_large(source: str) -> ImportFailed:
-    return ImportFailed(f"{source}: larger than {MAX_BYTES // (1024 * 1024)} MB; is it really a calendar?")
+    megabytes = MAX_BYTES // (1024 * 1024)
+    return ImportFailed(f"{source}: larger than {megabytes} MB; is it really a calendar?", "too-large", limit_mb=megabytes)
 
 
 def _read(source: str) -> bytes:
@@ -119,7 +121,7 @@ def _resolve(host: str, port: int, deadline: float) -> list[str]:
         raise TimeoutError(f"timed out looking up {host}")
     if "error" in answer:
         error = answer["error"]
-        raise ImportFailed(f"cannot find {host} ({getattr(error, 'strerror', None) or error})")
+        raise ImportFailed(f"cannot find {host} ({getattr(error, 'strerror', None) or error})", "unknown-host", host=host)
     return list(dict.fromkeys(answer["addresses"]))
 
 
@@ -161,7 +163,10 @@ def _connect(url: str, deadline: float, allow_private: bool, opened: list) -> tu
     for address in addresses if not allow_private else ():
         if kind := private_kind(address):
             named = f"{host} is" if host == address else f"{host} is at {address},"
-            raise ImportFailed(f"{named} a {kind} address; calfeed import reads only public addresses ({_PRIVATE})")
+            raise ImportFailed(
+                f"{named} a {kind} address; calfeed import reads only public addresses ({_PRIVATE})",
+                "private-address", host=host, address=address, kind=kind,
+            )
     tls = ssl.create_default_context() if parts.scheme.lower() == "https" else None
     connection = _Pinned(host, port, addresses, tls, deadline, opened)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -210,7 +215,7 @@ def _download(source: str, allow_private: bool) -> bytes:
             try:
                 connection, response = _connect(url, deadline, allow_private, opened)
             except ImportFailed as failure:
-                raise ImportFailed(f"{where}: {failure}") from None
+                raise ImportFailed(f"{where}: {failure}", failure.code, **failure.data) from None
             try:
                 if response.status in _REDIRECTS and response.getheader("Location"):
                     url = urljoin(url, response.getheader("Location").strip())
@@ -218,7 +223,7 @@ def _download(source: str, allow_private: bool) -> bytes:
                         raise ImportFailed(f"{where}: redirected to {url[:200]}; only http and https addresses are followed")
                     continue
                 if not 200 <= response.status < 300:
-                    raise ImportFailed(f"{where}: the server answered {response.status} {response.reason}")
+                    raise ImportFailed(f"{where}: the server answered {response.status} {response.reason}", "http-status", status=response.status)
                 length = response.getheader("Content-Length", "")
                 if length.isdigit() and int(length) > MAX_BYTES:
                     raise _too_large(source)
@@ -232,9 +237,9 @@ def _download(source: str, allow_private: bool) -> bytes:
             detail = f"; {error}" if str(error) not in ("timed out", "") else ""
             raise ImportFailed(
                 f"{source}: the download took longer than {TIMEOUT_SECONDS} s (timed out{detail}); "
-                "try again, or save the file and import it"
+                "try again, or save the file and import it", "timeout", seconds=TIMEOUT_SECONDS,
             ) from None
-        raise ImportFailed(f"{source}: cannot download it ({str(error) or type(error).__name__})") from None
+        raise ImportFailed(f"{source}: cannot download it ({str(error) or type(error).__name__})", "download-failed") from None
     finally:
         watchdog.cancel()
 
@@ -243,12 +248,12 @@ def parse(data: bytes, source: str) -> icalendar.Calendar:
     """The source as a calendar, or one clear error."""
     head = data.lstrip()[:200].lower()
     if head.startswith((b"<!doctype", b"<html", b"<?xml", b"<")):
-        raise ImportFailed(f"{source}: this is a web page, not a calendar (an error page, or the wrong URL?)")
+        raise ImportFailed(f"{source}: this is a web page, not a calendar (an error page, or the wrong URL?)", "not-icalendar")
     if not data.lstrip(b"\xef\xbb\xbf \r\n\t").upper().startswith(b"BEGIN:VCALENDAR"):
-        raise ImportFailed(f"{source}: not an iCalendar file (it should start with BEGIN:VCALENDAR)")
+        raise ImportFailed(f"{source}: not an iCalendar file (it should start with BEGIN:VCALENDAR)", "not-icalendar")
     if b"END:VCALENDAR" not in data.upper():
-        raise ImportFailed(f"{source}: the file is cut short (no END:VCALENDAR)")
+        raise ImportFailed(f"{source}: the file is cut short (no END:VCALENDAR)", "cut-short")
     try:
         return icalendar.Calendar.from_ical(data)
     except Exception as error:
-        raise ImportFailed(f"{source}: not valid iCalendar ({error})") from None
+        raise ImportFailed(f"{source}: not valid iCalendar ({error})", "not-icalendar") from None

@@ -38,7 +38,7 @@ from calfeed.errors import CalendarErrors
 from calfeed.model import Calendar, Event
 from calfeed.occurrences import HORIZON, Occurrence, expand, instant
 from calfeed.occurrences import naive as naive_local
-from calfeed.web.editor import forms
+from calfeed.web.editor import forms, problems
 from calfeed.web.editor.switch import EditorsFile, editing, editors_file
 from calfeed.web.http import current_calendar, now, refuse, store
 from calfeed.web.i18n import message, strings, weekdays, when
@@ -72,6 +72,10 @@ def _editing() -> Editing:
 
 def _t() -> SimpleNamespace:
     return SimpleNamespace(**strings(current_calendar().calendar.language))
+
+
+def _language() -> str:
+    return current_calendar().calendar.language
 
 
 def _say(key: str, **blanks: object) -> str:
@@ -338,7 +342,7 @@ def set_status(event_id: str) -> Response | tuple[str, int]:
     except UnknownEvent:
         refuse(current_calendar(), 404, "no_event", id=event_id)
     except CalendarErrors as refused:
-        general = [_say("edit_refused")] + [str(problem) for problem in refused.problems]
+        general = [_say("edit_refused")] + [problems.located(problem, _language()) for problem in refused.problems]
         return _form_page(422, event_id, forms.typed_from(current), source.version_of(event_id), general=general, kept=_kept(current))
     _serve_now(saved)
     flash(_say(f"edit_status_{status}", title=current.get("title", event_id)))
@@ -388,8 +392,8 @@ def _save(event_id: str | None) -> Response | tuple[str, int]:
     except CalendarErrors as refused:
         text, _ = source.read()
         placed = forms.place_problems(refused.problems, _event_index(text, event_id))
-        errors = {name: [problem.message for problem in found] for name, found in placed.by_field.items()}
-        general = [_say("edit_refused")] + [str(problem) for problem in placed.general]
+        errors = {name: [problems.render(problem, _language()) for problem in found] for name, found in placed.by_field.items()}
+        general = [_say("edit_refused")] + [problems.located(problem, _language()) for problem in placed.general]
         return _form_page(422, event_id, read.typed, version, errors=errors, general=general, kept=_kept(current))
     _serve_now(saved)
     title = read.fields.get("title") or (current or {}).get("title") or saved.event_id
@@ -411,8 +415,8 @@ def _preview(event_id: str | None, typed: forms.Typed, version: str, fields: dic
     except CalendarErrors as refused:
         text, _ = source.read()
         placed = forms.place_problems(refused.problems, _event_index(text, event_id))
-        errors = {name: [problem.message for problem in found] for name, found in placed.by_field.items()}
-        general = [_say("edit_refused")] + [str(problem) for problem in placed.general]
+        errors = {name: [problems.render(problem, _language()) for problem in found] for name, found in placed.by_field.items()}
+        general = [_say("edit_refused")] + [problems.located(problem, _language()) for problem in placed.general]
         return _form_page(422, event_id, typed, version, errors=errors, general=general, kept=_kept(current), dates=[])
     return _form_page(200, event_id, typed, version, general=notices, kept=_kept(current),
                       dates=_next_dates(calendar, new_id), previewed=True)
@@ -480,7 +484,7 @@ def delete_event(event_id: str) -> Response | tuple[str, int]:
         typed = forms.typed_from(conflict.theirs)
         return _form_page(409, event_id, typed, conflict.current_version, conflict=SimpleNamespace(rows=[], deleted=False), kept=_kept(conflict.theirs))
     except CalendarErrors as refused:
-        general = [_say("edit_refused")] + [str(problem) for problem in refused.problems]
+        general = [_say("edit_refused")] + [problems.located(problem, _language()) for problem in refused.problems]
         return _page("delete.html", 422, event_id=event_id, title=(fields or {}).get("title", event_id), version=version, general=general)
     _serve_now(saved)
     flash(_say("edit_deleted", title=(fields or {}).get("title", event_id)))
@@ -569,7 +573,7 @@ def undo(ref: str) -> Response | tuple[str, int]:
     except CannotUndo:
         return _history_page(409, general=[_say("edit_undo_impossible")])
     except CalendarErrors as refused:
-        return _history_page(422, general=[_say("edit_refused")] + [str(problem) for problem in refused.problems])
+        return _history_page(422, general=[_say("edit_refused")] + [problems.located(problem, _language()) for problem in refused.problems])
     _serve_now(saved)
     flash(_say("edit_undone", title=", ".join(str((a or b or {}).get("title", k)) for k, (b, a) in touched.items())))
     return redirect(url_for("editor.changes"), 303)
