@@ -507,7 +507,7 @@ def _history_entries() -> list[SimpleNamespace]:
         entries.append(SimpleNamespace(
             ref=f"log-{entry['number']}", author=str(entry.get("author", "")), date=str(entry.get("time", "")),
             subject=history.message(str(entry.get("action", "changed")), str(entry.get("title", "")), language)
-            if entry.get("action") in ("added", "changed", "deleted", "undone") else str(entry.get("title", "")),
+            if entry.get("action") in history.ACTIONS else str(entry.get("title", "")),
             diff="".join(line if line.endswith("\n") else line + "\n" for line in list(lines)[2:]),
         ))
     return entries
