@@ -11,6 +11,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
 
 from calfeed.web.editor.views import Editing, bp
+from calfeed.web.editor import places as _places  # noqa: F401  (its routes join bp)
 from calfeed.web.http import current_calendar
 from calfeed.web.security import EDIT_PREFIX
 
