@@ -257,10 +257,11 @@ class SourceFile:
         version = self._snapshot.version(event_id) if key is None else self._snapshot.table_version(key)
         return Saved(event_id, version, calendar, raw)
 
-    def undo(self, patch: history.Patch, touched: dict[str, tuple[dict | None, dict | None]], author: str) -> Saved:
+    def undo(self, patch: history.Patch, touched: dict[str | tuple, tuple[dict | None, dict | None]], author: str) -> Saved:
         """Take back one earlier save, as a new save: ``patch`` applied
-        backwards. ``touched`` maps each event the save changed to its table
-        before and after it (None: absent). If any of them changed since,
+        backwards. ``touched`` maps each event the save changed (by id), and
+        each other table (by key, as ``touched_tables`` gives them), to its
+        table before and after it (None: absent). If any of them changed since,
         nothing is written (``SaveConflict``); if the lines around the change
         are gone, nothing is written either (``CannotUndo``)."""
         if not touched:
@@ -269,6 +270,10 @@ class SourceFile:
             for _ in range(ATTEMPTS):
                 snapshot = self._read()
                 for event_id, (_, after) in touched.items():
+                    if isinstance(event_id, tuple):
+                        if snapshot.table(event_id) != after:
+                            raise SaveConflict(event_id, snapshot.table(event_id), snapshot.table_version(event_id))
+                        continue
                     index = snapshot.index(event_id)
                     if (None if index is None else snapshot.events[index]) != after:
                         raise SaveConflict(event_id, self.event_fields(event_id), snapshot.version(event_id))
@@ -281,9 +286,9 @@ class SourceFile:
                 if _signature(self.path) != snapshot.signature:
                     continue
                 event_id = next(iter(touched))
-                title = ", ".join(
-                    str((a or b or {}).get("title", key)) for key, (b, a) in touched.items()
-                )
+                title = ", ".join(change_title(key, b, a) for key, (b, a) in touched.items())
+                if isinstance(event_id, tuple):
+                    return self._write(snapshot, text, source.data, calendar, event_id[-1], "undone", title, author, event_id)
                 return self._write(snapshot, text, source.data, calendar, event_id, "undone", title, author)
         raise TimeoutError(f"{self.path} kept changing during the save; try again")
 
@@ -735,17 +740,52 @@ def touched_events(before: str, after: str) -> dict[str, tuple[dict | None, dict
     }
 
 
+def touched_tables(before: str, after: str) -> dict[tuple, tuple[dict | None, dict | None]]:
+    """[calendar] and the [places.<slug>] tables that differ between two
+    texts of the file, by key, each before and after (None: absent).
+
+    >>> touched_tables('[places.a]\\nname = "A"\\n', '[places.a]\\nname = "B"\\n[calendar]\\nname = "C"\\n')
+    {('calendar',): (None, {'name': 'C'}), ('places', 'a'): ({'name': 'A'}, {'name': 'B'})}
+    """
+    def tables(text: str) -> dict[tuple, dict]:
+        data = loading.parse(text, "").data if text.strip() else {}
+        found = {CALENDAR: data["calendar"]} if isinstance(data.get("calendar"), dict) else {}
+        places = data.get("places") if isinstance(data.get("places"), dict) else {}
+        return found | {("places", slug): table for slug, table in places.items() if isinstance(table, dict)}
+
+    old, new = tables(before), tables(after)
+    return {key: (old.get(key), new.get(key)) for key in sorted({*old, *new}) if old.get(key) != new.get(key)}
+
+
+def change_title(key: str | tuple, before: dict | None, after: dict | None) -> str:
+    """How a change names what it touched: an event's title, a place's name, "[calendar]".
+
+    >>> change_title("a", {"title": "Festa"}, None), change_title(("places", "s"), None, {"name": "Sala"})
+    ('Festa', 'Sala')
+    """
+    if key == CALENDAR:
+        return "[calendar]"
+    return str((after or before or {}).get("name" if isinstance(key, tuple) else "title", key[-1] if isinstance(key, tuple) else key))
+
+
 def _check_undone(snapshot: _Snapshot, data: dict, touched: dict) -> None:
-    """Undoing may change only the events the undone save changed, and each
-    to what it was before that save."""
+    """Undoing may change only the events and tables the undone save
+    changed, and each to what it was before that save."""
+    tables = [key for key in touched if isinstance(key, tuple)]
+    was_data = snapshot.data
+    for key in tables:
+        if _lookup(data, key) != touched[key][0]:
+            raise CannotUndo("undoing would change other parts of the file")
+        data, was_data = _without(data, key), _without(was_data, key)
     rest = {k: v for k, v in data.items() if k != "events"}
-    events = data.get("events", [])
+    events, was_events = data.get("events", []), was_data.get("events", [])
     events = events if isinstance(events, list) else []
+    was_events = was_events if isinstance(was_events, list) else []
     by_id = {e.get("id"): e for e in events if isinstance(e, dict)}
     others = [e for e in events if not (isinstance(e, dict) and e.get("id") in touched)]
-    was = [e for e in snapshot.events if not (isinstance(e, dict) and e.get("id") in touched)]
-    if rest != {k: v for k, v in snapshot.data.items() if k != "events"} or others != was or any(
-        by_id.get(key) != before for key, (before, _) in touched.items()
+    was = [e for e in was_events if not (isinstance(e, dict) and e.get("id") in touched)]
+    if rest != {k: v for k, v in was_data.items() if k != "events"} or others != was or any(
+        by_id.get(key) != before for key, (before, _) in touched.items() if not isinstance(key, tuple)
     ):
         raise CannotUndo("undoing would change other parts of the file")
 
