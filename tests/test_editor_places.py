@@ -268,3 +268,16 @@ def test_a_settings_change_is_undone_from_the_history(clients, events, where):
     assert "Modificate le impostazioni del calendario" in anna.get("/edit/history").get_data(as_text=True)
     assert undo_latest(anna).status_code == 303
     assert events.read_bytes() == before
+
+
+def test_a_place_written_as_an_inline_table_is_left_to_hand_editing(editor, events):
+    text = events.read_text(encoding="utf-8").replace(
+        '[places.casa-quartiere-latina]\nname = "Casa di Quartiere Latina"\naddress = "Via Sezze, 04100 Latina"\n',
+        '[places]\ncasa-quartiere-latina = { name = "Casa di Quartiere Latina", address = "Via Sezze, 04100 Latina" }\n')
+    events.write_text(text, encoding="utf-8")
+    assert "casa-quartiere-latina = {" in text
+    form = place_form(editor, "casa-quartiere-latina")
+    response = editor.post(form.action, data=form.data(name="Casa di Quartiere"))
+    assert response.status_code == 422
+    assert "va modificata a mano" in response.get_data(as_text=True)
+    assert events.read_text(encoding="utf-8") == text

@@ -221,6 +221,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "place_default": "— predefinita —",
         "place_language_it": "Italiano",
         "place_language_en": "Inglese",
+        "place_by_hand": "Non salvato: nel file questa parte non è scritta come una tabella a sé ([places.<slug>] o [calendar]), quindi va modificata a mano. Niente è stato scritto.",
     },
     "en": {
         "upcoming": "Upcoming events",
@@ -427,6 +428,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "place_default": "— default —",
         "place_language_it": "Italian",
         "place_language_en": "English",
+        "place_by_hand": "Not saved: in the file this part is not written as a table of its own ([places.<slug>] or [calendar]), so it must be edited by hand. Nothing was written.",
     },
 }
 

@@ -86,6 +86,8 @@ def create_place() -> Response | tuple[str, int]:
     except CalendarErrors as refused:
         errors, general = _refused(refused, f'place "{slug}"', tableforms.PLACE_FIELDS)
         return _places_page(422, typed=read.typed, errors=errors, general=general, version=version)
+    except RuntimeError:  # the places are not written as [places.<slug>] tables
+        return _places_page(422, typed=read.typed, general=[_say("place_by_hand")], version=version)
     _serve_now(saved)
     flash(_say("place_added", name=read.fields["name"]))
     return redirect(url_for("editor.edit_place", slug=saved.event_id), 303)
@@ -121,6 +123,8 @@ def save_place(slug: str) -> Response | tuple[str, int]:
     except CalendarErrors as refused:
         errors, general = _refused(refused, f'place "{slug}"', tableforms.PLACE_FIELDS)
         return _place_page(slug, 422, typed=read.typed, errors=errors, general=general, version=version)
+    except RuntimeError:
+        return _place_page(slug, 422, typed=read.typed, general=[_say("place_by_hand")], version=version)
     _serve_now(saved)
     flash(_say("place_saved", name=read.fields["name"]))
     return redirect(url_for("editor.edit_place", slug=slug), 303)
@@ -158,6 +162,9 @@ def delete_place(slug: str) -> Response | tuple[str, int]:
         general = [_say("place_refused")] + [str(problem) for problem in refused.problems]
         return _page("place_delete.html", 422, slug=slug, name=name, uses=[], version=source.version_of_place(slug),
                      general=general)
+    except RuntimeError:
+        return _page("place_delete.html", 422, slug=slug, name=name, uses=[], version=source.version_of_place(slug),
+                     general=[_say("place_by_hand")])
     _serve_now(saved)
     flash(_say("place_deleted", name=name))
     return redirect(url_for("editor.places"), 303)
@@ -200,6 +207,8 @@ def save_settings() -> Response | tuple[str, int]:
     except CalendarErrors as refused:
         errors, general = _refused(refused, "[calendar]", tableforms.SETTINGS_FIELDS)
         return _settings_page(422, typed=read.typed, errors=errors, general=general, version=version)
+    except RuntimeError:  # [calendar] is not written as its own table
+        return _settings_page(422, typed=read.typed, general=[_say("place_by_hand")], version=version)
     _serve_now(saved)
     flash(_say("place_settings_saved"))
     return redirect(url_for("editor.settings"), 303)
