@@ -26,9 +26,14 @@ GIT_TIMEOUT = 20.0
 EMAIL_DOMAIN = "calfeed.invalid"
 
 _MESSAGES = {
-    "it": {"added": "Aggiunto", "changed": "Modificato", "deleted": "Eliminato", "undone": "Annullato"},
-    "en": {"added": "Added", "changed": "Changed", "deleted": "Deleted", "undone": "Undone"},
+    "it": {"added": "Aggiunto", "changed": "Modificato", "deleted": "Eliminato", "undone": "Annullato",
+           "added-place": "Aggiunto luogo", "changed-place": "Modificato luogo", "deleted-place": "Eliminato luogo",
+           "changed-settings": "Modificate le impostazioni del calendario"},
+    "en": {"added": "Added", "changed": "Changed", "deleted": "Deleted", "undone": "Undone",
+           "added-place": "Added place", "changed-place": "Changed place", "deleted-place": "Deleted place",
+           "changed-settings": "Changed the calendar settings"},
 }
+ACTIONS = frozenset(_MESSAGES["en"])
 _IDENTITY = re.compile(r"^[^<>\n]+ <[^<>\s]+>$")
 _UNSAFE = re.compile(r"[^\w.+-]+")
 
@@ -38,9 +43,12 @@ def message(action: str, title: str, language: str) -> str:
 
     >>> message("changed", "Festa di quartiere", "it"), message("added", "Fair", "en")
     ('Modificato: Festa di quartiere', 'Added: Fair')
+    >>> message("changed-place", "Cascina", "it"), message("changed-settings", "", "en")
+    ('Modificato luogo: Cascina', 'Changed the calendar settings')
     """
     words = _MESSAGES.get(language, _MESSAGES["en"])
-    return f"{words[action]}: {' '.join(str(title).split())}"
+    title = " ".join(str(title).split())
+    return f"{words[action]}: {title}" if title else words[action]
 
 
 def identity(author: str) -> str:

@@ -81,6 +81,19 @@ class UnknownEvent(KeyError):
     """No event has this id (and the form did not see one either)."""
 
 
+class UnknownPlace(KeyError):
+    """No [places.<slug>] table has this slug."""
+
+
+class PlaceInUse(Exception):
+    """A place events still name cannot be deleted: nothing was written."""
+
+    def __init__(self, slug: str, events: list[tuple[str, str]]):
+        self.slug = slug
+        self.events = events  # (id, title) of each event naming it
+        super().__init__(f'place "{slug}" is used by {len(events)} events')
+
+
 class Saved(NamedTuple):
     event_id: str
     version: str  # the new file's version token for this event
@@ -114,6 +127,17 @@ class _Snapshot(NamedTuple):
 
     def version(self, event_id: str | None) -> str:
         return f"{self.file_digest}.{self.event_digest(event_id)}"
+
+    def table(self, key: tuple[str, ...]) -> dict | None:
+        """A table other than [[events]]: ``("calendar",)`` or ``("places", slug)``."""
+        node: Any = self.data
+        for part in key:
+            node = node.get(part) if isinstance(node, dict) else None
+        return node if isinstance(node, dict) else None
+
+    def table_version(self, key: tuple[str, ...]) -> str:
+        table = self.table(key)
+        return f"{self.file_digest}.{_NO_EVENT if table is None else digest(table).hex()}"
 
 
 def _signature(path: Path) -> tuple:
@@ -215,9 +239,10 @@ class SourceFile:
         raise TimeoutError(f"{self.path} kept changing during the save; try again")
 
     def _write(self, snapshot: _Snapshot, text: str, data: dict, calendar: Calendar, event_id: str,
-               action: str, title: str, author: str) -> Saved:
+               action: str, title: str, author: str, key: tuple[str, ...] | None = None) -> Saved:
         """Write the checked new text (under the lock) and record the save:
-        a commit in a git work tree, else a line of the change log."""
+        a commit in a git work tree, else a line of the change log. ``key``
+        names the table saved when it is not an event's."""
         _remove_stray_temporaries(self.path)
         raw = (snapshot.bom + text).encode("utf-8")
         tomlfile.write_atomically(self.path, snapshot.bom + text)
@@ -227,16 +252,21 @@ class SourceFile:
             history.commit(self.path, subject, author)
         else:
             moment = self.now(_zone_of(data)).replace(microsecond=0).isoformat()
-            history.append(self.path, history.log_entry(
-                action, event_id, str(title), author, moment, _table_text(snapshot, event_id),
-                _table_text(self._snapshot, event_id), history.Patch.between(snapshot.text, text),
-            ))
-        return Saved(event_id, self._snapshot.version(event_id), calendar, raw)
+            texts = (_table_text(snapshot, event_id), _table_text(self._snapshot, event_id)) if key is None else (
+                _key_text(snapshot, key), _key_text(self._snapshot, key))
+            entry = history.log_entry(action, event_id if key is None else None, str(title), author, moment, *texts,
+                                      history.Patch.between(snapshot.text, text))
+            if key is not None:
+                entry["table"] = list(key)
+            history.append(self.path, entry)
+        version = self._snapshot.version(event_id) if key is None else self._snapshot.table_version(key)
+        return Saved(event_id, version, calendar, raw)
 
-    def undo(self, patch: history.Patch, touched: dict[str, tuple[dict | None, dict | None]], author: str) -> Saved:
+    def undo(self, patch: history.Patch, touched: dict[str | tuple, tuple[dict | None, dict | None]], author: str) -> Saved:
         """Take back one earlier save, as a new save: ``patch`` applied
-        backwards. ``touched`` maps each event the save changed to its table
-        before and after it (None: absent). If any of them changed since,
+        backwards. ``touched`` maps each event the save changed (by id), and
+        each other table (by key, as ``touched_tables`` gives them), to its
+        table before and after it (None: absent). If any of them changed since,
         nothing is written (``SaveConflict``); if the lines around the change
         are gone, nothing is written either (``CannotUndo``)."""
         if not touched:
@@ -245,6 +275,10 @@ class SourceFile:
             for _ in range(ATTEMPTS):
                 snapshot = self._read()
                 for event_id, (_, after) in touched.items():
+                    if isinstance(event_id, tuple):
+                        if snapshot.table(event_id) != after:
+                            raise SaveConflict(event_id, snapshot.table(event_id), snapshot.table_version(event_id))
+                        continue
                     index = snapshot.index(event_id)
                     if (None if index is None else snapshot.events[index]) != after:
                         raise SaveConflict(event_id, self.event_fields(event_id), snapshot.version(event_id))
@@ -257,9 +291,9 @@ class SourceFile:
                 if _signature(self.path) != snapshot.signature:
                     continue
                 event_id = next(iter(touched))
-                title = ", ".join(
-                    str((a or b or {}).get("title", key)) for key, (b, a) in touched.items()
-                )
+                title = ", ".join(change_title(key, b, a) for key, (b, a) in touched.items())
+                if isinstance(event_id, tuple):
+                    return self._write(snapshot, text, source.data, calendar, event_id[-1], "undone", title, author, event_id)
                 return self._write(snapshot, text, source.data, calendar, event_id, "undone", title, author)
         raise TimeoutError(f"{self.path} kept changing during the save; try again")
 
@@ -290,6 +324,105 @@ class SourceFile:
                 entry["id"] = None  # many events at once: listed, not undone from the log
                 history.append(self.path, entry)
             return Saved("", self._snapshot.version(None), calendar, raw)
+
+    # Places and the calendar's settings: one table each, with the same
+    # guarantees as an event (checked, locked, atomic, recorded).
+
+    def place_fields(self, slug: str) -> dict | None:
+        """The place's values as the file has them (None when there is no such place)."""
+        table = self._read().table(("places", slug))
+        return None if table is None else dict(table)
+
+    def calendar_fields(self) -> dict:
+        """The [calendar] table's values as the file has them."""
+        return dict(self._read().table(CALENDAR) or {})
+
+    def version_of_place(self, slug: str | None) -> str:
+        """The token a place's form carries: ``<file digest>.<table digest>``
+        (``-`` for a new or missing place)."""
+        snapshot = self._read()
+        return snapshot.version(None) if slug is None else snapshot.table_version(("places", slug))
+
+    def version_of_calendar(self) -> str:
+        return self._read().table_version(CALENDAR)
+
+    def events_at(self, slug: str) -> list[tuple[str, str]]:
+        """(id, title) of the events (or one of their dates) at this place."""
+        return _events_at(self._read(), slug)
+
+    def save_place(self, slug: str | None, fields: dict, version: str, author: str) -> Saved:
+        """Create (``slug`` None: the slug is made from the name, unique, and
+        never changes) or change one [places.<slug>] table. Keys as in
+        ``save_event``: None, "" or [] removes a key, absent keys stay."""
+        changes = {key: _normal(value) for key, value in fields.items()}
+
+        def make(snapshot: _Snapshot) -> tuple:
+            if slug is not None:
+                return _edit_table(snapshot, ("places", slug), changes, tomlfile.PLACE_ORDER) + ("changed-place",)
+            places = snapshot.data.get("places")
+            new = unique_id(str(changes.get("name") or ""), set(places) if isinstance(places, dict) else set(), "luogo")
+            return _add_place(snapshot, new, changes) + ("added-place",)
+
+        return self._change_table(None if slug is None else ("places", slug), version, author, make)
+
+    def delete_place(self, slug: str, version: str, author: str) -> Saved:
+        """Remove a place no event names; one that events name is refused
+        (``PlaceInUse``, with those events) and nothing is written."""
+        def make(snapshot: _Snapshot) -> tuple:
+            users = _events_at(snapshot, slug)
+            if users:
+                raise PlaceInUse(slug, users)
+            key = ("places", slug)
+            start, end = _key_span(snapshot, key)
+            head, tail = snapshot.text[:start], snapshot.text[end:]
+            text = head + tail if tail else head.rstrip("\n") + "\n"
+            return text, key, None, "deleted-place"
+
+        return self._change_table(("places", slug), version, author, make)
+
+    def save_calendar(self, fields: dict, version: str, author: str) -> Saved:
+        """Change the [calendar] settings. ``base_url`` is left alone while
+        CALFEED_BASE_URL overrides it: the file's value would not be served."""
+        changes = {key: _normal(value) for key, value in fields.items() if not (key == "base_url" and self.base_url)}
+        return self._change_table(
+            CALENDAR, version, author,
+            lambda snapshot: _edit_table(snapshot, CALENDAR, changes, tomlfile.CALENDAR_ORDER) + ("changed-settings",),
+        )
+
+    def _change_table(self, key: tuple[str, ...] | None, version: str, author: str, make: Callable) -> Saved:
+        """``_change`` for one table other than [[events]]: ``make`` returns
+        the new text, the table's key, its new values (None: removed) and the
+        action; the result must differ from the file in that table only."""
+        with locked(self.path):
+            for _ in range(ATTEMPTS):
+                snapshot = self._read()
+                if key is not None:
+                    if snapshot.table(key) is None:
+                        raise UnknownPlace(key[-1]) if key[0] == "places" else _unsafe()
+                    self._check_table_version(snapshot, key, version)
+                text, saved_key, values, action = make(snapshot)
+                source = loading.parse(text, str(self.path))
+                if _without(source.data, saved_key) != _without(snapshot.data, saved_key) or (
+                    _lookup(source.data, saved_key) != values
+                ):
+                    raise RuntimeError("the change would alter other parts of the file; nothing was written")
+                calendar = build_calendar(source, self.base_url, self._reuse)
+                if _signature(self.path) != snapshot.signature:
+                    continue
+                old = snapshot.table(saved_key) or {}
+                name = str((values or old).get("name", saved_key[-1])) if saved_key[0] == "places" else ""
+                return self._write(snapshot, text, source.data, calendar, saved_key[-1], action, name, author, saved_key)
+        raise TimeoutError(f"{self.path} kept changing during the save; try again")
+
+    def _check_table_version(self, snapshot: _Snapshot, key: tuple[str, ...], version: str) -> None:
+        """A conflict only when this table changed since ``version``."""
+        file_part, _, table_part = version.partition(".")
+        if file_part == snapshot.file_digest:
+            return
+        current = snapshot.table_version(key)
+        if table_part and table_part == current.partition(".")[2]:
+            return
+        raise SaveConflict(key[-1], snapshot.table(key), current)
 
     def _check_version(self, snapshot: _Snapshot, event_id: str | None, version: str) -> None:
         file_part, _, event_part = version.partition(".")
@@ -342,13 +475,121 @@ class SourceFile:
         return text, event_id, snapshot.events[index].get("title", event_id), "deleted", expected
 
 
-def unique_id(title: str, taken: set) -> str:
+CALENDAR = ("calendar",)
+
+
+def _edit_table(snapshot: _Snapshot, key: tuple[str, ...], changes: dict, order: tuple[str, ...]) -> tuple:
+    """The file with the keys of one table that changed rewritten in place."""
+    start, end = _key_span(snapshot, key)
+    chunk = tomlkit.parse(snapshot.text[start:end])
+    table: Any = chunk
+    for part in key:
+        table = table[part]
+    old = snapshot.table(key) or {}
+    for name in sorted(changes, key=lambda k: _order(k, order)):
+        value = changes[name]
+        if old.get(name) == (None if _empty(value) else value):
+            continue
+        if _empty(value):
+            table.remove(name)
+        else:
+            _put(table, name, _item(value), order)
+    text = snapshot.text[:start] + chunk.as_string() + snapshot.text[end:]
+    return text, key, table.unwrap()
+
+
+def _add_place(snapshot: _Snapshot, slug: str, changes: dict) -> tuple:
+    """A new [places.<slug>] table after the last place (else after
+    [calendar], else at the top), its keys in the usual order."""
+    values = {k: v for k, v in changes.items() if not _empty(v)}
+    lines = [f"[places.{slug}]"]
+    lines += [f"{name} = {_item(values[name]).as_string()}" for name in sorted(values, key=lambda k: _order(k, tomlfile.PLACE_ORDER))]
+    places = snapshot.data.get("places")
+    after = [("places", other) for other in places] if isinstance(places, dict) and places else []
+    after = after[-1:] or ([CALENDAR] if snapshot.table(CALENDAR) is not None else [])
+    text = snapshot.text
+    if after:
+        _, end = _key_span(snapshot, after[0])
+        # Right after the table's last line: the blank lines and comments that
+        # follow stay with what follows.
+        position = len(text[:end].rstrip(" \t\n"))
+        position = text.find("\n", position) + 1 or len(text)
+        head, tail = text[:position], text[position:]
+        head = head if head.endswith("\n") or not head else head + "\n"
+        text = head + "\n" + "\n".join(lines) + "\n" + ("\n" if tail and not tail.startswith("\n") else "") + tail
+    else:
+        text = "\n".join(lines) + "\n" + ("\n" + text if text else "")
+    return text, ("places", slug), values
+
+
+def _key_span(snapshot: _Snapshot, key: tuple[str, ...]) -> tuple[int, int]:
+    """Where the table ``[a.b]`` for ``key`` stands in the text (as ``_span``
+    for an event); a table written another way (inline, dotted keys) is
+    refused rather than guessed."""
+    wanted = ".".join(key)
+    headers = []  # (name, where)
+    for match in _TOKENS.finditer(snapshot.text):
+        line = match.group("header")
+        header = _HEADER.match(line) if line is not None else None
+        if header is None:
+            continue
+        name = ".".join(part.strip().strip("\"'") for part in header.group(2).split("."))
+        headers.append((name, header.group(1), match.start()))
+    found = [where for name, brackets, where in headers if name == wanted and brackets == "["]
+    if len(found) != 1:
+        raise _unsafe()
+    start = found[0]
+    end = next((where for name, _, where in headers if where > start and not name.startswith(wanted + ".")), len(snapshot.text))
+    start, end = _with_comments_above(snapshot.text, start), _with_comments_above(snapshot.text, end)
+    chunk = loading.parse(snapshot.text[start:end], "").data
+    if _lookup(chunk, key) != snapshot.table(key) or _without(chunk, key) != {}:
+        raise _unsafe()
+    return start, end
+
+
+def _key_text(snapshot: _Snapshot, key: tuple[str, ...]) -> str | None:
+    """The table as the file writes it (with its comments), or None."""
+    try:
+        start, end = _key_span(snapshot, key)
+    except RuntimeError:
+        return None
+    return snapshot.text[start:end]
+
+
+def _lookup(data: dict, key: tuple[str, ...]) -> Any:
+    node: Any = data
+    for part in key:
+        node = node.get(part) if isinstance(node, dict) else None
+    return node
+
+
+def _without(data: dict, key: tuple[str, ...]) -> dict:
+    """The data with one table left out (and a [places] left empty by it)."""
+    if len(key) == 1:
+        return {k: v for k, v in data.items() if k != key[0]}
+    inner = _without(data.get(key[0]) or {}, key[1:]) if isinstance(data.get(key[0]), dict) else data.get(key[0])
+    rest = {k: v for k, v in data.items() if k != key[0]}
+    return {**rest, key[0]: inner} if inner else rest
+
+
+def _events_at(snapshot: _Snapshot, slug: str) -> list[tuple[str, str]]:
+    found = []
+    for event in snapshot.events:
+        if not isinstance(event, dict):
+            continue
+        overrides = event.get("overrides") if isinstance(event.get("overrides"), list) else []
+        if event.get("place") == slug or any(isinstance(o, dict) and o.get("place") == slug for o in overrides):
+            found.append((str(event.get("id", "")), str(event.get("title", event.get("id", "")))))
+    return found
+
+
+def unique_id(title: str, taken: set, fallback: str = "evento") -> str:
     """An event id from its title: ASCII slug, at most 80 characters, not yet taken.
 
     >>> unique_id("Festa di Primavera!", {"festa-di-primavera"}), unique_id("¿?", set())
     ('festa-di-primavera-2', 'evento')
     """
-    base = slugify(title)[:MAX_ID].strip("-") or "evento"
+    base = slugify(title)[:MAX_ID].strip("-") or fallback
     ident, n = base, 2
     while ident in taken:
         suffix = f"-{n}"
@@ -419,8 +660,7 @@ def _empty(value: Any) -> bool:
     return value is None or value == "" or value == [] or value == {}
 
 
-def _order(key: str) -> int:
-    order = tomlfile.EVENT_ORDER
+def _order(key: str, order: tuple[str, ...] = tomlfile.EVENT_ORDER) -> int:
     return order.index(key) if key in order else len(order)
 
 
@@ -444,7 +684,7 @@ def _item(value: Any) -> Any:
     raise TypeError(f"cannot write {type(value).__name__} to events.toml")
 
 
-def _put(table: Table, key: str, item: Any) -> None:
+def _put(table: Table, key: str, item: Any, order: tuple[str, ...] = tomlfile.EVENT_ORDER) -> None:
     """Set a key: in place when it exists (its comment stays), else on a new
     line after the key that comes before it in the usual order."""
     if key in table:
@@ -453,7 +693,7 @@ def _put(table: Table, key: str, item: Any) -> None:
     body = table.value.body
     before = [
         i for i, (k, value) in enumerate(body)
-        if k is not None and not isinstance(value, (Table, AoT)) and _order(k.key) <= _order(key)
+        if k is not None and not isinstance(value, (Table, AoT)) and _order(k.key, order) <= _order(key, order)
     ]
     if before and before[-1] + 1 < len(body):
         table.value._insert_at(before[-1] + 1, key, item)  # tomlkit has no public insert
@@ -533,17 +773,52 @@ def touched_events(before: str, after: str) -> dict[str, tuple[dict | None, dict
     }
 
 
+def touched_tables(before: str, after: str) -> dict[tuple, tuple[dict | None, dict | None]]:
+    """[calendar] and the [places.<slug>] tables that differ between two
+    texts of the file, by key, each before and after (None: absent).
+
+    >>> touched_tables('[places.a]\\nname = "A"\\n', '[places.a]\\nname = "B"\\n[calendar]\\nname = "C"\\n')
+    {('calendar',): (None, {'name': 'C'}), ('places', 'a'): ({'name': 'A'}, {'name': 'B'})}
+    """
+    def tables(text: str) -> dict[tuple, dict]:
+        data = loading.parse(text, "").data if text.strip() else {}
+        found = {CALENDAR: data["calendar"]} if isinstance(data.get("calendar"), dict) else {}
+        places = data.get("places") if isinstance(data.get("places"), dict) else {}
+        return found | {("places", slug): table for slug, table in places.items() if isinstance(table, dict)}
+
+    old, new = tables(before), tables(after)
+    return {key: (old.get(key), new.get(key)) for key in sorted({*old, *new}) if old.get(key) != new.get(key)}
+
+
+def change_title(key: str | tuple, before: dict | None, after: dict | None) -> str:
+    """How a change names what it touched: an event's title, a place's name, "[calendar]".
+
+    >>> change_title("a", {"title": "Festa"}, None), change_title(("places", "s"), None, {"name": "Sala"})
+    ('Festa', 'Sala')
+    """
+    if key == CALENDAR:
+        return "[calendar]"
+    return str((after or before or {}).get("name" if isinstance(key, tuple) else "title", key[-1] if isinstance(key, tuple) else key))
+
+
 def _check_undone(snapshot: _Snapshot, data: dict, touched: dict) -> None:
-    """Undoing may change only the events the undone save changed, and each
-    to what it was before that save."""
+    """Undoing may change only the events and tables the undone save
+    changed, and each to what it was before that save."""
+    tables = [key for key in touched if isinstance(key, tuple)]
+    was_data = snapshot.data
+    for key in tables:
+        if _lookup(data, key) != touched[key][0]:
+            raise CannotUndo("undoing would change other parts of the file")
+        data, was_data = _without(data, key), _without(was_data, key)
     rest = {k: v for k, v in data.items() if k != "events"}
-    events = data.get("events", [])
+    events, was_events = data.get("events", []), was_data.get("events", [])
     events = events if isinstance(events, list) else []
+    was_events = was_events if isinstance(was_events, list) else []
     by_id = {e.get("id"): e for e in events if isinstance(e, dict)}
     others = [e for e in events if not (isinstance(e, dict) and e.get("id") in touched)]
-    was = [e for e in snapshot.events if not (isinstance(e, dict) and e.get("id") in touched)]
-    if rest != {k: v for k, v in snapshot.data.items() if k != "events"} or others != was or any(
-        by_id.get(key) != before for key, (before, _) in touched.items()
+    was = [e for e in was_events if not (isinstance(e, dict) and e.get("id") in touched)]
+    if rest != {k: v for k, v in was_data.items() if k != "events"} or others != was or any(
+        by_id.get(key) != before for key, (before, _) in touched.items() if not isinstance(key, tuple)
     ):
         raise CannotUndo("undoing would change other parts of the file")
 

@@ -12,6 +12,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from calfeed.web.editor import imports  # noqa: F401 (its routes join bp)
 from calfeed.web.editor.views import Editing, bp
+from calfeed.web.editor import places as _places  # noqa: F401  (its routes join bp)
 from calfeed.web.http import current_calendar
 from calfeed.web.security import EDIT_PREFIX
 

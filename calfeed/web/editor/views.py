@@ -32,7 +32,7 @@ from flask import (
 )
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from calfeed import history, loading, timezones
+from calfeed import history, loading, timezones, tomlfile
 from calfeed.accounts import LoginThrottle
 from calfeed.errors import CalendarErrors
 from calfeed.model import Calendar, Event
@@ -42,7 +42,7 @@ from calfeed.web.editor import forms, problems
 from calfeed.web.editor.switch import EditorsFile, editing, editors_file
 from calfeed.web.http import current_calendar, now, refuse, store
 from calfeed.web.i18n import message, strings, weekdays, when
-from calfeed.writer import CannotUndo, SaveConflict, Saved, SourceFile, UnknownEvent, touched_events
+from calfeed.writer import CannotUndo, SaveConflict, Saved, SourceFile, UnknownEvent, change_title, touched_events, touched_tables
 
 bp = Blueprint("editor", __name__, url_prefix="/edit")
 
@@ -511,7 +511,7 @@ def _history_entries() -> list[SimpleNamespace]:
         entries.append(SimpleNamespace(
             ref=f"log-{entry['number']}", author=str(entry.get("author", "")), date=str(entry.get("time", "")),
             subject=history.message(str(entry.get("action", "changed")), str(entry.get("title", "")), language)
-            if entry.get("action") in ("added", "changed", "deleted", "undone") else str(entry.get("title", "")),
+            if entry.get("action") in history.ACTIONS else str(entry.get("title", "")),
             diff="".join(line if line.endswith("\n") else line + "\n" for line in list(lines)[2:]),
         ))
     return entries
@@ -539,6 +539,9 @@ def _undoable(ref: str) -> tuple[history.Patch, dict] | None:
     path = _editing().source.path
     if ref.startswith("log-") and ref[4:].isdigit():
         entry = next((e for e in history.read_log(path) if e["number"] == int(ref[4:])), None)
+        if entry is not None and isinstance(entry.get("table"), list):  # a place or the settings
+            key = tuple(str(part) for part in entry["table"])
+            return history.patch_of(entry), {key: (_table_at(entry.get("before"), key), _table_at(entry.get("after"), key))}
         if entry is None or not isinstance(entry.get("id"), str):
             return None
         return history.patch_of(entry), {entry["id"]: (_table(entry.get("before")), _table(entry.get("after")))}
@@ -548,7 +551,19 @@ def _undoable(ref: str) -> tuple[history.Patch, dict] | None:
     if found is None:
         return None
     before, after = found
-    return history.Patch.between(before, after), touched_events(before, after)
+    return history.Patch.between(before, after), {**touched_events(before, after), **touched_tables(before, after)}
+
+
+def _toml(value: Any) -> str:
+    return "" if value is None else tomlfile.value(value)
+
+
+def _table_at(text: str | None, key: tuple) -> dict | None:
+    """A place's or the settings' table in a change log entry's text."""
+    node = loading.parse(text, "").data if text else None
+    for part in key:
+        node = node.get(part) if isinstance(node, dict) else None
+    return node if isinstance(node, dict) else None
 
 
 @bp.post("/history/<ref>/undo")
@@ -563,6 +578,13 @@ def undo(ref: str) -> Response | tuple[str, int]:
         saved = _editing().source.undo(patch, touched, author=_editor() or "")
     except SaveConflict as conflict:
         before = touched[conflict.event_id][0]
+        if isinstance(conflict.event_id, tuple):  # a place or the settings: their keys as the file writes them
+            now, then = conflict.theirs or {}, before or {}
+            rows = [
+                SimpleNamespace(name=key, label=key, theirs=_toml(now.get(key)), yours=_toml(then.get(key)))
+                for key in sorted({*now, *then}) if now.get(key) != then.get(key)
+            ]
+            return _history_page(409, conflict=SimpleNamespace(ref=ref, rows=rows), general=[_say("edit_undo_conflict")])
         now_typed = forms.typed_from(conflict.theirs) if conflict.theirs is not None else None
         then_typed = forms.typed_from(before) if before is not None else None
         rows = [
@@ -575,5 +597,5 @@ def undo(ref: str) -> Response | tuple[str, int]:
     except CalendarErrors as refused:
         return _history_page(422, general=[_say("edit_refused")] + [problems.located(problem, _language()) for problem in refused.problems])
     _serve_now(saved)
-    flash(_say("edit_undone", title=", ".join(str((a or b or {}).get("title", k)) for k, (b, a) in touched.items())))
+    flash(_say("edit_undone", title=", ".join(change_title(k, b, a) for k, (b, a) in touched.items())))
     return redirect(url_for("editor.changes"), 303)
