@@ -88,8 +88,8 @@ def test_a_changed_place_keeps_its_slug_and_the_rest_of_the_file(editor, events)
 @pytest.mark.parametrize(("typed", "field", "shown"), [
     ({"lat": "quarantacinque", "lon": "7.6"}, "geo", "Scrivi latitudine e longitudine come numeri"),
     ({"lat": "45.1", "lon": ""}, "geo", "Scrivi latitudine e longitudine come numeri"),
-    ({"lat": "95", "lon": "7.6"}, "geo", "must be [latitude, longitude]"),
-    ({"url": "ftp://files.example.org/sala"}, "url", "http"),
+    ({"lat": "95", "lon": "7.6"}, "geo", "Scrivi [latitudine, longitudine] in gradi"),  # the checker's, in Italian
+    ({"url": "ftp://files.example.org/sala"}, "url", "non è un indirizzo web"),
     ({"url": "javascript:alert(1)"}, "url", "http"),
 ])
 def test_a_bad_geo_or_url_is_refused_beside_its_field(editor, events, typed, field, shown):
@@ -281,3 +281,4 @@ def test_a_place_written_as_an_inline_table_is_left_to_hand_editing(editor, even
     assert response.status_code == 422
     assert "va modificata a mano" in response.get_data(as_text=True)
     assert events.read_text(encoding="utf-8") == text
+

@@ -16,7 +16,7 @@ from typing import Any
 from flask import Response, flash, redirect, request, url_for
 
 from calfeed.errors import CalendarErrors
-from calfeed.web.editor import tableforms
+from calfeed.web.editor import problems, tableforms
 from calfeed.web.editor.views import _editing, _editor, _page, _say, _serve_now, bp
 from calfeed.web.http import current_calendar, refuse
 from calfeed.writer import PlaceInUse, SaveConflict, UnknownPlace, unique_id
@@ -28,8 +28,11 @@ def _base_url_fixed() -> bool:
 
 
 def _refused(refused: CalendarErrors, where: str, fields: tuple[str, ...]) -> tuple[dict[str, list[str]], list[str]]:
-    errors, rest = tableforms.by_field(refused.problems, where, fields)
-    return errors, [_say("place_refused")] + [str(problem) for problem in rest]
+    """The problems in the calendar's language: beside their fields, or above."""
+    mine, rest = tableforms.by_field(refused.problems, where, fields)
+    language = current_calendar().calendar.language
+    errors = {name: [problems.render(problem, language) for problem in found] for name, found in mine.items()}
+    return errors, [_say("place_refused")] + [problems.located(problem, language) for problem in rest]
 
 
 def _conflict_rows(theirs: dict[str, str] | None, yours: dict[str, str], names: tuple[str, ...]) -> list[SimpleNamespace]:

@@ -115,20 +115,20 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def by_field(problems: Iterable[Problem], where: str, fields: tuple[str, ...]) -> tuple[dict[str, list[str]], list[Problem]]:
+def by_field(problems: Iterable[Problem], where: str, fields: tuple[str, ...]) -> tuple[dict[str, list[Problem]], list[Problem]]:
     """Problems of the edited table's own fields go beside them; the rest
     (another table, a key the form does not show) above.
 
     >>> mine, rest = by_field([Problem("bad", where='place "sala"', field="geo"),
     ...                        Problem("x", where='event "a" (#1)', field="place")], 'place "sala"', PLACE_FIELDS)
-    >>> mine, [p.message for p in rest]
+    >>> {name: [p.message for p in found] for name, found in mine.items()}, [p.message for p in rest]
     ({'geo': ['bad']}, ['x'])
     """
-    mine: dict[str, list[str]] = {}
+    mine: dict[str, list[Problem]] = {}
     rest = []
     for problem in problems:
         if problem.where == where and problem.field in fields:
-            mine.setdefault(problem.field, []).append(problem.message)
+            mine.setdefault(problem.field, []).append(problem)
         else:
             rest.append(problem)
     return mine, rest
