@@ -161,6 +161,14 @@ class ProposalBox:
         except OSError as error:
             raise ProposalsClosed(f"{self.folder}: {error.strerror or error}") from None
 
+    def writable(self) -> bool:
+        """Whether proposals can be stored now (not so on a read-only disk)."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return False
+        return os.access(self.folder, os.W_OK)
+
     @contextmanager
     def _locked(self) -> Iterator[None]:
         """One writer at a time across processes, so the cap holds."""

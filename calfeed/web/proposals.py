@@ -12,6 +12,7 @@ form again as typed), then one file in the proposals folder (303).
 from __future__ import annotations
 
 import hmac
+import sqlite3
 import time
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -20,7 +21,6 @@ from typing import Any
 from flask import Blueprint, Flask, Response, abort, current_app, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from itsdangerous import BadSignature, URLSafeSerializer
-from werkzeug.datastructures import MultiDict
 
 from calfeed.errors import CalendarErrors
 from calfeed.proposals import (
@@ -39,6 +39,7 @@ from calfeed.proposals import (
     text_problems,
 )
 from calfeed.web.editor import forms
+from calfeed.web.editor.proposal_form import event_fields, typed_from_form
 from calfeed.web.editor.switch import editing
 from calfeed.web.editor.views import _event_index, client_address
 from calfeed.web.http import current_calendar, refuse, store, today
@@ -50,8 +51,6 @@ PREFIX = "/propose"
 MIN_FILL = 3.0  # seconds between getting the form and sending it, below which a post is a bot's
 MAX_FILL = 24 * 3600.0  # a form older than this is sent again with a fresh time
 HONEYPOT = "website"  # hidden from people; a bot filling every field fills it
-# What a proposal may set: the rest (status, rule, image...) is the editors'.
-SENT = ("title", "start", "end", "place", "location", "description", "url")
 
 
 @dataclass
@@ -156,6 +155,8 @@ def _form(status: int = 200, typed: dict[str, Any] | None = None, errors: dict[s
 
 @bp.get(PREFIX)
 def form() -> tuple[str, int]:
+    if not proposing().box.writable():
+        return _form(503, general=[_say("prop_closed")])
     return _form()
 
 
@@ -183,9 +184,12 @@ def propose() -> Response | tuple[str, int]:
     if sent.get(HONEYPOT) or elapsed is None or elapsed < state.min_fill:
         return redirect(url_for("proposals.thanks"), 303)  # a bot: told nothing
     address = client_address()
-    if state.box.count() >= state.box.max_pending or state.limits.full(address, "stored") \
-            or not state.limits.allow(address, "tried"):
-        return _too_many()
+    try:
+        if state.box.count() >= state.box.max_pending or state.limits.full(address, "stored") \
+                or not state.limits.allow(address, "tried"):
+            return _too_many()
+    except (OSError, sqlite3.Error) as error:
+        return _closed(typed_from_form(sent), error)
     typed = typed_from_form(sent)
     typed["email"] = sent.get("email", "").strip()
     if elapsed > MAX_FILL:
@@ -202,27 +206,24 @@ def propose() -> Response | tuple[str, int]:
         placed = forms.place_problems(refused.problems, _event_index(text, None))
         return _form(422, typed, errors={name: [p.message for p in found] for name, found in placed.by_field.items()},
                      general=[_say("prop_refused")] + [str(problem) for problem in placed.general])
-    if not state.limits.allow(address, "stored"):
-        return _too_many()
     key = hmac.digest(str(current_app.config["SECRET_KEY"]).encode(), b"calfeed-proposal-address", "sha256")
     try:
+        if not state.limits.allow(address, "stored"):
+            return _too_many()
         state.box.store({name: value for name, value in typed.items() if name != "email"}, typed["email"],
                         address_hash(address, key))
     except QueueFull:
         return _too_many()
-    except ProposalsClosed as closed:
-        current_app.logger.error("calfeed: proposals are closed: %s", closed)
-        page, _ = _form(503, typed, general=[_say("prop_closed")])
-        return page, 503
+    except (ProposalsClosed, OSError, sqlite3.Error) as error:
+        return _closed(typed, error)
     return redirect(url_for("proposals.thanks"), 303)
 
 
-def typed_from_form(sent: MultiDict) -> dict[str, Any]:
-    """The form's fields as typed (one value each; categories a list)."""
-    typed: dict[str, Any] = {name: sent.get(name, "").replace("\r\n", "\n") for name in SENT}
-    typed["categories"] = forms.split_categories(sent.getlist("categories"))[:MAX_CATEGORIES + 1]
-    typed["all_day"] = bool(sent.get("all_day"))
-    return typed
+def _closed(typed: dict[str, Any], error: Exception) -> tuple[str, int]:
+    """The folder cannot be written (a read-only disk): say so, crash nothing."""
+    current_app.logger.error("calfeed: proposals are closed: %s", error)
+    page, _ = _form(503, typed, general=[_say("prop_closed")])
+    return page, 503
 
 
 def _fields(typed: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -245,15 +246,3 @@ def _fields(typed: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     elif start is not None and (start if not hasattr(start, "date") else start.date()) < today(current_calendar()):
         errors.setdefault("start", "prop_past")
     return fields, errors
-
-
-def event_fields(typed: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-    """A proposal's (or an editor's edit of it) fields as the writer takes
-    them, read by the editor's form reader; errors as i18n keys."""
-    sent = MultiDict([(name, str(typed.get(name) or "")) for name in SENT])
-    sent.setlist("categories", list(typed.get("categories") or []))
-    if typed.get("all_day"):
-        sent["all_day"] = "1"
-    read = forms.read_form(sent)
-    fields = {name: value for name, value in read.fields.items() if value is not None}
-    return fields, dict(read.errors)

@@ -21,7 +21,7 @@ from calfeed.web.editor import forms
 from calfeed.web.editor.views import _editing, _editor, _event_index, _page, _say, _serve_now, bp
 from calfeed.web.http import current_calendar
 from calfeed.web.i18n import clock, long_date
-from calfeed.web.proposals import SENT, event_fields, typed_from_form
+from calfeed.web.editor.proposal_form import event_fields, typed_from_form
 
 REASON_LIMIT = 500
 
@@ -42,7 +42,7 @@ def when_text(start: date | datetime | None, end: date | datetime | None, langua
     """A proposal's dates in words (an all-day end is its last day, as the form has it).
 
     >>> when_text(datetime(2027, 1, 9, 18), datetime(2027, 1, 9, 20), "it"), when_text(date(2027, 1, 9), date(2027, 1, 10), "en")
-    ('Sabato 9 gennaio 2027, 18:00–20:00', 'Saturday, January 9, 2027 – Sunday, January 10, 2027')
+    ('Sabato 9 gennaio 2027, 18:00–20:00', 'Saturday 9 January 2027 – Sunday 10 January 2027')
     """
     if start is None:
         return ""
