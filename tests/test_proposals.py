@@ -26,6 +26,7 @@ from calfeed.proposals import ProposalBox, ProposalLimits
 from calfeed.web.proposals import HONEYPOT, issued_stamp
 from conftest import Page
 from test_editor import ROME, Form, events, login, make_app  # noqa: F401  (events: a fixture)
+from test_webhooks import hook  # noqa: F401  (a fixture)
 
 TITLE = "Merenda sinoira in cortile"
 CONTACT = "giulia.bianchi@example.org"
@@ -441,3 +442,33 @@ def test_a_name_that_is_no_proposal_id_reads_nothing(editor, events):
     answer = editor.get("/edit/proposals/secret", follow_redirects=True)
     assert "già stata decisa" in answer.text and "Nascosta" not in answer.text
     assert "Nascosta" not in editor.get("/edit/proposals").text
+
+
+# --------------------------------------------------------------------------- telling the editors
+
+
+def test_the_webhook_hears_of_each_proposal_after_its_file_exists(events, hook):
+    folder = proposals_folder(events)
+    server = hook(seen=lambda: sorted(path.stem for path in folder.glob("*.json")))
+    app = make_app(events, PROPOSALS_WEBHOOK=server.url, PROPOSALS_WEBHOOK_PAUSE=0)
+    visitor = app.test_client()
+    assert propose(visitor, app).status_code == 303
+    body, _, files_then = server.received.get(timeout=30)
+    [stored] = pending_files(events)
+    assert body["id"] == stored.stem and body["title"] == TITLE and body["pending"] == 1
+    assert body["review"] == f"https://eventi.casedelquartiere.example.org/edit/proposals/{stored.stem}"
+    assert files_then == [stored.stem]
+    assert CONTACT not in json.dumps(body)
+    # A bot's post stores nothing and tells no one.
+    assert propose(visitor, app, **{HONEYPOT: "x"}).status_code == 303
+    assert server.received.empty()
+
+
+def test_a_failing_webhook_never_loses_the_proposal(events, hook):
+    server = hook([500, 500, 500])
+    app = make_app(events, PROPOSALS_WEBHOOK=server.url, PROPOSALS_WEBHOOK_PAUSE=0)
+    visitor = app.test_client()
+    assert propose(visitor, app).status_code == 303
+    assert len(pending_files(events)) == 1
+    for _ in range(3):
+        server.received.get(timeout=30)

@@ -22,6 +22,7 @@ from flask import Blueprint, Flask, Response, abort, current_app, redirect, rend
 from flask_wtf.csrf import CSRFError
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from calfeed import webhooks
 from calfeed.errors import CalendarErrors
 from calfeed.proposals import (
     MAX_CATEGORIES,
@@ -60,6 +61,8 @@ class Proposing:
     box: ProposalBox
     limits: ProposalLimits
     min_fill: float
+    webhook: str | None = None  # CALFEED_PROPOSALS_WEBHOOK: told of each new proposal
+    webhook_pause: float = webhooks.PAUSE
 
 
 def register(app: Flask) -> None:
@@ -71,6 +74,8 @@ def register(app: Flask) -> None:
         ProposalBox(folder, int(config.get("PROPOSALS_MAX_PENDING") or MAX_PENDING)),
         ProposalLimits(folder, int(config.get("PROPOSALS_PER_HOUR") or PER_HOUR), int(config.get("PROPOSALS_TRIES_PER_HOUR") or TRIES_PER_HOUR)),
         min(MIN_FILL, float(config.get("PROPOSALS_MIN_FILL", MIN_FILL))),
+        config.get("PROPOSALS_WEBHOOK") or None,
+        float(config.get("PROPOSALS_WEBHOOK_PAUSE", webhooks.PAUSE)),
     )
     app.register_blueprint(bp)
     app.context_processor(lambda: {"propose_url": PREFIX if proposals_open() else None})
@@ -210,13 +215,26 @@ def propose() -> Response | tuple[str, int]:
     try:
         if not state.limits.allow(address, "stored"):
             return _too_many()
-        state.box.store({name: value for name, value in typed.items() if name != "email"}, typed["email"],
-                        address_hash(address, key))
+        pid = state.box.store({name: value for name, value in typed.items() if name != "email"}, typed["email"],
+                              address_hash(address, key))
     except QueueFull:
         return _too_many()
     except (ProposalsClosed, OSError, sqlite3.Error) as error:
         return _closed(typed, error)
+    if state.webhook:
+        _announce(state, pid, typed)
     return redirect(url_for("proposals.thanks"), 303)
+
+
+def _announce(state: Proposing, pid: str, typed: dict[str, Any]) -> None:
+    """Tell the editors' webhook, once the proposal is stored; the
+    contact stays out (a chat channel is no place for it)."""
+    calendar = current_calendar().calendar
+    webhooks.notify(state.webhook, {
+        "type": "calfeed.proposal", "calendar": calendar.name, "id": pid,
+        "title": typed.get("title", ""), "start": typed.get("start", ""), "pending": state.box.count(),
+        "review": f"{calendar.base_url}/edit/proposals/{pid}",
+    }, pause=state.webhook_pause)
 
 
 def _closed(typed: dict[str, Any], error: Exception) -> tuple[str, int]:
