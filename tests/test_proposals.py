@@ -224,7 +224,8 @@ def test_an_address_over_its_hourly_limit_gets_429_and_nothing_is_written(events
         assert propose(visitor, app, title=f"{TITLE} {n}").status_code == 303
     refused = propose(visitor, app, title=f"{TITLE} 3")
     assert refused.status_code == 429
-    assert "riprova più tardi" in refused.text
+    assert "riprova più tardi" in refused.text and refused.headers["Retry-After"] == "600"
+    assert Form(refused.text, css_class="propose").data()["title"] == f"{TITLE} 3"
     assert len(pending_files(events)) == 2
     # Another address is counted apart; the same /64 of IPv6 is one address.
     assert propose(visitor, app, title="Altra", address="203.0.113.9").status_code == 303

@@ -51,6 +51,7 @@ bp = Blueprint("proposals", __name__)
 PREFIX = "/propose"
 MIN_FILL = 3.0  # seconds between getting the form and sending it, below which a post is a bot's
 MAX_FILL = 24 * 3600.0  # a form older than this is sent again with a fresh time
+RETRY_AFTER = 600  # seconds a 429 asks to wait (the limits count over an hour)
 HONEYPOT = "website"  # hidden from people; a bot filling every field fills it
 
 
@@ -172,9 +173,10 @@ def thanks() -> str:
                            t=SimpleNamespace(**strings(calendar.language)))
 
 
-def _too_many() -> tuple[str, int]:
-    page, _ = _form(429, general=[_say("prop_try_later")])
-    return page, 429
+def _too_many(typed: dict[str, Any]) -> Response:
+    """429, what was typed kept, so that it can be sent again later."""
+    page, _ = _form(429, typed, general=[_say("prop_try_later")])
+    return Response(page, 429, headers={"Retry-After": str(RETRY_AFTER)})
 
 
 @bp.post(PREFIX)
@@ -189,14 +191,14 @@ def propose() -> Response | tuple[str, int]:
     if sent.get(HONEYPOT) or elapsed is None or elapsed < state.min_fill:
         return redirect(url_for("proposals.thanks"), 303)  # a bot: told nothing
     address = client_address()
+    typed = typed_from_form(sent)
+    typed["email"] = sent.get("email", "").strip()
     try:
         if state.box.count() >= state.box.max_pending or state.limits.full(address, "stored") \
                 or not state.limits.allow(address, "tried"):
-            return _too_many()
+            return _too_many(typed)
     except (OSError, sqlite3.Error) as error:
-        return _closed(typed_from_form(sent), error)
-    typed = typed_from_form(sent)
-    typed["email"] = sent.get("email", "").strip()
+        return _closed(typed, error)
     if elapsed > MAX_FILL:
         return _form(422, typed, general=[_say("prop_expired")])
     fields, errors = _fields(typed)
@@ -214,11 +216,11 @@ def propose() -> Response | tuple[str, int]:
     key = hmac.digest(str(current_app.config["SECRET_KEY"]).encode(), b"calfeed-proposal-address", "sha256")
     try:
         if not state.limits.allow(address, "stored"):
-            return _too_many()
+            return _too_many(typed)
         pid = state.box.store({name: value for name, value in typed.items() if name != "email"}, typed["email"],
                               address_hash(address, key))
     except QueueFull:
-        return _too_many()
+        return _too_many(typed)
     except (ProposalsClosed, OSError, sqlite3.Error) as error:
         return _closed(typed, error)
     if state.webhook:

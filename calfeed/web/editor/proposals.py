@@ -30,11 +30,9 @@ def _box() -> ProposalBox:
     return current_app.extensions["calfeed.proposals"].box
 
 
-@bp.app_context_processor
+@bp.context_processor
 def queue_size() -> dict[str, Any]:
-    """The queue's size for the editor's nav (on the editor's pages only)."""
-    if not request.path.startswith("/edit/") or "calfeed.proposals" not in current_app.extensions:
-        return {}
+    """The queue's size for the nav of every editor page."""
     return {"queue_size": _box().count()}
 
 
