@@ -16,8 +16,6 @@ from calfeed.web.http import current_calendar
 from calfeed.web.security import EDIT_PREFIX
 
 SESSION_HOURS = 12
-
-
 PROPOSE_PATH = "/propose"
 
 
