@@ -42,7 +42,7 @@ def create_app(test_config: dict[str, Any] | None = None, calendar: Calendar | N
     app.config.from_prefixed_env("CALFEED", loads=str)
     if test_config:
         app.config.update(test_config)
-    from calfeed.web import api, editor, errors, fastpath, feeds, month, pages, qr, security, status
+    from calfeed.web import api, editor, errors, fastpath, feeds, month, pages, proposals, qr, security, status
 
     app.extensions["calfeed"] = Loaded(calendar) if calendar is not None else CalendarStore(
         app.config["EVENTS"],
@@ -58,6 +58,7 @@ def create_app(test_config: dict[str, Any] | None = None, calendar: Calendar | N
     app.register_blueprint(qr.bp)
     app.register_blueprint(status.bp)
     editor.register(app)
+    proposals.register(app)
     errors.register(app)
     security.register(app)
     app.wsgi_app = fastpath.FeedFastPath(app, app.wsgi_app)  # type: ignore[method-assign]

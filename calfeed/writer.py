@@ -195,15 +195,16 @@ class SourceFile:
 
     # Writing
 
-    def save_event(self, event_id: str | None, fields: dict, version: str, author: str) -> Saved:
+    def save_event(self, event_id: str | None, fields: dict, version: str, author: str, subject: str | None = None) -> Saved:
         """Create (``event_id`` None) or change one event; see the module's docstring.
 
         A key of ``fields`` with value None, "" or [] is removed from the
         table; keys not in ``fields`` stay as they are; ``id``, ``updated``
-        and ``sequence`` are the writer's.
+        and ``sequence`` are the writer's. ``subject`` replaces the history's
+        usual "Aggiunto: <title>" (an approved proposal says who proposed it).
         """
         changes = {key: _normal(value) for key, value in fields.items() if key not in OWN_KEYS}
-        return self._change(event_id, version, author, lambda snapshot, index: self._edit(snapshot, index, event_id, changes))
+        return self._change(event_id, version, author, lambda snapshot, index: self._edit(snapshot, index, event_id, changes), subject)
 
     def preview_event(self, event_id: str | None, fields: dict) -> tuple[str, Calendar]:
         """What ``save_event`` would make of the file, checked by the same
@@ -221,7 +222,7 @@ class SourceFile:
         """Remove one event (with its overrides); the same rules as ``save_event``."""
         return self._change(event_id, version, author, lambda snapshot, index: self._delete(snapshot, index, event_id))
 
-    def _change(self, event_id: str | None, version: str, author: str, make: Callable) -> Saved:
+    def _change(self, event_id: str | None, version: str, author: str, make: Callable, subject: str | None = None) -> Saved:
         with locked(self.path):
             for _ in range(ATTEMPTS):
                 snapshot = self._read()
@@ -235,21 +236,22 @@ class SourceFile:
                 calendar = build_calendar(source, self.base_url, self._reuse)
                 if _signature(self.path) != snapshot.signature:
                     continue  # edited by hand meanwhile: start again from that version
-                return self._write(snapshot, text, source.data, calendar, new_id, action, title, author)
+                return self._write(snapshot, text, source.data, calendar, new_id, action, title, author, subject=subject)
         raise TimeoutError(f"{self.path} kept changing during the save; try again")
 
     def _write(self, snapshot: _Snapshot, text: str, data: dict, calendar: Calendar, event_id: str,
-               action: str, title: str, author: str, key: tuple[str, ...] | None = None) -> Saved:
+               action: str, title: str, author: str, key: tuple[str, ...] | None = None,
+               subject: str | None = None) -> Saved:
         """Write the checked new text (under the lock) and record the save:
         a commit in a git work tree, else a line of the change log. ``key``
-        names the table saved when it is not an event's."""
+        names the table saved when it is not an event's; ``subject`` replaces
+        the usual message (an approved proposal says who proposed it)."""
         _remove_stray_temporaries(self.path)
         raw = (snapshot.bom + text).encode("utf-8")
         tomlfile.write_atomically(self.path, snapshot.bom + text)
         self._snapshot = _Snapshot(text, data, _file_digest(raw), _signature(self.path), snapshot.bom)
-        subject = history.message(action, title, calendar.language)
         if history.in_work_tree(self.path):
-            history.commit(self.path, subject, author)
+            history.commit(self.path, subject or history.message(action, title, calendar.language), author)
         else:
             moment = self.now(_zone_of(data)).replace(microsecond=0).isoformat()
             texts = (_table_text(snapshot, event_id), _table_text(self._snapshot, event_id)) if key is None else (
@@ -258,6 +260,8 @@ class SourceFile:
                                       history.Patch.between(snapshot.text, text))
             if key is not None:
                 entry["table"] = list(key)
+            if subject:
+                entry["subject"] = subject
             history.append(self.path, entry)
         version = self._snapshot.version(event_id) if key is None else self._snapshot.table_version(key)
         return Saved(event_id, version, calendar, raw)

@@ -11,20 +11,34 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
 
 from calfeed.web.editor import imports  # noqa: F401 (its routes join bp)
+from calfeed.web.editor import proposals as _queue  # noqa: F401  (its routes join ``bp``)
 from calfeed.web.editor.views import Editing, bp
 from calfeed.web.editor import places as _places  # noqa: F401  (its routes join bp)
 from calfeed.web.http import current_calendar
 from calfeed.web.security import EDIT_PREFIX
 
 SESSION_HOURS = 12
+PROPOSE_PATH = "/propose"
+
+
+def _proposing() -> bool:
+    return request.path == PROPOSE_PATH or request.path.startswith(PROPOSE_PATH + "/")
 
 
 class EditorSessions(SecureCookieSessionInterface):
     """The session cookie is Secure whenever the calendar's base_url is
-    https, read per request: a ``base_url`` changed in the file counts at once."""
+    https, read per request: a ``base_url`` changed in the file counts at once.
+    ``/propose`` keeps its CSRF token in a cookie of its own, sent to
+    ``/propose`` only: no editor's session there, no cookie on other pages."""
+
+    def get_cookie_name(self, app: Flask) -> str:
+        return "calfeed_propose" if _proposing() else super().get_cookie_name(app)
+
+    def get_cookie_path(self, app: Flask) -> str:
+        return PROPOSE_PATH if _proposing() else super().get_cookie_path(app)
 
     def get_cookie_secure(self, app: Flask) -> bool:
-        if not request.path.startswith(EDIT_PREFIX):  # asked on every response, cookie or not
+        if not request.path.startswith(EDIT_PREFIX) and not _proposing():  # asked on every response, cookie or not
             return False
         return current_calendar().calendar.base_url.startswith("https://")
 

@@ -510,7 +510,8 @@ def _history_entries() -> list[SimpleNamespace]:
         lines = difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True), n=3)
         entries.append(SimpleNamespace(
             ref=f"log-{entry['number']}", author=str(entry.get("author", "")), date=str(entry.get("time", "")),
-            subject=history.message(str(entry.get("action", "changed")), str(entry.get("title", "")), language)
+            subject=str(entry["subject"]) if entry.get("subject") else
+            history.message(str(entry.get("action", "changed")), str(entry.get("title", "")), language)
             if entry.get("action") in history.ACTIONS else str(entry.get("title", "")),
             diff="".join(line if line.endswith("\n") else line + "\n" for line in list(lines)[2:]),
         ))
