@@ -23,7 +23,7 @@ THREADS = 6
 ADDRESSES = [f"198.51.100.{n}" for n in range(1, 11)]
 PER_HOUR = 3
 TRIES_PER_HOUR = 20
-MAX_PENDING = 12
+MAX_PENDING = 25  # below the 30 that 10 addresses may store: both limits bind
 BURST_LIMIT = 60.0  # seconds: no post is sent after this, whatever the machine's speed
 FEED_CHECKS = 40
 
@@ -86,7 +86,7 @@ def test_a_burst_of_proposals_is_answered_within_the_limits(tmp_path):
 
         folder = events.parent / "proposals"
         stored = sorted(folder.glob("*.json"))
-        # The cap holds (and the burst filled it: 10 addresses could have stored 30).
+        # The cap holds (and the burst filled it: 10 addresses may store 30).
         assert len(stored) == MAX_PENDING, len(stored)
         records = [json.loads(path.read_text(encoding="utf-8")) for path in stored]  # every file whole
         assert all(record["id"] == path.stem for record, path in zip(records, stored))
