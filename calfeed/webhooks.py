@@ -1,5 +1,6 @@
 """Telling someone that something happened: a small JSON posted to a URL,
-from a background thread, a few times until it is taken. Used to tell the
+from a background thread, a few times until it is taken
+(``calfeed.background``). Used to tell the
 editors that a proposal arrived (``CALFEED_PROPOSALS_WEBHOOK``); the
 request that caused it never waits for it, and a failure loses nothing but
 the notice. No Flask here.
@@ -10,18 +11,17 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from calfeed.background import ATTEMPTS, PAUSE, Refused, in_background, with_retries
+
 log = logging.getLogger("calfeed")
 
-ATTEMPTS = 3
 TIMEOUT = 5.0  # seconds for each attempt
-PAUSE = 2.0  # seconds before the second attempt, doubled before each next one
 
 
 def is_webhook_url(url: str) -> bool:
@@ -39,23 +39,20 @@ def post_json(url: str, payload: Mapping[str, Any], attempts: int = ATTEMPTS, ti
     """Post ``payload`` as JSON; try again after a network error or a 5xx
     answer, at most ``attempts`` times. True once a 2xx answer came."""
     body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-    for attempt in range(attempts):
-        if attempt:
-            time.sleep(pause * 2 ** (attempt - 1))
+
+    def send() -> None:
         request = urllib.request.Request(url, data=body, method="POST", headers={
             "Content-Type": "application/json; charset=utf-8", "User-Agent": "calfeed"})
         try:
             with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310  (the scheme is checked)
-                if 200 <= answer.status < 300:
-                    return True
+                if not 200 <= answer.status < 300:
+                    raise ConnectionError(f"HTTP {answer.status}")
         except urllib.error.HTTPError as error:
             if error.code < 500:
-                log.error("calfeed: webhook %s refused the notice: HTTP %s", url, error.code)
-                return False  # a 4xx will not change by asking again
-        except (OSError, ValueError) as error:
-            log.warning("calfeed: webhook %s, attempt %d: %s", url, attempt + 1, error)
-    log.error("calfeed: webhook %s: gave up after %d attempts", url, attempts)
-    return False
+                raise Refused(f"HTTP {error.code}") from None  # a 4xx will not change by asking again
+            raise
+
+    return with_retries(send, f"webhook {url}", attempts, pause)
 
 
 def notify(url: str, payload: Mapping[str, Any], pause: float = PAUSE) -> threading.Thread | None:
@@ -63,7 +60,4 @@ def notify(url: str, payload: Mapping[str, Any], pause: float = PAUSE) -> thread
     if not is_webhook_url(url):
         log.error("calfeed: webhook %r is not an http(s) URL; no notice sent", url)
         return None
-    thread = threading.Thread(target=post_json, args=(url, dict(payload)), kwargs={"pause": pause},
-                              name="calfeed-webhook", daemon=True)
-    thread.start()
-    return thread
+    return in_background(post_json, "calfeed-webhook", url, dict(payload), pause=pause)

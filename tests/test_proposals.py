@@ -473,3 +473,33 @@ def test_a_failing_webhook_never_loses_the_proposal(events, hook):
     assert len(pending_files(events)) == 1
     for _ in range(3):
         server.received.get(timeout=30)
+
+
+# --------------------------------------------------------------------------- the embed's link
+
+
+def test_the_embed_links_to_the_form_only_when_the_partner_asks_and_editing_is_on(app, visitor, events):
+    asked = Page(visitor.get("/embed?propose=1").text)
+    assert asked.href("Proponi un evento") == "https://eventi.casedelquartiere.example.org/propose"
+    [link] = [a for a in asked.all("a") if "/propose" in a.get("href", "")]
+    assert link["target"] == "_blank" and "noopener" in link["rel"]
+    # Not asked, asked otherwise, or editing off: no link.
+    for path in ("/embed", "/embed?propose=0", "/embed?limit=3"):
+        assert "/propose" not in visitor.get(path).text, path
+    off = make_app(events, SECRET_KEY=None).test_client()
+    assert off.get("/embed?propose=1").status_code == 200 and "/propose" not in off.get("/embed?propose=1").text
+
+
+def test_a_static_build_never_links_the_embed_to_the_form(events):
+    from calfeed import create_app
+    from calfeed.web import pages
+
+    live = make_app(events)
+    with live.test_request_context("/embed?propose=1"):
+        calendar = live.extensions["calfeed"].current().calendar
+    # The build's app (as calfeed.cli makes it): the calendar given, so no store
+    # to take proposals, while editing is configured all the same.
+    built = create_app({"EVENTS": str(events), "TODAY": "2021-11-25", "SECRET_KEY": live.config["SECRET_KEY"]}, calendar=calendar)
+    with built.test_request_context("/embed?propose=1"):
+        body = pages.embed().get_data(as_text=True)
+    assert "/events/" in body and "/propose" not in body

@@ -19,6 +19,7 @@ from calfeed.model import Event
 from calfeed.occurrences import HORIZON, Entry, Occurrence, Selection, ended, entries, expand, last_day_of, naive, select
 from calfeed.published import Body, FeedFilter, Published
 from calfeed.web.http import current_calendar, event_or_404, feed_response, limit_of, now, selection
+from calfeed.web.proposals import proposals_open
 from calfeed.web.qr import qr_path
 from calfeed.web.i18n import clock, hours, long_date, rule_words, strings, when
 from calfeed.web.links import (
@@ -304,14 +305,16 @@ def script() -> Response:
 
 @bp.get("/embed")
 def embed() -> Response:
-    """A small list for partner sites' iframes."""
+    """A small list for partner sites' iframes; with ``?propose=1`` a link
+    to the proposals form too, while it takes proposals."""
     published = current_calendar()
     chosen = selection(published)
     limit = limit_of(published, EMBED_LIMIT, PAGE_LIMIT)
+    propose = request.args.get("propose") == "1" and proposals_open()
 
     def answer() -> bytes:
         found = _upcoming(published, chosen, limit)
-        return render_template("embed.html", **page_context(published, found=found, chosen=chosen)).encode()
+        return render_template("embed.html", **page_context(published, found=found, chosen=chosen, propose=propose)).encode()
 
-    body = published.kept(("embed", chosen, limit, now(published)), answer)
+    body = published.kept(("embed", chosen, limit, now(published), propose), answer)
     return Response(body.data, content_type="text/html; charset=utf-8")

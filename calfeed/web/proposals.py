@@ -23,6 +23,7 @@ from flask_wtf.csrf import CSRFError
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from calfeed import webhooks
+from calfeed.web import notices
 from calfeed.errors import CalendarErrors
 from calfeed.proposals import (
     MAX_CATEGORIES,
@@ -64,19 +65,23 @@ class Proposing:
     min_fill: float
     webhook: str | None = None  # CALFEED_PROPOSALS_WEBHOOK: told of each new proposal
     webhook_pause: float = webhooks.PAUSE
+    mail: notices.Mailing | None = None  # CALFEED_SMTP_URL: editors and proposers told by e-mail
 
 
 def register(app: Flask) -> None:
     """The blueprint, the folder (``CALFEED_PROPOSALS``) and the limits
-    (``CALFEED_PROPOSALS_PER_HOUR``, ``_MAX_PENDING``, ``_MIN_FILL``)."""
+    (``CALFEED_PROPOSALS_PER_HOUR``, ``_MAX_PENDING``, ``_MIN_FILL``), the
+    notices (``CALFEED_PROPOSALS_WEBHOOK``, ``CALFEED_SMTP_URL``)."""
     config = app.config
     folder = proposals_path(config["EVENTS"], config.get("PROPOSALS"))
+    pause = float(config.get("PROPOSALS_WEBHOOK_PAUSE", webhooks.PAUSE))
     app.extensions["calfeed.proposals"] = Proposing(
         ProposalBox(folder, int(config.get("PROPOSALS_MAX_PENDING") or MAX_PENDING)),
         ProposalLimits(folder, int(config.get("PROPOSALS_PER_HOUR") or PER_HOUR), int(config.get("PROPOSALS_TRIES_PER_HOUR") or TRIES_PER_HOUR)),
         min(MIN_FILL, float(config.get("PROPOSALS_MIN_FILL", MIN_FILL))),
         config.get("PROPOSALS_WEBHOOK") or None,
-        float(config.get("PROPOSALS_WEBHOOK_PAUSE", webhooks.PAUSE)),
+        pause,
+        notices.mailing_from(config, pause),
     )
     app.register_blueprint(bp)
     app.context_processor(lambda: {"propose_url": PREFIX if proposals_open() else None})
@@ -170,7 +175,7 @@ def form() -> tuple[str, int]:
 def thanks() -> str:
     calendar = current_calendar().calendar
     return render_template("propose_thanks.html", calendar=calendar, lang=calendar.language,
-                           t=SimpleNamespace(**strings(calendar.language)))
+                           t=SimpleNamespace(**strings(calendar.language)), by_mail=proposing().mail is not None)
 
 
 def _too_many(typed: dict[str, Any]) -> Response:
@@ -225,6 +230,7 @@ def propose() -> Response | tuple[str, int]:
         return _closed(typed, error)
     if state.webhook:
         _announce(state, pid, typed)
+    notices.proposal_arrived(pid, str(typed.get("title") or ""), str(typed.get("start") or ""), state.box.count())
     return redirect(url_for("proposals.thanks"), 303)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from flask import Response, current_app, flash, redirect, request, url_for
 
 from calfeed.errors import CalendarErrors
+from calfeed.web import notices
 from calfeed.proposals import Proposal, ProposalBox, masked
 from calfeed.web.editor import forms
 from calfeed.web.editor.views import _editing, _editor, _event_index, _page, _say, _serve_now, bp
@@ -140,6 +141,7 @@ def approve(pid: str) -> Response | tuple[str, int]:
         flash(_say("prop_gone"))
         return redirect(url_for("editor.proposals"), 303)
     _serve_now(saved)
+    notices.decided(found.email, "approved", str(fields.get("title", "")), event_id=saved.event_id)
     flash(_say("prop_approved", title=fields.get("title", ""), id=saved.event_id))
     return redirect(url_for("editor.proposals"), 303)
 
@@ -152,5 +154,6 @@ def reject(pid: str) -> Response:
     if found is None or not _box().decide(pid, "rejected", _editor() or "", lambda _: {"reason": reason}):
         flash(_say("prop_gone"))
     else:
+        notices.decided(found.email, "rejected", found.title, reason=reason)
         flash(_say("prop_rejected", title=found.title))
     return redirect(url_for("editor.proposals"), 303)
