@@ -245,7 +245,9 @@ def test_every_source_event_is_carried_over_or_reported(name, tmp_path):
     vevents = source.walk("VEVENT")
     written = len(result.data["events"]) + sum(len(e.get("overrides", [])) for e in result.data["events"])
     split = len(result.notes("RRULE #", "second event"))  # a further RRULE carried as an event of its own
-    assert written == len(vevents) + split
+    # Dates of a series where the file's own VTIMEZONE and the IANA zone disagree, kept as changed dates.
+    mended = sum(int(n) for n in re.findall(r"as the file defines it differs from \S+ on (\d+) dates", result.report))
+    assert written == len(vevents) + split + mended
     for vevent in vevents:
         lost = [p for p in DROPPED if p in vevent or p == "VALARM" and vevent.walk("VALARM")]
         uid = str(vevent.get("UID", "")).strip()
@@ -645,6 +647,15 @@ KINDS = {
     "other-zones.ics": (30 + 40, [
         ("Daily stand-up (UTC)", "line 6:", 'a series in UTC; kept on UTC\'s clock (timezone = "Etc/GMT")'),
     ]),
+    "file-zones.ics": (12 + 38 + 20 + 1, [
+        ("Prove del coro", "line 60:", 'time zone "Romance Standard Time" as the file defines it differs from Europe/Rome on 3 dates '
+         "(2025-03-10T18:00, 2025-03-24T18:00, 2025-10-27T18:00); the series follows Europe/Rome's clock and those dates were "
+         "written as changed dates at the file's times"),
+        ("Sportello casa", "line 77:", 'time zone "Ufficio Torino" as the file defines it differs from Europe/Rome on 30 dates'),
+        ("Sportello casa", "line 77:", "its dates after 2035-05-03 follow Europe/Rome's clock: check them"),
+        ("Assemblea", "line 85:", '2025-03-20T21:00 in time zone "Romance Standard Time" as the file defines it is 2025-03-20T20:00 '
+         "in Europe/Rome, whose rules differ on that date; the instant was kept"),
+    ]),
     "untitled.ics": (3, [
         ("(senza titolo)", "line 7:", 'no title (SUMMARY) in the source; kept on 2025-04-25 with the title "(senza titolo)"'),
         ("(senza titolo)", "line 13:", 'no title (SUMMARY) in the source; kept on 2025-06-02 with the title "(senza titolo)"'),
@@ -678,6 +689,24 @@ def test_a_series_in_another_zone_keeps_its_zone(tmp_path):
     # Etc/GMT: UTC's clock under a name that readers applying X-WR-TIMEZONE leave alone.
     assert utc["timezone"] == "Etc/GMT" and utc["start"] == datetime(2025, 3, 3, 8, 30)
     assert sydney["timezone"] == "Australia/Sydney" and sydney["start"] == datetime(2025, 3, 3, 9, 30)
+
+
+def test_a_zone_the_file_defines_is_kept_as_its_iana_zone_where_they_agree(tmp_path):
+    """The file's "W. Europe Standard Time" has today's European rules: the
+    series stays a plain series on Rome's clock, with nothing to report. The
+    file's "Romance Standard Time" has the US rule: the dates between the two
+    March Sundays and the last week of October keep the file's times (written
+    by hand: 18:00 at +02:00 is 17:00 in Rome)."""
+    result = import_file(CORPUS / "file-zones.ics", tmp_path)
+    council = result.event("Consiglio di quartiere")
+    assert "timezone" not in council and "overrides" not in council and council["start"] == datetime(2025, 3, 4, 18, 0)
+    assert not result.notes("Consiglio di quartiere")
+    choir = result.event("Prove del coro")
+    assert "timezone" not in choir and choir["start"] == datetime(2025, 3, 3, 18, 0)
+    moved = {o["recurrence_id"]: o.get("start") for o in choir["overrides"]}
+    assert moved == {datetime(2025, 3, 17, 18, 0): None, **{
+        datetime(2025, 3, day, 18, 0): datetime(2025, 3, day, 17, 0) for day in (10, 24)},
+        datetime(2025, 10, 27, 18, 0): datetime(2025, 10, 27, 17, 0)}
 
 
 def test_a_date_exdate_of_a_timed_series_removes_that_days_occurrence(tmp_path):
