@@ -27,7 +27,7 @@ from calfeed.importing.timing import (
 )
 from calfeed.occurrences import naive
 from calfeed.slugs import slugify
-from calfeed.timezones import zone, zone_names
+from calfeed.timezones import UTC, zone, zone_names
 from calfeed.validation import CONTROL_CHARACTERS
 
 
@@ -41,9 +41,36 @@ def standard(calendar: icalendar.Calendar, report: Report) -> icalendar.Calendar
             summary = str(component.get("SUMMARY", "?"))[:50]
             report.notes.append(f'"{summary}": time zone {tzid!r} is unknown; its times were read in the calendar\'s zone')
     try:
-        return x_wr_timezone.to_standard(calendar)
+        calendar = x_wr_timezone.to_standard(calendar)
     except Exception:
-        return calendar
+        pass
+    _with_file_rules(calendar)
+    return calendar
+
+
+def _with_file_rules(calendar: icalendar.Calendar) -> None:
+    """Times whose TZID is an IANA name read by the file's own VTIMEZONE of
+    that name, as RFC 5545 says (icalendar reads them by the tz database):
+    an old export's rules are what its author's calendar showed. Where they
+    agree with the tz database nothing changes (``keep_instants``)."""
+    rules = {}
+    for vtimezone in calendar.walk("VTIMEZONE"):
+        tzid = str(vtimezone.get("TZID", ""))
+        if tzid in zone_names():
+            try:
+                rules[tzid] = vtimezone.to_tz(lookup_tzid=False)
+            except Exception:  # rules icalendar cannot read: the tz database's stay
+                continue
+    if not rules:
+        return
+    for component in calendar.walk("VEVENT"):
+        for name in ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE", "RDATE"):
+            values = component.get(name)
+            for value in values if isinstance(values, list) else [values] if values is not None else []:
+                own = rules.get(value.params.get("TZID", ""))
+                for item in value.dts if hasattr(value, "dts") else [value]:
+                    if own is not None and isinstance(item.dt, datetime) and getattr(item.dt.tzinfo, "key", None) in rules:
+                        item.dt = item.dt.replace(tzinfo=own)
 
 
 # The title of an event the source gives none, in the calendar's language.
@@ -265,7 +292,7 @@ class Conversion:
         dates |= {d for d in fields.get("rdates", []) if isinstance(d, datetime) and d.tzinfo is None}
         dates -= {naive(d) for d in fields.get("exdates", [])}
         dates -= {naive(o["recurrence_id"]) for o in item.overrides}  # a changed date has its own instant
-        moved = sorted(d for d in dates if d.replace(tzinfo=item.clock).utcoffset() != d.replace(tzinfo=zone(name)).utcoffset())
+        moved = sorted(d for d in dates if _disagree(d, item.clock, zone(name)))
         for day in moved:
             item.overrides.append({"recurrence_id": day, "start": self.timing.value(day.replace(tzinfo=item.clock), name)})
         later = item.rules[0].after(horizon) if moved else None
@@ -273,7 +300,7 @@ class Conversion:
             label = f'{item.where}"{fields["title"][:50]}"' + (f' ({fields["uid"]})' if "uid" in fields else "")
             shown = ", ".join(d.isoformat(timespec="minutes") for d in moved[:3]) + (", ..." if len(moved) > 3 else "")
             self.report.notes.append(
-                f'{label}: time zone "{item.clock_name}" as the file defines it differs from {name} on {len(moved)} dates '
+                f'{label}: time zone "{item.clock_name}" as the file defines it differs from the tz database\'s {name} on {len(moved)} dates '
                 f"({shown}); the series follows {name}'s clock and those dates were written as changed dates at the file's times"
                 + (f"; its dates after {horizon.date().isoformat()} follow {name}'s clock: check them" if later else ""))
 
@@ -307,6 +334,20 @@ class Conversion:
         owner.overrides.append(override)
 
 
+def _disagree(moment: datetime, clock, other) -> bool:
+    """Whether two zones give a wall-clock time different instants. A time
+    that the clock skips in both is judged by the hours around it (libraries
+    place a skipped time each their own way)."""
+    def real(zone_info) -> bool:
+        placed = moment.replace(tzinfo=zone_info)
+        return placed.astimezone(UTC).astimezone(zone_info).replace(tzinfo=None) == moment
+
+    if real(clock) or real(other):
+        return moment.replace(tzinfo=clock).utcoffset() != moment.replace(tzinfo=other).utcoffset()
+    hours = timedelta(hours=3)
+    return any((moment + step).replace(tzinfo=clock).utcoffset() != (moment + step).replace(tzinfo=other).utcoffset() for step in (-hours, hours))
+
+
 def _note_other_clock(report: Report, label: str, start: date | datetime, tzid: str, zone_name: str) -> None:
     """Say when a one-off event's time, in a zone the file defines, reads
     otherwise on the clock of the zone it is kept in (its instant is kept)."""
@@ -317,8 +358,7 @@ def _note_other_clock(report: Report, label: str, start: date | datetime, tzid: 
     if kept.utcoffset() != start.utcoffset():
         report.notes.append(
             f'{label}: {start.replace(tzinfo=None).isoformat(timespec="minutes")} in time zone "{tzid}" as the file defines it '
-            f'is {kept.replace(tzinfo=None).isoformat(timespec="minutes")} in {zone_name}, whose rules differ on that date; '
-            "the instant was kept")
+            f'is {kept.replace(tzinfo=None).isoformat(timespec="minutes")} in the tz database\'s {zone_name}; the instant was kept')
 
 
 def _note_form(report: Report, label: str, name: str, written: date | datetime, start: date | datetime, found: list) -> None:
