@@ -342,8 +342,10 @@ def _disagree(moment: datetime, clock, other) -> bool:
         placed = moment.replace(tzinfo=zone_info)
         return placed.astimezone(UTC).astimezone(zone_info).replace(tzinfo=None) == moment
 
+    if moment.replace(tzinfo=clock).utcoffset() == moment.replace(tzinfo=other).utcoffset():
+        return False
     if real(clock) or real(other):
-        return moment.replace(tzinfo=clock).utcoffset() != moment.replace(tzinfo=other).utcoffset()
+        return True
     hours = timedelta(hours=3)
     return any((moment + step).replace(tzinfo=clock).utcoffset() != (moment + step).replace(tzinfo=other).utcoffset() for step in (-hours, hours))
 
