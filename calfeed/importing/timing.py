@@ -61,10 +61,10 @@ class Timing:
 
 
 def file_zone(value: date | datetime) -> tzinfo | None:
-    """The zone of a date-time when only the file defines it: icalendar reads
-    a VTIMEZONE whose TZID is no IANA name (Windows names such as "Romance
-    Standard Time", custom TZIDs) by the file's own rules, and an IANA TZID
-    by the tz database's."""
+    """The zone of a date-time when the file's VTIMEZONE defines it: icalendar
+    reads one whose TZID is no IANA name (Windows names such as "Romance
+    Standard Time", custom TZIDs) by the file's own rules; ``conversion.standard``
+    does the same for IANA TZIDs, which icalendar would look up."""
     zone_info = value.tzinfo if isinstance(value, datetime) else None
     if zone_info is None or zone_info is UTC or isinstance(zone_info, (ZoneInfo, fixed_offset)):
         return None
