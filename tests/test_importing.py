@@ -52,7 +52,7 @@ from calfeed.cli import cli
 from calfeed.model import Calendar
 from calfeed.occurrences import expand
 from calfeed.published import FeedFilter, Published
-from calfeed.timezones import zone
+from calfeed.timezones import zone, zone_names
 from calfeed.validation import load_calendar
 
 CORPUS = Path(__file__).resolve().parent / "data" / "import"
@@ -145,6 +145,17 @@ def _key(start, end, title: str, status: str, local_zone) -> tuple:
     return _instant(start, local_zone), _instant(end, local_zone), title, status.lower()
 
 
+def as_the_file_defines(data: bytes) -> bytes:
+    """The file with each VTIMEZONE named by an IANA name renamed, so that
+    icalendar reads its times by the file's rules (RFC 5545) rather than by
+    the tz database's rules for that name."""
+    for tzid in set(re.findall(rb"^TZID:(.+?)\r?$", data, flags=re.MULTILINE)):
+        if tzid.decode() in zone_names():
+            renamed = tzid + b" (as the file defines it)"
+            data = re.sub(rb"TZID([:=])" + re.escape(tzid) + rb"(?=[;:\r\n])", rb"TZID\1" + renamed.replace(b"\\", b"\\\\"), data)
+    return data
+
+
 def original_occurrences(path: Path, zone_name: str) -> list[tuple]:
     """The source as icalendar + recurring_ical_events expand it.
 
@@ -158,7 +169,7 @@ def original_occurrences(path: Path, zone_name: str) -> list[tuple]:
     applies it with x_wr_timezone, which writes 01:30Z on 26 October 2025 as
     02:30 Europe/Rome and loses which 02:30 (fold): an hour would vanish.
     """
-    source = icalendar.Calendar.from_ical(path.read_bytes())
+    source = icalendar.Calendar.from_ical(as_the_file_defines(path.read_bytes()))
     source.pop("X-WR-TIMEZONE", None)
     seen: Counter = Counter()
     for vevent in source.walk("VEVENT"):
@@ -245,7 +256,9 @@ def test_every_source_event_is_carried_over_or_reported(name, tmp_path):
     vevents = source.walk("VEVENT")
     written = len(result.data["events"]) + sum(len(e.get("overrides", [])) for e in result.data["events"])
     split = len(result.notes("RRULE #", "second event"))  # a further RRULE carried as an event of its own
-    assert written == len(vevents) + split
+    # Dates of a series where the file's own VTIMEZONE and the IANA zone disagree, kept as changed dates.
+    mended = sum(int(n) for n in re.findall(r"as the file defines it differs from the tz database's \S+ on (\d+) dates", result.report))
+    assert written == len(vevents) + split + mended
     for vevent in vevents:
         lost = [p for p in DROPPED if p in vevent or p == "VALARM" and vevent.walk("VALARM")]
         uid = str(vevent.get("UID", "")).strip()
@@ -645,6 +658,15 @@ KINDS = {
     "other-zones.ics": (30 + 40, [
         ("Daily stand-up (UTC)", "line 6:", 'a series in UTC; kept on UTC\'s clock (timezone = "Etc/GMT")'),
     ]),
+    "file-zones.ics": (12 + 38 + 20 + 1, [
+        ("Prove del coro", "line 60:", 'time zone "Romance Standard Time" as the file defines it differs from the tz database\'s Europe/Rome on 3 dates '
+         "(2025-03-10T18:00, 2025-03-24T18:00, 2025-10-27T18:00); the series follows Europe/Rome's clock and those dates were "
+         "written as changed dates at the file's times"),
+        ("Sportello casa", "line 77:", 'time zone "Ufficio Torino" as the file defines it differs from the tz database\'s Europe/Rome on 30 dates'),
+        ("Sportello casa", "line 77:", "its dates after 2035-05-03 follow Europe/Rome's clock: check them"),
+        ("Assemblea", "line 85:", '2025-03-20T21:00 in time zone "Romance Standard Time" as the file defines it is 2025-03-20T20:00 '
+         "in the tz database's Europe/Rome; the instant was kept"),
+    ]),
     "untitled.ics": (3, [
         ("(senza titolo)", "line 7:", 'no title (SUMMARY) in the source; kept on 2025-04-25 with the title "(senza titolo)"'),
         ("(senza titolo)", "line 13:", 'no title (SUMMARY) in the source; kept on 2025-06-02 with the title "(senza titolo)"'),
@@ -678,6 +700,63 @@ def test_a_series_in_another_zone_keeps_its_zone(tmp_path):
     # Etc/GMT: UTC's clock under a name that readers applying X-WR-TIMEZONE leave alone.
     assert utc["timezone"] == "Etc/GMT" and utc["start"] == datetime(2025, 3, 3, 8, 30)
     assert sydney["timezone"] == "Australia/Sydney" and sydney["start"] == datetime(2025, 3, 3, 9, 30)
+
+
+def test_a_zone_the_file_defines_is_kept_as_its_iana_zone_where_they_agree(tmp_path):
+    """The file's "W. Europe Standard Time" has today's European rules: the
+    series stays a plain series on Rome's clock, with nothing to report. The
+    file's "Romance Standard Time" has the US rule: the dates between the two
+    March Sundays and the last week of October keep the file's times (written
+    by hand: 18:00 at +02:00 is 17:00 in Rome)."""
+    result = import_file(CORPUS / "file-zones.ics", tmp_path)
+    council = result.event("Consiglio di quartiere")
+    assert "timezone" not in council and "overrides" not in council and council["start"] == datetime(2025, 3, 4, 18, 0)
+    assert not result.notes("Consiglio di quartiere")
+    choir = result.event("Prove del coro")
+    assert "timezone" not in choir and choir["start"] == datetime(2025, 3, 3, 18, 0)
+    moved = {o["recurrence_id"]: o.get("start") for o in choir["overrides"]}
+    assert moved == {datetime(2025, 3, 17, 18, 0): None, **{
+        datetime(2025, 3, day, 18, 0): datetime(2025, 3, day, 17, 0) for day in (10, 24)},
+        datetime(2025, 10, 27, 18, 0): datetime(2025, 10, 27, 17, 0)}
+
+
+def test_an_iana_tzid_is_read_by_the_files_own_vtimezone(tmp_path):
+    """An export of 2018 names America/Sao_Paulo with Brazil's summer time,
+    which the tz database ends in 2019: the author's calendar showed 19:00 at
+    -02:00 from November to February, and so does calfeed's feed. The oracle
+    reads the file's VTIMEZONE under another name (``as_the_file_defines``:
+    icalendar looks IANA names up in the tz database instead)."""
+    source = CORPUS / "old-rules.ics"
+    expected = original_occurrences(source, "Europe/Rome")
+    assert (datetime(2025, 12, 3, 21, 0, tzinfo=UTC), datetime(2025, 12, 3, 23, 0, tzinfo=UTC),
+            "Incontro mensile (online)", "confirmed") in expected  # 19:00 at -02:00, by hand
+    result = import_file(source, tmp_path)
+    served = served_occurrences(result)
+    assert [o for o in expected if o not in served] == [] and [o for o in served if o not in expected] == []
+    assert result.event("Incontro mensile (online)")["timezone"] == "America/Sao_Paulo"
+    assert result.notes('line 23: "Incontro mensile (online)"', 'time zone "America/Sao_Paulo" as the file defines it differs from '
+                        "the tz database's America/Sao_Paulo on 32 dates (2019-11-06T19:00, 2019-12-04T19:00, 2020-01-01T19:00, ...)",
+                        "its dates after 2028-09-30 follow America/Sao_Paulo's clock: check them")
+    assert result.notes('line 31: "Festa di fine anno (online)"', '2025-12-13T18:00 in time zone "America/Sao_Paulo" as the file '
+                        "defines it is 2025-12-13T17:00 in the tz database's America/Sao_Paulo; the instant was kept")
+
+
+def test_a_time_the_clock_skips_is_no_disagreement_between_same_rules(tmp_path):
+    """01:30 does not exist in London on 30 March 2025: icalendar's reading
+    of the file's VTIMEZONE and the tz database place it differently, but
+    the rules are the same, so the series stays a plain series."""
+    vtimezone = [
+        "BEGIN:VTIMEZONE", "TZID:Europe/London",
+        "BEGIN:DAYLIGHT", "DTSTART:20190331T010000", "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU",
+        "TZOFFSETFROM:+0000", "TZOFFSETTO:+0100", "END:DAYLIGHT",
+        "BEGIN:STANDARD", "DTSTART:20191027T020000", "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU",
+        "TZOFFSETFROM:+0100", "TZOFFSETTO:+0000", "END:STANDARD", "END:VTIMEZONE",
+    ]
+    data = _calendar_with("SUMMARY:Turno di notte", "DTSTART;TZID=Europe/London:20250328T013000",
+                          "DTEND;TZID=Europe/London:20250328T023000", "RRULE:FREQ=DAILY;COUNT=6")
+    (tmp_path / "source.ics").write_bytes(data.replace(b"BEGIN:VEVENT", "\r\n".join(vtimezone).encode() + b"\r\nBEGIN:VEVENT", 1))
+    result = import_file(tmp_path / "source.ics", tmp_path)
+    assert "overrides" not in result.event("Turno di notte") and not result.notes("as the file defines it")
 
 
 def test_a_date_exdate_of_a_timed_series_removes_that_days_occurrence(tmp_path):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from itertools import islice
 from typing import Any
 
@@ -23,11 +23,11 @@ from calfeed import tomlfile
 from calfeed.importing.details import details, text_of
 from calfeed.importing.report import Report
 from calfeed.importing.timing import (
-    Timing, dates_of, instant, is_bounded, length_of, like_start, rule_dates, rule_texts, times_of, zone_for,
+    Timing, dates_of, file_zone, instant, is_bounded, length_of, like_start, rule_dates, rule_texts, times_of, zone_for,
 )
 from calfeed.occurrences import naive
 from calfeed.slugs import slugify
-from calfeed.timezones import zone_names
+from calfeed.timezones import UTC, zone, zone_names
 from calfeed.validation import CONTROL_CHARACTERS
 
 
@@ -41,9 +41,36 @@ def standard(calendar: icalendar.Calendar, report: Report) -> icalendar.Calendar
             summary = str(component.get("SUMMARY", "?"))[:50]
             report.notes.append(f'"{summary}": time zone {tzid!r} is unknown; its times were read in the calendar\'s zone')
     try:
-        return x_wr_timezone.to_standard(calendar)
+        calendar = x_wr_timezone.to_standard(calendar)
     except Exception:
-        return calendar
+        pass
+    _with_file_rules(calendar)
+    return calendar
+
+
+def _with_file_rules(calendar: icalendar.Calendar) -> None:
+    """Times whose TZID is an IANA name read by the file's own VTIMEZONE of
+    that name, as RFC 5545 says (icalendar reads them by the tz database):
+    an old export's rules are what its author's calendar showed. Where they
+    agree with the tz database nothing changes (``keep_instants``)."""
+    rules = {}
+    for vtimezone in calendar.walk("VTIMEZONE"):
+        tzid = str(vtimezone.get("TZID", ""))
+        if tzid in zone_names():
+            try:
+                rules[tzid] = vtimezone.to_tz(lookup_tzid=False)
+            except Exception:  # rules icalendar cannot read: the tz database's stay
+                continue
+    if not rules:
+        return
+    for component in calendar.walk("VEVENT"):
+        for name in ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE", "RDATE"):
+            values = component.get(name)
+            for value in values if isinstance(values, list) else [values] if values is not None else []:
+                own = rules.get(value.params.get("TZID", ""))
+                for item in value.dts if hasattr(value, "dts") else [value]:
+                    if own is not None and isinstance(item.dt, datetime) and getattr(item.dt.tzinfo, "key", None) in rules:
+                        item.dt = item.dt.replace(tzinfo=own)
 
 
 # The title of an event the source gives none, in the calendar's language.
@@ -51,6 +78,10 @@ UNTITLED = {"it": "(senza titolo)", "en": "(untitled)"}
 # A further RRULE with an end and at most this many dates becomes rdates of its
 # event (one UID for subscribers); longer or endless ones become events of their own.
 MAX_RULE_RDATES = 100
+# A series in a zone the file defines is compared with its IANA zone on its
+# dates of this many years from its start (at most MAX_CHECKED_DATES dates).
+MAX_CHECKED_YEARS = 10
+MAX_CHECKED_DATES = 5000
 _CHANGEABLE = ("start", "end", "duration", "title", "description", "status", "place", "location", "categories", "url",
                "online", "attachments", "image", "organizer", "sequence", "updated")
 
@@ -64,6 +95,8 @@ class Imported:
     sort_key: tuple = ()
     where: str = ""  # "line N: " of its VEVENT in the source, for the report
     rules: list = field(default_factory=list)  # dateutil rules of its dates, to place changed dates
+    clock: Any = None  # the zone the file defines, whose wall clock its dates are written in
+    clock_name: str = ""  # that zone's TZID
 
 
 @dataclass
@@ -125,11 +158,22 @@ class Conversion:
         elif location:
             fields["location"] = CONTROL_CHARACTERS.sub("", location)
         fields.update(details(component, label, report))
+        tzid = component["DTSTART"].params.get("TZID", "")
         if "RECURRENCE-ID" in component and uid:
             original = component.decoded("RECURRENCE-ID")
-            self.changes.setdefault(uid, []).append((timing.value(original, zone_name), fields, label))
+            # In a zone the file defines, the series is kept on that zone's wall clock (see ``keep_instants``).
+            clock = file_zone(original)
+            value = original.astimezone(clock).replace(tzinfo=None) if clock else timing.value(original, zone_name)
+            self.changes.setdefault(uid, []).append((value, fields, label))
             return
-        texts = rule_texts(component, start, zone_name, report, label)
+        clock = file_zone(start) if "RRULE" in component else None
+        if clock is not None:  # the series keeps the file's wall clock; ``keep_instants`` mends the dates that differ
+            fields["start"] = start.replace(tzinfo=None)
+            if isinstance(fields.get("end"), datetime):
+                fields["end"] = component.decoded("DTEND").astimezone(clock).replace(tzinfo=None)
+        else:
+            _note_other_clock(report, label, start, tzid, zone_name)
+        texts = rule_texts(component, start, zone_name, report, label, clock)
         if texts:
             fields["rrule"] = texts[0]
             if isinstance(fields["start"], datetime) and fields["start"].tzinfo is not None:
@@ -138,7 +182,8 @@ class Conversion:
         for key, name in (("rdates", "RDATE"), ("exdates", "EXDATE")):
             values = []
             for written in dates_of(component, name):
-                found = like_start(timing.value(written, zone_name), fields["start"], rules)
+                read = written.astimezone(clock).replace(tzinfo=None) if clock and isinstance(written, datetime) and written.tzinfo else timing.value(written, zone_name)
+                found = like_start(read, fields["start"], rules)
                 if isinstance(written, datetime) != isinstance(fields["start"], datetime):
                     _note_form(report, label, name, written, fields["start"], found)
                 values += found
@@ -146,7 +191,7 @@ class Conversion:
                 fields[key] = list(dict.fromkeys(values))
         if uid:
             fields["uid"] = uid
-        item = Imported(fields, sort_key=(instant(start, zone_name), title), where=where, rules=rules[:1])
+        item = Imported(fields, sort_key=(instant(start, zone_name), title), where=where, rules=rules[:1], clock=clock, clock_name=tzid)
         extras = self.further_rules(item, texts, rules, label)
         if uid and uid in self.masters:
             report.notes.append(f"{label}: a second event with UID {uid}; imported as a separate event with a new UID")
@@ -190,7 +235,7 @@ class Conversion:
             following = next((d for d in islice(rule, 2) if d != first), None)
             if following is None:
                 continue
-            extra = Imported(dict(fields), sort_key=item.sort_key, where=item.where, rules=[rule])
+            extra = Imported(dict(fields), sort_key=item.sort_key, where=item.where, rules=[rule], clock=item.clock, clock_name=item.clock_name)
             extra.fields["rrule"] = _counted_from(text, rule, first)
             extra.fields["start"] = following.date() if all_day else following
             if isinstance(fields.get("end"), (date, datetime)):
@@ -229,7 +274,35 @@ class Conversion:
             for original, fields, label in sorted(items, key=lambda entry: str(entry[0])):
                 self.change(master, original, fields, label)
         extras = [extra for found in self.extras.values() for extra in found]
+        for item in [*self.masters.values(), *extras, *self.loose]:
+            if item.clock is not None:
+                self.keep_instants(item)
         return sorted([*self.masters.values(), *extras, *self.loose, *orphans], key=lambda item: item.sort_key)
+
+    def keep_instants(self, item: Imported) -> None:
+        """A series written in a zone the file defines is kept on that zone's
+        wall clock in the IANA zone its name maps to (the calendar's for a
+        custom TZID); on each date where the two disagree (other DST rules, old
+        rules) that date becomes a changed date at the file's instant."""
+        fields = item.fields
+        name = fields.get("timezone", self.timing.target)
+        first = fields["start"]
+        horizon = first + timedelta(days=365 * MAX_CHECKED_YEARS)
+        dates = {first, *islice(item.rules[0].between(first, horizon, inc=True), MAX_CHECKED_DATES)}
+        dates |= {d for d in fields.get("rdates", []) if isinstance(d, datetime) and d.tzinfo is None}
+        dates -= {naive(d) for d in fields.get("exdates", [])}
+        dates -= {naive(o["recurrence_id"]) for o in item.overrides}  # a changed date has its own instant
+        moved = sorted(d for d in dates if _disagree(d, item.clock, zone(name)))
+        for day in moved:
+            item.overrides.append({"recurrence_id": day, "start": self.timing.value(day.replace(tzinfo=item.clock), name)})
+        later = item.rules[0].after(horizon) if moved else None
+        if moved:
+            label = f'{item.where}"{fields["title"][:50]}"' + (f' ({fields["uid"]})' if "uid" in fields else "")
+            shown = ", ".join(d.isoformat(timespec="minutes") for d in moved[:3]) + (", ..." if len(moved) > 3 else "")
+            self.report.notes.append(
+                f'{label}: time zone "{item.clock_name}" as the file defines it differs from the tz database\'s {name} on {len(moved)} dates '
+                f"({shown}); the series follows {name}'s clock and those dates were written as changed dates at the file's times"
+                + (f"; its dates after {horizon.date().isoformat()} follow {name}'s clock: check them" if later else ""))
 
     def one_off(self, original: date | datetime, fields: dict[str, Any], label: str) -> Imported:
         """A changed date whose series is not in the source: an event of its own."""
@@ -259,6 +332,35 @@ class Conversion:
         if override.get("start") == original:
             override.pop("start")
         owner.overrides.append(override)
+
+
+def _disagree(moment: datetime, clock, other) -> bool:
+    """Whether two zones give a wall-clock time different instants. A time
+    that the clock skips in both is judged by the hours around it (libraries
+    place a skipped time each their own way)."""
+    def real(zone_info) -> bool:
+        placed = moment.replace(tzinfo=zone_info)
+        return placed.astimezone(UTC).astimezone(zone_info).replace(tzinfo=None) == moment
+
+    if moment.replace(tzinfo=clock).utcoffset() == moment.replace(tzinfo=other).utcoffset():
+        return False
+    if real(clock) or real(other):
+        return True
+    hours = timedelta(hours=3)
+    return any((moment + step).replace(tzinfo=clock).utcoffset() != (moment + step).replace(tzinfo=other).utcoffset() for step in (-hours, hours))
+
+
+def _note_other_clock(report: Report, label: str, start: date | datetime, tzid: str, zone_name: str) -> None:
+    """Say when a one-off event's time, in a zone the file defines, reads
+    otherwise on the clock of the zone it is kept in (its instant is kept)."""
+    clock = file_zone(start)
+    if clock is None:
+        return
+    kept = start.astimezone(zone(zone_name))
+    if kept.utcoffset() != start.utcoffset():
+        report.notes.append(
+            f'{label}: {start.replace(tzinfo=None).isoformat(timespec="minutes")} in time zone "{tzid}" as the file defines it '
+            f'is {kept.replace(tzinfo=None).isoformat(timespec="minutes")} in the tz database\'s {zone_name}; the instant was kept')
 
 
 def _note_form(report: Report, label: str, name: str, written: date | datetime, start: date | datetime, found: list) -> None:

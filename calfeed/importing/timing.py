@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import timezone as fixed_offset
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import icalendar
 from dateutil.rrule import rrule, rrulestr
@@ -58,6 +60,17 @@ class Timing:
         return self.local(value, name) or value.astimezone(zone(name))
 
 
+def file_zone(value: date | datetime) -> tzinfo | None:
+    """The zone of a date-time when the file's VTIMEZONE defines it: icalendar
+    reads one whose TZID is no IANA name (Windows names such as "Romance
+    Standard Time", custom TZIDs) by the file's own rules; ``conversion.standard``
+    does the same for IANA TZIDs, which icalendar would look up."""
+    zone_info = value.tzinfo if isinstance(value, datetime) else None
+    if zone_info is None or zone_info is UTC or isinstance(zone_info, (ZoneInfo, fixed_offset)):
+        return None
+    return zone_info
+
+
 def _same_clock(first: str, second: str, since: datetime) -> bool:
     """Whether two zones show the same time from ``since`` on (Outlook's
     "W. Europe Standard Time" is Europe/Berlin, which Rome's clocks match)."""
@@ -105,15 +118,18 @@ def _ever_shifts(name: str, since: datetime) -> bool:
     return current_rules(name) is not None or since.astimezone(zone(name)).utcoffset() != timedelta(0)
 
 
-def rule_texts(component, start: date | datetime, zone_name: str, report: Report, label: str) -> list[str]:
+def rule_texts(
+    component, start: date | datetime, zone_name: str, report: Report, label: str, clock: tzinfo | None = None
+) -> list[str]:
     """Every RRULE as events.toml writes it: UNTIL in the event's wall-clock
-    time (a date for an all-day series, also when the source wrote UNTIL=...Z)."""
+    time (``clock``'s when given; a date for an all-day series, also when the
+    source wrote UNTIL=...Z)."""
     rules = component.get("RRULE")
     if rules is None:
         return []
     texts = []
     for rule in rules if isinstance(rules, list) else [rules]:
-        texts.append(_rule_text(rule, start, zone_name))
+        texts.append(_rule_text(rule, start, clock or zone(zone_name)))
         until = dict(rule).get("UNTIL", [None])[0]
         if isinstance(until, datetime) and not isinstance(start, datetime):
             read = re.search(r"UNTIL=([0-9-]+)", texts[-1]).group(1)
@@ -121,15 +137,15 @@ def rule_texts(component, start: date | datetime, zone_name: str, report: Report
     return texts
 
 
-def _rule_text(rule, start: date | datetime, zone_name: str) -> str:
+def _rule_text(rule, start: date | datetime, clock: tzinfo) -> str:
     text_parts = []
     for key, values in dict(rule).items():
         if key == "UNTIL":
             until = values[0]
             if isinstance(until, datetime):
                 if until.tzinfo is None:
-                    until = until.replace(tzinfo=zone(zone_name))
-                local = until.astimezone(zone(zone_name)).replace(tzinfo=None)
+                    until = until.replace(tzinfo=clock)
+                local = until.astimezone(clock).replace(tzinfo=None)
                 text_parts.append(f"UNTIL={local.isoformat()}" if isinstance(start, datetime) else f"UNTIL={local.date().isoformat()}")
             else:
                 text_parts.append(f"UNTIL={until.isoformat()}")
