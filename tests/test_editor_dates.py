@@ -194,6 +194,12 @@ def test_each_change_is_a_commit_with_its_message(editor, events):
     git("init", "-q")
     git("add", "events.toml")
     git("-c", "user.name=setup", "-c", "user.email=setup@example.org", "commit", "-qm", "start")
+    start = events.read_bytes()
+    assert press(editor, "date_cancel", "2022-03-30T17:00").status_code == 303
+    # The history's undo takes it back byte for byte.
+    undo = Form(editor.get("/edit/history").text, css_class="undo")
+    assert editor.post(undo.action, data=undo.data()).status_code == 303
+    assert events.read_bytes() == start
     assert press(editor, "date_cancel", "2022-03-30T17:00").status_code == 303
     form = Form(editor.get(f"/edit/events/{SERIES}/date?recurrence_id=2022-03-23T17:00").text, css_class="date")
     assert editor.post(form.action, data=form.data(start="2022-03-24T17:00")).status_code == 303
