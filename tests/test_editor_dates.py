@@ -217,8 +217,8 @@ def test_the_list_shows_each_state_and_the_proposals(editor, events):
     page = editor.get("/edit/").text
     page = page.replace("&#39;", "'")
     rows = {title: li for li, title in re.findall(r'(<li class="[^"]*">\s*<a class="title"[^>]*>([^<]+)</a>.*?</li>)', page, re.S)}
-    assert ">Annullato<" in rows["Cineforum all'aperto"] and ">confermato<" not in rows["Cineforum all'aperto"]
-    assert ">confermato<" in rows[SUMMARY]
+    assert ">Annullato<" in rows["Cineforum all'aperto"] and ">Confermato<" not in rows["Cineforum all'aperto"]
+    assert ">Confermato<" in rows[SUMMARY]
     proposed = rows["Cena di quartiere"]
-    assert ">proposta<" in proposed and re.search(r'href="/edit/proposals/[0-9a-f]+"', proposed)
+    assert ">Proposta<" in proposed and re.search(r'href="/edit/proposals/[0-9a-f]+"', proposed)
     assert 'href="/edit/proposals"' in proposed

@@ -112,9 +112,12 @@ def test_a_volunteer_publishes_a_weekly_course_with_one_cancelled_date_and_a_fes
     shot(tab, "3-dates")
     with tab.expect_navigation():
         cancel.click()
-    assert "Annullata la data 2021-12-08 18:00" in tab.inner_text("main")
+    assert "«Corso di yoga per tutti», Mercoledì 8 dicembre 2021, 18:00: data annullata." in tab.inner_text("main")
     assert shown(tab, "button[name=date_restore][value='2021-12-08T18:00']")
     shot(tab, "4-cancelled")
+    tab.goto(f"{url}/edit/events/corso-di-yoga-per-tutti/date?recurrence_id=2021-12-15T18:00")
+    assert tab.input_value("#start") == "2021-12-15T18:00"
+    shot(tab, "4-move-form")  # looked at, not saved
 
     # The festival: all day, Saturday and Sunday.
     tab.goto(f"{url}/edit/events/new")

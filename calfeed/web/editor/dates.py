@@ -21,6 +21,7 @@ from calfeed.errors import CalendarErrors
 from calfeed.web.editor import forms, problems
 from calfeed.web.editor.views import _editing, _editor, _form_page, _kept, _language, _page, _say, _serve_now, bp
 from calfeed.web.http import current_calendar, refuse
+from calfeed.web.i18n import clock, long_date
 from calfeed.writer import SaveConflict, UnknownEvent
 
 ACTIONS = ("date_cancel", "date_restore", "date_move")
@@ -50,6 +51,14 @@ class _BadDate(Exception):
     pass
 
 
+def _words(value: date | datetime) -> str:
+    """A date of the series as people read it: "Mercoledì 30 marzo 2022, 17:00"."""
+    language = _language()
+    if isinstance(value, datetime):
+        return f"{long_date(value.date(), language)}, {clock(value, language)}"
+    return long_date(value, language)
+
+
 @bp.get("/events/<event_id>/date")
 def date_form(event_id: str) -> tuple[str, int]:
     """"Sposta questa data": a small form with the new start and end."""
@@ -62,13 +71,13 @@ def date_form(event_id: str) -> tuple[str, int]:
     current = _editing().source.override_fields(event_id, original) or {}
     start = forms.show_when(current.get("start") or original)
     end = forms.show_when(current.get("end")) if current.get("end") else ""
-    return _date_page(200, event_id, fields, forms.show_when(original), start, end)
+    return _date_page(200, event_id, fields, forms.show_when(original), start, end, words=_words(original))
 
 
 def _date_page(status: int, event_id: str, fields: dict[str, Any], original: str, start: str, end: str,
-               general: list[str] | None = None) -> tuple[str, int]:
+               general: list[str] | None = None, words: str = "") -> tuple[str, int]:
     return _page(
-        "date.html", status, event_id=event_id, title=fields.get("title", event_id), original=original,
+        "date.html", status, event_id=event_id, title=fields.get("title", event_id), original=original, words=words or original,
         start=start, end=end, all_day=_all_day(fields), general=general or [],
         # A refused move keeps the version it was read from: saving again is checked against it.
         version=request.form.get("version", "") if request.method == "POST" else _editing().source.version_of(event_id),
@@ -108,7 +117,8 @@ def change_date(event_id: str) -> Response | tuple[str, int]:
             start = forms.parse_when(form.get("start", ""), _all_day(fields))
             end = forms.parse_when(form["end"], _all_day(fields)) if form.get("end", "").strip() else None
         except ValueError:
-            return _date_page(422, event_id, fields, text, form.get("start", ""), form.get("end", ""), [_say("dates_bad")])
+            return _date_page(422, event_id, fields, text, form.get("start", ""), form.get("end", ""), [_say("dates_bad")],
+                              _words(original))
         # A moved date takes place: a cancelled one becomes a moved one.
         changes = {"start": start, "end": end, "duration": None}
         if (existing or {}).get("status") == "cancelled":
@@ -124,8 +134,8 @@ def change_date(event_id: str) -> Response | tuple[str, int]:
         refuse(current_calendar(), 404, "no_event", id=event_id)
     except CalendarErrors as refused:
         general = [_say("edit_refused")] + [problems.located(problem, _language()) for problem in refused.problems]
-        return _date_page(422, event_id, fields, text, form.get("start", ""), form.get("end", ""), general)
+        return _date_page(422, event_id, fields, text, form.get("start", ""), form.get("end", ""), general, _words(original))
     _serve_now(saved)
     done = {"cancel": "dates_cancelled_done", "restore": "dates_restored_done", "move": "dates_moved_done"}[action]
-    flash(_say(done, when=forms.show_when(original).replace("T", " "), title=fields.get("title", event_id)))
+    flash(_say(done, when=_words(original), title=fields.get("title", event_id)))
     return redirect(url_for("editor.edit_event", event_id=event_id), 303)
