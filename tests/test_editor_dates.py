@@ -22,7 +22,7 @@ import recurring_ical_events
 from calfeed.accounts import Editors
 from calfeed.proposals import ProposalBox
 from conftest import SAMPLE
-from test_editor import PASSWORD, Form, app, editor, login, make_app  # noqa: F401 (fixtures)
+from test_editor import PASSWORD, Form, app, editor  # noqa: F401 (fixtures)
 
 UTC = timezone.utc
 SERIES = "sportello-patti-latina"  # every Wednesday 17:00 Rome from 2022-01-12
@@ -168,6 +168,8 @@ def test_refused_without_a_token_or_a_session(app, editor, events):
     sent = {**Form(page).data(), "date_cancel": "2022-03-30T17:00"}
     without = {k: v for k, v in sent.items() if k != "csrf_token"}
     assert editor.post(f"/edit/events/{SERIES}/date", data=without).status_code == 400
+    assert editor.post(f"/edit/events/{SERIES}/date", data={**sent, "date_cancel": "domani"}).status_code == 400
+    assert editor.post("/edit/events/nessuno/date", data=sent).status_code == 404
     stranger = app.test_client()
     response = stranger.post(f"/edit/events/{SERIES}/date", data=sent)
     assert response.status_code == 303 and response.headers["Location"].endswith("/edit/login")

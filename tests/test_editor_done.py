@@ -25,7 +25,7 @@ import recurring_ical_events
 
 from calfeed.accounts import Editors
 from servers import fetch, free_port, gunicorn_options, stop, wait_answering
-from test_browser import ROOT, SAMPLE, TIMEOUT_MS, TODAY, browser  # noqa: F401 - the fixture
+from test_browser import ROOT, SAMPLE, TODAY, browser  # noqa: F401 - the fixture
 from test_editor_browser import ARTIFACTS, PASSWORD, shot as _shot, tab  # noqa: F401 - the fixture
 
 UTC = timezone.utc

@@ -24,8 +24,6 @@ from calfeed.web.http import current_calendar, refuse
 from calfeed.web.i18n import clock, long_date
 from calfeed.writer import SaveConflict, UnknownEvent
 
-ACTIONS = ("date_cancel", "date_restore", "date_move")
-
 
 def _fields_or_404(event_id: str) -> dict[str, Any]:
     fields = _editing().source.event_fields(event_id)
@@ -39,16 +37,12 @@ def _all_day(fields: dict[str, Any]) -> bool:
     return isinstance(start, date) and not isinstance(start, datetime)
 
 
-def _original(fields: dict[str, Any], text: str) -> date | datetime:
-    """The date the form names (as the series gives it), or 400."""
+def _original(fields: dict[str, Any], text: str) -> date | datetime | None:
+    """The date the form names, as the series gives it (None: not a date)."""
     try:
         return forms.parse_when(text, _all_day(fields))
     except ValueError:
-        raise _BadDate() from None
-
-
-class _BadDate(Exception):
-    pass
+        return None
 
 
 def _words(value: date | datetime) -> str:
@@ -64,9 +58,8 @@ def date_form(event_id: str) -> tuple[str, int]:
     """"Sposta questa data": a small form with the new start and end."""
     fields = _fields_or_404(event_id)
     text = request.args.get("recurrence_id", "")
-    try:
-        original = _original(fields, text)
-    except _BadDate:
+    original = _original(fields, text)
+    if original is None:
         return _date_page(400, event_id, fields, text, "", "", [_say("dates_bad")])
     current = _editing().source.override_fields(event_id, original) or {}
     start = forms.show_when(current.get("start") or original)
@@ -100,9 +93,8 @@ def change_date(event_id: str) -> Response | tuple[str, int]:
         action, text = "restore", form["date_restore"]
     else:
         action, text = "move", form.get("recurrence_id", "")
-    try:
-        original = _original(fields, text)
-    except _BadDate:
+    original = _original(fields, text)
+    if original is None:
         return _date_page(400, event_id, fields, text, "", "", [_say("dates_bad")])
     existing = source.override_fields(event_id, original)
     if action == "restore" and existing is None:
