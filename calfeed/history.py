@@ -28,10 +28,12 @@ EMAIL_DOMAIN = "calfeed.invalid"
 _MESSAGES = {
     "it": {"added": "Aggiunto", "changed": "Modificato", "deleted": "Eliminato", "undone": "Annullato",
            "added-place": "Aggiunto luogo", "changed-place": "Modificato luogo", "deleted-place": "Eliminato luogo",
-           "changed-settings": "Modificate le impostazioni del calendario"},
+           "changed-settings": "Modificate le impostazioni del calendario",
+           "cancelled-date": "Annullata una data", "moved-date": "Spostata una data", "restored-date": "Ripristinata una data"},
     "en": {"added": "Added", "changed": "Changed", "deleted": "Deleted", "undone": "Undone",
            "added-place": "Added place", "changed-place": "Changed place", "deleted-place": "Deleted place",
-           "changed-settings": "Changed the calendar settings"},
+           "changed-settings": "Changed the calendar settings",
+           "cancelled-date": "Cancelled one date", "moved-date": "Moved one date", "restored-date": "Restored one date"},
 }
 ACTIONS = frozenset(_MESSAGES["en"])
 _IDENTITY = re.compile(r"^[^<>\n]+ <[^<>\s]+>$")

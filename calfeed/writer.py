@@ -222,6 +222,23 @@ class SourceFile:
         """Remove one event (with its overrides); the same rules as ``save_event``."""
         return self._change(event_id, version, author, lambda snapshot, index: self._delete(snapshot, index, event_id))
 
+    def override_fields(self, event_id: str, recurrence_id: date | datetime) -> dict | None:
+        """The ``[[events.overrides]]`` table of one date of the series, as the file has it (None: none)."""
+        event = self.event_fields(event_id)
+        found = _override_position(event or {}, recurrence_id, _event_zone(self._read().data, event or {}))
+        return None if found is None else dict(event["overrides"][found])
+
+    def save_override(self, event_id: str, recurrence_id: date | datetime, fields: dict | None, version: str, author: str) -> Saved:
+        """Cancel, move or restore one date of a series: the date's
+        ``[[events.overrides]]`` table gets ``fields`` (None, "" or [] removes
+        a key), is written after the event's table and its other overrides
+        when new, or is removed when ``fields`` is None. The event's own
+        ``sequence`` rises and ``updated`` is set; the rules of ``save_event``
+        (version, lock, checker, atomic write, history) hold."""
+        changes = None if fields is None else {key: _normal(value) for key, value in fields.items() if key != "recurrence_id"}
+        return self._change(event_id, version, author,
+                            lambda snapshot, index: self._override(snapshot, index, recurrence_id, changes))
+
     def _change(self, event_id: str | None, version: str, author: str, make: Callable, subject: str | None = None) -> Saved:
         with locked(self.path):
             for _ in range(ATTEMPTS):
@@ -471,6 +488,75 @@ class SourceFile:
         expected[index] = table.unwrap()
         return text, event_id, expected[index].get("title", event_id), "changed", expected
 
+    def _override(self, snapshot: _Snapshot, index: int, recurrence_id: date | datetime, changes: dict | None) -> tuple:
+        """The file with one override of the event added, changed or removed
+        (text between the tables kept as it is), and the event's ``sequence``
+        and ``updated`` set."""
+        old = snapshot.events[index]
+        position = _override_position(old, recurrence_id, _event_zone(snapshot.data, old))
+        if position is None and changes is None:
+            raise RuntimeError("this date has no override to remove; nothing was written")
+        updated = self.now(_zone_of(snapshot.data)).replace(tzinfo=None, second=0, microsecond=0)
+        sequence = old.get("sequence", 0)
+        sequence = (sequence if isinstance(sequence, int) else 0) + 1
+        start, end = _span(snapshot, index)
+        chunk = tomlkit.parse(snapshot.text[start:end])
+        table = chunk["events"][0]
+        _put(table, "sequence", sequence)
+        _put(table, "updated", updated)
+        text = chunk.as_string()
+        newline = "\r\n" if "\r\n" in text else "\n"
+        blocks = _override_blocks(text)
+        overrides = [dict(o) for o in old.get("overrides", [])] if isinstance(old.get("overrides"), list) else []
+        if len(blocks) != len(overrides):
+            raise _unsafe()
+        if changes is None:
+            low, high = blocks[position]
+            block = text[low:high]
+            # The next override takes the removed one's place; the last one
+            # leaves the blank lines that followed it.
+            text = text[:low] + text[high:] if high < len(text) else text[:low].rstrip("\r\n") + block[len(block.rstrip("\r\n")):]
+            del overrides[position]
+        elif position is None:
+            values = {"recurrence_id": recurrence_id, **{k: v for k, v in changes.items() if not _empty(v)}}
+            lines = ["[[events.overrides]]"] + [
+                f"{key} = {_item(values[key]).as_string()}" for key in sorted(values, key=_override_order)
+            ]
+            body = text.rstrip("\r\n")
+            trail = text[len(body):]
+            text = body + newline * 2 + newline.join(lines) + newline + trail[len(newline):]
+            overrides.append(values)
+        else:
+            low, high = blocks[position]
+            piece = tomlkit.parse(text[low:high])
+            item = piece["events"]["overrides"][0]
+            for key in sorted(changes, key=_override_order):
+                if overrides[position].get(key) == (None if _empty(changes[key]) else changes[key]):
+                    continue
+                if _empty(changes[key]):
+                    if key in item:
+                        item.remove(key)
+                else:
+                    _put(item, key, _item(changes[key]))
+            # An override with its own stamps would otherwise hide this change from clients.
+            if isinstance(overrides[position].get("sequence"), int):
+                _put(item, "sequence", overrides[position]["sequence"] + 1)
+            if "updated" in item:
+                _put(item, "updated", updated)
+            text = text[:low] + piece.as_string() + text[high:]
+            overrides[position] = item.unwrap()
+        expected_event = {**old, "sequence": sequence, "updated": updated}
+        if overrides:
+            expected_event["overrides"] = overrides
+        else:
+            expected_event.pop("overrides", None)
+        expected = list(snapshot.events)
+        expected[index] = expected_event
+        day = recurrence_id.date() if isinstance(recurrence_id, datetime) else recurrence_id
+        action = "restored-date" if changes is None else "cancelled-date" if changes.get("status") == "cancelled" else "moved-date"
+        title = f"{old.get('title', old.get('id'))} ({day.isoformat()})"
+        return snapshot.text[:start] + text + snapshot.text[end:], old.get("id"), title, action, expected
+
     def _delete(self, snapshot: _Snapshot, index: int, event_id: str) -> tuple:
         start, end = _span(snapshot, index)
         head, tail = snapshot.text[:start], snapshot.text[end:]
@@ -480,6 +566,49 @@ class SourceFile:
 
 
 CALENDAR = ("calendar",)
+
+
+def _override_order(key: str) -> int:
+    return -1 if key == "recurrence_id" else _order(key)
+
+
+def _event_zone(data: dict, event: dict) -> str:
+    zone = event.get("timezone")
+    return zone if isinstance(zone, str) and zone else _zone_of(data)
+
+
+def _override_position(event: dict, recurrence_id: date | datetime, zone: str) -> int | None:
+    """Which of the event's overrides changes this date (its
+    ``recurrence_id`` written as local time, or with an offset)."""
+    overrides = event.get("overrides")
+    for position, item in enumerate(overrides if isinstance(overrides, list) else []):
+        value = item.get("recurrence_id") if isinstance(item, dict) else None
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            try:
+                value = value.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+            except (ValueError, ZoneInfoNotFoundError):
+                continue
+        if value == recurrence_id and type(value) is type(recurrence_id):
+            return position
+    return None
+
+
+def _override_blocks(text: str) -> list[tuple[int, int]]:
+    """Where each ``[[events.overrides]]`` table stands in one event's text
+    (from the comments above its header to the next header or the end); a
+    text with other sub-tables is refused rather than guessed."""
+    headers = []
+    for match in _TOKENS.finditer(text):
+        line = match.group("header")
+        header = _HEADER.match(line) if line is not None else None
+        if header is None:
+            continue
+        name = ".".join(part.strip().strip("\"'") for part in header.group(2).split("."))
+        headers.append((name, header.group(1), match.start()))
+    if not headers or headers[0][:2] != ("events", "[[") or any(h[:2] != ("events.overrides", "[[") for h in headers[1:]):
+        raise _unsafe()
+    starts = [_with_comments_above(text, where) for _, _, where in headers[1:]]
+    return list(zip(starts, [*starts[1:], len(text)]))
 
 
 def _edit_table(snapshot: _Snapshot, key: tuple[str, ...], changes: dict, order: tuple[str, ...]) -> tuple:

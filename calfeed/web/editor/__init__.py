@@ -14,6 +14,7 @@ from calfeed.web.editor import imports  # noqa: F401 (its routes join bp)
 from calfeed.web.editor import proposals as _queue  # noqa: F401  (its routes join ``bp``)
 from calfeed.web.editor.views import Editing, bp
 from calfeed.web.editor import places as _places  # noqa: F401  (its routes join bp)
+from calfeed.web.editor import dates as _dates  # noqa: F401  (its routes join bp)
 from calfeed.web.http import current_calendar
 from calfeed.web.security import EDIT_PREFIX
 

@@ -70,6 +70,11 @@ def _preview(proposal: Proposal) -> SimpleNamespace:
     )
 
 
+def pending_rows() -> list[SimpleNamespace]:
+    """The pending proposals as the editor's list shows them (oldest first)."""
+    return [_preview(p) for p in _box().pending()]
+
+
 @bp.get("/proposals")
 def proposals() -> tuple[str, int]:
     """The pending proposals, oldest first, each with how it will look."""

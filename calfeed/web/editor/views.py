@@ -12,7 +12,7 @@ import difflib
 import math
 import time
 import tomllib
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -200,7 +200,16 @@ def events() -> tuple[str, int]:
         SimpleNamespace(event=event, when=_when(occurrence or event, zone, calendar.language))
         for _, occurrence, event in chosen[:LIST_LIMIT]
     ]
-    return _page("list.html", rows=rows, query=query, show_past=show_past, more=len(chosen) > LIST_LIMIT)
+    return _page("list.html", rows=rows, query=query, show_past=show_past, more=len(chosen) > LIST_LIMIT,
+                 proposed=[] if show_past else _proposed(words))
+
+
+def _proposed(words: list[str]) -> list[SimpleNamespace]:
+    """The pending proposals the search keeps: listed as "proposta", each a
+    link to its review in the queue."""
+    from calfeed.web.editor.proposals import pending_rows  # that module builds on this one
+
+    return [row for row in pending_rows() if all(word in row.title.casefold() for word in words)][:LIST_LIMIT]
 
 
 def _when(shown: Occurrence | Event, zone: tzinfo, language: str) -> str:
@@ -277,9 +286,18 @@ def _next_dates(calendar: Calendar, event_id: str) -> list[SimpleNamespace]:
             value=forms.show_when(naive_local(occurrence.start)),
             regular=occurrence.event is event and event.recurrence is not None,
             cancelled=occurrence.event.status == "cancelled",
+            # The date as the series gives it, which an override names (dates.py).
+            original=forms.show_when(_wall(occurrence.event.recurrence_id or occurrence.start)) if event.recurrence else "",
+            overridden=occurrence.event is not event,
+            moved=occurrence.event is not event and occurrence.event.start != occurrence.event.recurrence_id,
         )
         for occurrence in found
     ]
+
+
+def _wall(value: Any) -> Any:
+    """A local date-time's wall-clock time (a date stays a date)."""
+    return value.replace(tzinfo=None) if isinstance(value, datetime) else value
 
 
 def _kept(fields: dict[str, Any] | None) -> list[str]:
