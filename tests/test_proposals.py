@@ -503,3 +503,18 @@ def test_a_static_build_never_links_the_embed_to_the_form(events):
     with built.test_request_context("/embed?propose=1"):
         body = pages.embed().get_data(as_text=True)
     assert "/events/" in body and "/propose" not in body
+
+
+def test_a_proposal_arriving_while_an_editor_saves_another_event_keeps_both(app, visitor, editor, events):
+    """The editor's open form and the resident's proposal do not meet: the
+    save lands, the proposal waits, and approving it later keeps the save."""
+    from test_editor import WEBINAR
+
+    form = Form(editor.get(f"/edit/events/{WEBINAR}").text)
+    assert propose(visitor, app).status_code == 303
+    assert editor.post(f"/edit/events/{WEBINAR}", data=form.data(title="Webinar rinviato")).status_code == 303
+    assert len(pending_files(events)) == 1
+    pid, token = approve_button(editor, events)
+    assert editor.post(f"/edit/proposals/{pid}/approve", data={"csrf_token": token}).status_code == 303
+    titles = {str(e["SUMMARY"]) for e in icalendar.Calendar.from_ical(visitor.get("/calendar.ics").data).walk("VEVENT")}
+    assert {"Webinar rinviato", TITLE} <= titles
