@@ -206,6 +206,22 @@ class ProposalBox:
         """The pending proposal ``pid``, or None."""
         return _read(self.folder / f"{pid}.json") if is_proposal_id(pid) else None
 
+    def decided(self, limit: int) -> list[dict[str, Any]]:
+        """The latest ``limit`` decisions, newest first: each proposal's
+        record with its ``decision`` (approved or rejected, the editor, the
+        time, and the event written or the reason)."""
+        records = []
+        for kind in ("approved", "rejected"):
+            for path in (self.folder / kind).glob("*.json") if (self.folder / kind).is_dir() else ():
+                try:
+                    record = json.loads(path.read_text(encoding="utf-8"))
+                except (OSError, ValueError):
+                    continue
+                if isinstance(record, dict) and isinstance(record.get("decision"), dict):
+                    records.append(record)
+        records.sort(key=lambda r: (str(r["decision"].get("time", "")), str(r.get("id", ""))), reverse=True)
+        return records[:limit]
+
     # Deciding
 
     def decide(self, pid: str, decision: str, editor: str, act: Callable[[Proposal], Mapping[str, Any]]) -> bool:

@@ -17,6 +17,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+import html5lib
 import icalendar
 import pytest
 from click.testing import CliRunner
@@ -518,3 +519,23 @@ def test_a_proposal_arriving_while_an_editor_saves_another_event_keeps_both(app,
     assert editor.post(f"/edit/proposals/{pid}/approve", data={"csrf_token": token}).status_code == 303
     titles = {str(e["SUMMARY"]) for e in icalendar.Calendar.from_ical(visitor.get("/calendar.ics").data).walk("VEVENT")}
     assert {"Webinar rinviato", TITLE} <= titles
+
+
+def test_the_history_keeps_each_decision_with_its_editor_and_reason(app, visitor, editor, events):
+    """Approved and rejected proposals leave the queue; the history page
+    says who decided what (the proposer's contact masked), and why."""
+    assert propose(visitor, app).status_code == 303
+    pid, token = approve_button(editor, events)
+    assert editor.post(f"/edit/proposals/{pid}/approve", data={"csrf_token": token}).status_code == 303
+    assert propose(visitor, app, title="Doppione della merenda").status_code == 303
+    pid, token = approve_button(editor, events)
+    assert editor.post(f"/edit/proposals/{pid}/reject", data={"csrf_token": token, "reason": "C'è già"}).status_code == 303
+    tree = html5lib.parse(editor.get("/edit/history").text, namespaceHTMLElements=False)
+    decided = [" ".join("".join(item.itertext()).split()) for item in tree.iter("li") if "proposta da" in "".join(item.itertext())]
+    assert len(decided) == 2
+    [rejected] = [line for line in decided if line.startswith("Rifiutata")]
+    [approved] = [line for line in decided if line.startswith("Approvata")]
+    assert "Rifiutata da anna: «Doppione della merenda» (proposta da g…@example.org)" in rejected
+    assert "Motivo: C'è già" in rejected
+    assert f"Approvata da anna: «{TITLE}» (proposta da g…@example.org)" in approved and "merenda-sinoira-in-cortile" in approved
+    assert CONTACT not in editor.get("/edit/history").get_data(as_text=True)

@@ -317,6 +317,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "list_confirmed": "Confermato",
         "list_proposals": "Proposte in attesa",
         "list_review": "apri la coda delle proposte",
+        "prop_decided_title": "Proposte decise",
+        "prop_decided_approved": "Approvata da {editor}: «{title}» (proposta da {proposer})",
+        "prop_decided_rejected": "Rifiutata da {editor}: «{title}» (proposta da {proposer})",
+        "prop_decided_reason": "Motivo: {reason}",
     },
     "en": {
         "upcoming": "Upcoming events",
@@ -618,6 +622,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "list_confirmed": "Confirmed",
         "list_proposals": "Proposals waiting",
         "list_review": "open the proposals queue",
+        "prop_decided_title": "Decided proposals",
+        "prop_decided_approved": "Approved by {editor}: “{title}” (proposed by {proposer})",
+        "prop_decided_rejected": "Rejected by {editor}: “{title}” (proposed by {proposer})",
+        "prop_decided_reason": "Reason: {reason}",
     },
 }
 

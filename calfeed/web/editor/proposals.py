@@ -31,6 +31,20 @@ def _box() -> ProposalBox:
     return current_app.extensions["calfeed.proposals"].box
 
 
+def decisions(limit: int) -> list[SimpleNamespace]:
+    """The latest decisions on proposals, for the history page: who decided
+    what, when, and the event written or the reason given."""
+    return [
+        SimpleNamespace(
+            title=str(record.get("fields", {}).get("title", "")), approved=record["decision"].get("decision") == "approved",
+            editor=str(record["decision"].get("editor", "")), time=str(record["decision"].get("time", "")),
+            event=record["decision"].get("event"), reason=str(record["decision"].get("reason") or ""),
+            proposer=masked(str(record.get("email", ""))),
+        )
+        for record in _box().decided(limit)
+    ]
+
+
 @bp.context_processor
 def queue_size() -> dict[str, Any]:
     """The queue's size for the nav of every editor page."""

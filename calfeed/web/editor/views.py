@@ -537,7 +537,9 @@ def _history_entries() -> list[SimpleNamespace]:
 
 
 def _history_page(status: int = 200, **context: Any) -> tuple[str, int]:
-    return _page("history.html", status, entries=_history_entries(), **context)
+    from calfeed.web.editor.proposals import decisions  # it builds on this module
+
+    return _page("history.html", status, entries=_history_entries(), decisions=decisions(HISTORY_LIMIT), **context)
 
 
 @bp.get("/history")
