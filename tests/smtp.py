@@ -8,9 +8,11 @@ import asyncio
 import email
 import queue
 import threading
+from collections.abc import Iterator
 from email.message import EmailMessage
 from email.policy import default
 
+import pytest
 from aiosmtpd.controller import Controller
 
 from servers import free_port
@@ -51,3 +53,17 @@ class Inbox:
         self.release.set()
         if self.controller._thread is not None:  # noqa: SLF001  (stopping twice fails)
             self.controller.stop()
+
+
+@pytest.fixture
+def inbox() -> Iterator:
+    """A maker of SMTP servers on 127.0.0.1, each closed after the test."""
+    made: list[Inbox] = []
+
+    def make(answers: list[str] = (), hold: bool = False) -> Inbox:
+        made.append(Inbox(list(answers), hold))
+        return made[-1]
+
+    yield make
+    for server in made:
+        server.close()

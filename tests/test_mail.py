@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 
 import pytest
 
 from calfeed.background import Refused
 from calfeed.mail import MailServer, compose, send, send_later
-from smtp import Inbox
+from smtp import inbox  # noqa: F401  (a fixture)
 from servers import free_port
 
 SENDER = "calendario@example.org"
 
 
-@pytest.fixture
-def inbox() -> Iterator:
-    made: list[Inbox] = []
-
-    def make(answers: list[str] = (), hold: bool = False) -> Inbox:
-        made.append(Inbox(list(answers), hold))
-        return made[-1]
-
-    yield make
-    for server in made:
-        server.close()
 
 
 def test_a_message_reaches_the_server_with_its_text_and_encoded_headers(inbox):

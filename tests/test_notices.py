@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 
-import pytest
 
 from conftest import Page
-from smtp import Inbox
+from smtp import Inbox, inbox  # noqa: F401  (inbox: a fixture)
 from test_editor import events, login, make_app, token  # noqa: F401  (events: a fixture)
 from test_proposals import CONTACT, TITLE, pending_files, proposals_folder, propose
 
@@ -21,17 +19,6 @@ NAME = "Case del Quartiere e Patti di collaborazione"
 SITE = "https://eventi.casedelquartiere.example.org"
 
 
-@pytest.fixture
-def inbox() -> Iterator:
-    made: list[Inbox] = []
-
-    def make(answers: list[str] = (), hold: bool = False) -> Inbox:
-        made.append(Inbox(list(answers), hold))
-        return made[-1]
-
-    yield make
-    for server in made:
-        server.close()
 
 
 def mailing_app(events, server: Inbox):

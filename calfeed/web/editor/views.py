@@ -408,10 +408,7 @@ def _save(event_id: str | None) -> Response | tuple[str, int]:
     except UnknownEvent:
         refuse(current_calendar(), 404, "no_event", id=event_id)
     except CalendarErrors as refused:
-        text, _ = source.read()
-        placed = forms.place_problems(refused.problems, _event_index(text, event_id))
-        errors = {name: [problems.render(problem, _language()) for problem in found] for name, found in placed.by_field.items()}
-        general = [_say("edit_refused")] + [problems.located(problem, _language()) for problem in placed.general]
+        errors, general = _placed(refused, event_id)
         return _form_page(422, event_id, read.typed, version, errors=errors, general=general, kept=_kept(current))
     _serve_now(saved)
     title = read.fields.get("title") or (current or {}).get("title") or saved.event_id
@@ -419,6 +416,15 @@ def _save(event_id: str | None) -> Response | tuple[str, int]:
     for notice in notices:
         flash(notice)
     return redirect(url_for("editor.edit_event", event_id=saved.event_id), 303)
+
+
+def _placed(refused: CalendarErrors, event_id: str | None) -> tuple[dict[str, list[str]], list[str]]:
+    """The checker's problems in the calendar's language: those of the
+    edited event's fields beside them, the rest above the form."""
+    text, _ = _editing().source.read()
+    placed = forms.place_problems(refused.problems, _event_index(text, event_id))
+    errors = {name: [problems.render(problem, _language()) for problem in found] for name, found in placed.by_field.items()}
+    return errors, [_say("edit_refused")] + [problems.located(problem, _language()) for problem in placed.general]
 
 
 def _preview(event_id: str | None, typed: forms.Typed, version: str, fields: dict[str, Any],
@@ -431,10 +437,7 @@ def _preview(event_id: str | None, typed: forms.Typed, version: str, fields: dic
     except UnknownEvent:
         refuse(current_calendar(), 404, "no_event", id=event_id)
     except CalendarErrors as refused:
-        text, _ = source.read()
-        placed = forms.place_problems(refused.problems, _event_index(text, event_id))
-        errors = {name: [problems.render(problem, _language()) for problem in found] for name, found in placed.by_field.items()}
-        general = [_say("edit_refused")] + [problems.located(problem, _language()) for problem in placed.general]
+        errors, general = _placed(refused, event_id)
         return _form_page(422, event_id, typed, version, errors=errors, general=general, kept=_kept(current), dates=[])
     return _form_page(200, event_id, typed, version, general=notices, kept=_kept(current),
                       dates=_next_dates(calendar, new_id), previewed=True)
