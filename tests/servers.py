@@ -106,9 +106,13 @@ def _tail(log: Path) -> str:
 class Server:
     """gunicorn serving wsgi:app from the project root, two workers."""
 
-    def __init__(self, events: Path, logs: Path, workers: int = 2, env: dict[str, str] | None = None):
+    def __init__(self, events: Path, logs: Path, workers: int = 2, env: dict[str, str] | None = None,
+                 own_base_url: bool = False):
+        """``own_base_url``: CALFEED_BASE_URL is the server's own loopback
+        address, so that a browser following the site's links stays on it."""
         self.events = events
         self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
         self.access_log = logs / f"access-{self.port}.log"
         self.stdout = logs / f"stdout-{self.port}.log"
         self.stderr = logs / f"stderr-{self.port}.log"
@@ -117,6 +121,8 @@ class Server:
         self.workers: set[int] = set()
         environment = {**os.environ, "CALFEED_EVENTS": str(events), "PYTHONHASHSEED": "4242"}
         environment.pop("CALFEED_BASE_URL", None)
+        if own_base_url:
+            environment["CALFEED_BASE_URL"] = self.url
         environment.update(env or {})  # the test's own settings last
         with open(self.stdout, "wb") as out, open(self.stderr, "wb") as err:
             self.process = subprocess.Popen(
@@ -138,6 +144,10 @@ class Server:
             )
 
     # -- life cycle
+
+    def wait_answering(self) -> None:
+        """Wait until any worker answers (``wait_ready`` waits for both)."""
+        wait_answering(self.process, self.port, "/healthz", self.stderr)
 
     def wait_ready(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT

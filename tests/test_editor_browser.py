@@ -10,16 +10,13 @@ stopped by fixtures. Screenshots of each editor page go to
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 
 import icalendar
 import pytest
 
 from calfeed.accounts import Editors
-from servers import fetch, free_port, gunicorn_options, stop, wait_answering
+from servers import Server, fetch
 from test_browser import CHROMIUM_ARGS, ROOT, SAMPLE, TIMEOUT_MS, TODAY, browser  # noqa: F401 - the fixture
 
 ARTIFACTS = ROOT / "test-artifacts" / "editor"
@@ -33,26 +30,13 @@ def editing_url(tmp_path_factory):
     events = work / "events.toml"
     shutil.copyfile(SAMPLE, events)
     Editors.load(work / "editors.toml").add("anna", PASSWORD)
-    port = free_port()
-    env = {
-        **os.environ,
-        "CALFEED_EVENTS": str(events),
-        "CALFEED_TODAY": TODAY,
-        "CALFEED_BASE_URL": f"http://127.0.0.1:{port}",
-        "CALFEED_SECRET_KEY": "k" * 48,
-    }
-    env.pop("CALFEED_EDITORS", None)
-    log_path = work / "gunicorn.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}", *gunicorn_options(), "wsgi:app"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-        )
+    server = Server(events, work, workers=1, own_base_url=True,
+                    env={"CALFEED_TODAY": TODAY, "CALFEED_SECRET_KEY": "k" * 48})
     try:
-        wait_answering(process, port, "/healthz", log_path)
-        yield f"http://127.0.0.1:{port}", port
+        server.wait_answering()
+        yield server.url, server.port
     finally:
-        stop(process)
+        server.stop()
 
 
 @pytest.fixture

@@ -11,10 +11,7 @@ instants written by hand, tomllib on the file. Screenshots go to
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 import time
 import tomllib
 from datetime import datetime, timezone
@@ -24,8 +21,8 @@ import pytest
 import recurring_ical_events
 
 from calfeed.accounts import Editors
-from servers import fetch, free_port, gunicorn_options, stop, wait_answering
-from test_browser import ROOT, SAMPLE, TODAY, browser  # noqa: F401 - the fixture
+from servers import Server, fetch
+from test_browser import SAMPLE, TODAY, browser  # noqa: F401 - the fixture
 from test_editor_browser import ARTIFACTS, PASSWORD, shot as _shot, tab  # noqa: F401 - the fixture
 
 UTC = timezone.utc
@@ -43,21 +40,13 @@ def site(tmp_path):
     events = tmp_path / "events.toml"
     shutil.copyfile(SAMPLE, events)
     Editors.load(tmp_path / "editors.toml").add("anna", PASSWORD)
-    port = free_port()
-    env = {**os.environ, "CALFEED_EVENTS": str(events), "CALFEED_TODAY": TODAY,
-           "CALFEED_BASE_URL": f"http://127.0.0.1:{port}", "CALFEED_SECRET_KEY": "k" * 48}
-    env.pop("CALFEED_EDITORS", None)
-    log_path = tmp_path / "gunicorn.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}", *gunicorn_options(), "wsgi:app"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-        )
+    server = Server(events, tmp_path, workers=2, own_base_url=True,
+                    env={"CALFEED_TODAY": TODAY, "CALFEED_SECRET_KEY": "k" * 48})
     try:
-        wait_answering(process, port, "/healthz", log_path)
-        yield f"http://127.0.0.1:{port}", port, events
+        server.wait_answering()
+        yield server.url, server.port, events
     finally:
-        stop(process)
+        server.stop()
 
 
 def shown(page, selector: str) -> bool:

@@ -11,16 +11,13 @@ editor, a secret and a local SMTP server; screenshots go to
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 
 import icalendar
 import pytest
 
 from calfeed.accounts import Editors
-from servers import fetch, free_port, gunicorn_options, stop, wait_answering
+from servers import Server, fetch
 from smtp import Inbox
 from test_browser import ROOT, SAMPLE, TODAY, browser  # noqa: F401 - the fixture
 from test_editor_browser import PASSWORD, tab  # noqa: F401 - the fixture
@@ -36,31 +33,20 @@ def site(tmp_path):
     shutil.copyfile(SAMPLE, events)
     Editors.load(tmp_path / "editors.toml").add("anna", PASSWORD)
     inbox = Inbox()
-    port = free_port()
-    env = {
-        **os.environ,
-        "CALFEED_EVENTS": str(events),
+    server = Server(events, tmp_path, workers=1, own_base_url=True, env={
         "CALFEED_TODAY": TODAY,
-        "CALFEED_BASE_URL": f"http://127.0.0.1:{port}",
         "CALFEED_SECRET_KEY": "k" * 48,
         # A person needs seconds; the test types at once and must not wait on a clock.
         "CALFEED_PROPOSALS_MIN_FILL": "0",
         "CALFEED_SMTP_URL": inbox.url,
         "CALFEED_MAIL_FROM": "calendario@example.org",
         "CALFEED_EDITORS_MAIL": "anna@example.org",
-    }
-    env.pop("CALFEED_EDITORS", None)
-    log_path = tmp_path / "gunicorn.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}", *gunicorn_options(), "wsgi:app"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-        )
+    })
     try:
-        wait_answering(process, port, "/healthz", log_path)
-        yield f"http://127.0.0.1:{port}", port, inbox
+        server.wait_answering()
+        yield server.url, server.port, inbox
     finally:
-        stop(process)
+        server.stop()
         inbox.close()
 
 
