@@ -26,14 +26,14 @@ import time
 import tomllib
 import unicodedata
 from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from functools import cache
 from pathlib import Path
 
 from argon2 import PasswordHasher, Type, extract_parameters
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from calfeed import tomlfile
+from calfeed import counters, tomlfile
 
 MIN_PASSWORD = 12
 MAX_PASSWORD = 1024  # hashing is cheap per character, but a login form is no place for a book
@@ -319,18 +319,9 @@ class LoginThrottle:
     def _keys(address: str, name: str) -> tuple[str, str]:
         return f"address:{address_key(address)}", f"account:{name.strip().casefold()[:100]}"
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        # Created 0600 before SQLite opens it: it names editors and addresses.
-        os.close(os.open(self.database, os.O_RDWR | os.O_CREAT, FILE_MODE))
-        with closing(sqlite3.connect(self.database, timeout=10.0, isolation_level=None)) as db:
-            db.execute("BEGIN IMMEDIATE")  # one writer at a time; others wait up to the timeout
-            try:
-                db.execute("CREATE TABLE IF NOT EXISTS failures (key TEXT NOT NULL, at REAL NOT NULL)")
-                db.execute("CREATE INDEX IF NOT EXISTS failures_key ON failures (key)")
-                db.execute("CREATE TABLE IF NOT EXISTS locks (key TEXT PRIMARY KEY, until REAL NOT NULL)")
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        return counters.transaction(self.database, (
+            "CREATE TABLE IF NOT EXISTS failures (key TEXT NOT NULL, at REAL NOT NULL)",
+            "CREATE INDEX IF NOT EXISTS failures_key ON failures (key)",
+            "CREATE TABLE IF NOT EXISTS locks (key TEXT PRIMARY KEY, until REAL NOT NULL)",
+        ))

@@ -23,12 +23,13 @@ import sqlite3
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import closing, contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from calfeed import counters
 from calfeed.accounts import address_key
 
 FOLDER = "proposals"
@@ -280,20 +281,11 @@ class ProposalLimits:
                                   (f"{kind}:{address_key(address)}", now - WINDOW)).fetchone()
         return count >= self.limits[kind]
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        self.database.parent.mkdir(parents=True, exist_ok=True)
-        os.close(os.open(self.database, os.O_RDWR | os.O_CREAT, 0o600))  # it holds addresses
-        with closing(sqlite3.connect(self.database, timeout=10.0, isolation_level=None)) as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                db.execute("CREATE TABLE IF NOT EXISTS hits (key TEXT NOT NULL, at REAL NOT NULL)")
-                db.execute("CREATE INDEX IF NOT EXISTS hits_key ON hits (key)")
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        return counters.transaction(self.database, (
+            "CREATE TABLE IF NOT EXISTS hits (key TEXT NOT NULL, at REAL NOT NULL)",
+            "CREATE INDEX IF NOT EXISTS hits_key ON hits (key)",
+        ))
 
 
 def _read(path: Path) -> Proposal | None:
