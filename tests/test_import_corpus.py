@@ -41,7 +41,7 @@ DIFFERING = {
     "recurring-ical-events/issue_28_rrule_with_UTC_endinginZ.ics": "Outlook's all-day UNTIL at 23:00Z read as the next day",
     "recurring-ical-events/issue_75_range_parameter.ics": "RANGE=THISANDFUTURE, which events.toml cannot hold: left out",
     "icalendar/issue_156_RDATE_with_PERIOD_TZID_khal.ics": "no UID (the oracle keeps one copy per UID)",
-    "kcalendarcore/KOrganizer_3.2.ics": "an ORGANIZER address calfeed refuses: events left out",
+    "kcalendarcore/KOrganizer_3.2.ics": "a DTSTART off its rule with COUNT: RFC 5545 counts it, dateutil does not",
 }
 
 
@@ -129,3 +129,13 @@ def test_a_dtstart_given_twice_is_reported_not_a_crash(tmp_path):
     result = CliRunner().invoke(cli, ["import", str(source), "--out", str(tmp_path / "events.toml")])
     assert result.exit_code == 0, result.output
     assert 'line 4: "an event" (fiji@example.org): DTSTART given twice; the first (2014-08-29T08:00:00+00:00) was kept: check its times' in result.output
+
+
+def test_an_organizer_address_calfeed_refuses_leaves_only_the_address_out(tmp_path):
+    """KOrganizer writes ORGANIZER:MAILTO:nobody@nowhere; every event of the
+    file was left out for it."""
+    comparison = compare(CORPUS / "kcalendarcore/KOrganizer_3.2.ics", tmp_path)
+    assert comparison.toml.count("[[events]]") == 4
+    assert "left out, calfeed cannot serve it" not in comparison.report
+    assert 'line 4: "Holladiho": ORGANIZER "nobody@nowhere" is not an e-mail address; the address was left out' in comparison.report
+    assert "COUNT includes the old start, as RFC 5545 counts it" in comparison.report
