@@ -544,9 +544,10 @@ def test_build_writes_nothing_of_the_editor(events, tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     files = [p for p in out.rglob("*") if p.is_file()]
     assert files and not any("edit" in p.relative_to(out).parts[0] for p in files)
-    # Only robots.txt names the editor, to keep crawlers out of it.
+    # Only robots.txt names the editor, to keep crawlers out of all but its door.
     robots = out / "robots.txt"
-    assert [line for line in robots.read_text().splitlines() if "/edit/" in line] == ["Disallow: /edit/"]
+    named = [line for line in robots.read_text().splitlines() if "/edit/" in line]
+    assert named == ["Allow: /edit/login", "Disallow: /edit/"]
     assert not any(
         b"/edit/" in p.read_bytes() for p in files if p.suffix in (".html", ".js", ".json", ".xml", ".txt") and p != robots
     )

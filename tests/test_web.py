@@ -182,9 +182,12 @@ def test_error_pages_and_json_errors_speak_the_calendars_language(make_client, l
     assert ("405 Metodo non consentito" if language == "it" else "405 Method not allowed") in wrong
 
 
-def test_wrong_method_is_not_a_server_error(client):
-    assert client.post("/calendar.ics").status_code == 405
-    assert client.delete("/events/generare-prossimita.ics").status_code == 405
+def test_wrong_method_is_not_a_server_error_and_says_which_are_allowed(client):
+    for method, path in [("POST", "/calendar.ics"), ("DELETE", "/events/generare-prossimita.ics"), ("PUT", "/"), ("POST", "/events.json")]:
+        response = client.open(path, method=method)
+        assert response.status_code == 405, path
+        # RFC 9110, 15.5.6: a 405 names the methods the resource takes.
+        assert {m.strip() for m in response.headers["Allow"].split(",")} >= {"GET", "HEAD"}, path
 
 
 def test_healthz(client):

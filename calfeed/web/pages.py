@@ -294,13 +294,22 @@ def print_page(event_id: str) -> str:
     )
 
 
-SCRIPT = Body((Path(__file__).parent.parent / "static" / "calfeed.js").read_bytes())
+STATIC = Path(__file__).parent.parent / "static"
+SCRIPT = Body((STATIC / "calfeed.js").read_bytes())
+ICON = Body((STATIC / "favicon.svg").read_bytes())
 
 
 @bp.get("/static/calfeed.js")
 def script() -> Response:
     """The copy buttons' script (the pages work without it)."""
     return feed_response(SCRIPT, current_calendar(), "text/javascript; charset=utf-8")
+
+
+@bp.get("/favicon.svg")
+def icon() -> Response:
+    """The tab's icon; every page links it, so browsers do not ask for a
+    missing ``/favicon.ico`` (a 404 in the console of every page)."""
+    return feed_response(ICON, current_calendar(), "image/svg+xml")
 
 
 @bp.get("/embed")
