@@ -266,6 +266,7 @@ def test_filters_limit_and_language(context, calfeed, partner):
 <calfeed-events id="bagni" src="{calfeed.url}" place="bagni-pubblici" limit="2"><a href="{calfeed.url}/">Eventi</a></calfeed-events>
 <calfeed-events id="two" src="{calfeed.url}/" category="festa webinar" limit="2"><a href="{calfeed.url}/">Eventi</a></calfeed-events>
 <calfeed-events id="english" src="{calfeed.url}/" category="corso assemblea" lang="en"><a href="{calfeed.url}/">Events</a></calfeed-events>
+<p lang="en-GB"><calfeed-events id="page-lang" src="{calfeed.url}/" category="webinar"><a href="{calfeed.url}/">Events</a></calfeed-events></p>
 """)
     page = context.new_page()
     page.goto(origin + "/filters")
@@ -282,6 +283,24 @@ def test_filters_limit_and_language(context, calfeed, partner):
     assert english.locator(".badge").inner_text() == "Cancelled"
     assert english.get_by_role("link", name="All events").is_visible()
     assert english.locator(".calfeed").get_attribute("lang") == "en"
+    # Without its own lang, the page's language around it.
+    assert entries(page.locator("#page-lang")) == [("Tuesday, March 10, 2026, 10:00–11:00", "Webinar sui patti", None, None)]
+
+
+def test_an_unreadable_calendar_leaves_the_link(context, calfeed, partner):
+    origin, pages = partner
+    script = offered_snippet(calfeed).split("\n")[0]
+    pages["/gone"] = partner_page(
+        script + f'<calfeed-events src="{origin}/no-calendar-here/"><a href="{calfeed.url}/">Eventi di Borgo Dora</a></calfeed-events>',
+        css="body { font-family: serif; }",
+    )
+    page = context.new_page()
+    with page.expect_response(f"{origin}/no-calendar-here/events.json?series=once&limit=5") as answer:
+        page.goto(origin + "/gone")
+    assert answer.value.status == 404
+    page.wait_for_function("document.querySelector('calfeed-events').shadowRoot !== null")
+    assert page.get_by_role("link", name="Eventi di Borgo Dora").is_visible()
+    assert page.locator("calfeed-events li").count() == 0
 
 
 def test_a_tampered_script_is_refused_and_the_link_stays(context, calfeed, partner):
