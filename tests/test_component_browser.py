@@ -12,17 +12,14 @@ calendar below. Screenshots on a phone and a laptop go to
 
 from __future__ import annotations
 
-import hashlib
 import base64
+import hashlib
 import html
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 
-from servers import Server
+from servers import Server, html_pages
 from test_browser import ARTIFACTS as BROWSER_ARTIFACTS, TIMEOUT_MS, browser  # noqa: F401 - the fixture
 
 ARTIFACTS = BROWSER_ARTIFACTS.parent / "webcomponent"
@@ -148,32 +145,8 @@ def calfeed(tmp_path_factory):
 def partner():
     """A partner's site on another 127.0.0.1 port: the test puts its pages in ``pages``."""
     pages: dict[str, bytes] = {}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - http.server's name
-            body = pages.get(self.path)
-            if body is None:
-                self.send_error(404)
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", pages
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with html_pages(pages) as origin:
+        yield origin, pages
 
 
 def offered_snippet(calfeed: Server, query: str = "") -> str:
@@ -352,9 +325,12 @@ def test_the_preview_on_the_home_page_works_under_calfeeds_policy(context, calfe
     page.on("console", lambda message: problems.append(message.text) if message.type in ("error", "warning") else None)
     reply = page.goto(calfeed.url + "/?category=festa")
     assert "script-src 'self'" in reply.headers["content-security-policy"]
+    page.get_by_text("Anteprima").click()  # the preview is folded: the page's own list comes first
     preview = page.locator(".component-preview calfeed-events")
     assert entries(preview) == [FESTA, CENA]
     assert problems == []
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.locator(".component-preview").screenshot(path=str(ARTIFACTS / "home-preview.png"))
 
 
 @pytest.mark.parametrize("name, viewport", [("phone", {"width": 390, "height": 844}), ("laptop", {"width": 1366, "height": 768})])
