@@ -239,6 +239,7 @@ def test_filters_limit_and_language(context, calfeed, partner):
 <calfeed-events id="bagni" src="{calfeed.url}" place="bagni-pubblici" limit="2"><a href="{calfeed.url}/">Eventi</a></calfeed-events>
 <calfeed-events id="two" src="{calfeed.url}/" category="festa webinar" limit="2"><a href="{calfeed.url}/">Eventi</a></calfeed-events>
 <calfeed-events id="english" src="{calfeed.url}/" category="corso assemblea" lang="en"><a href="{calfeed.url}/">Events</a></calfeed-events>
+<calfeed-events id="none" src="{calfeed.url}/" category="assemblea" place="cascina-roccafranca"><a href="{calfeed.url}/">Eventi</a></calfeed-events>
 <p lang="en-GB"><calfeed-events id="page-lang" src="{calfeed.url}/" category="webinar"><a href="{calfeed.url}/">Events</a></calfeed-events></p>
 """)
     page = context.new_page()
@@ -256,6 +257,9 @@ def test_filters_limit_and_language(context, calfeed, partner):
     assert english.locator(".badge").inner_text() == "Cancelled"
     assert english.get_by_role("link", name="All events").is_visible()
     assert english.locator(".calfeed").get_attribute("lang") == "en"
+    none = page.locator("#none")
+    none.get_by_role("link", name="Tutti gli eventi").wait_for()
+    assert none.locator("li").count() == 0 and none.get_by_text("Nessun evento in programma.").is_visible()
     # Without its own lang, the page's language around it.
     assert entries(page.locator("#page-lang")) == [("Tuesday, March 10, 2026, 10:00–11:00", "Webinar sui patti", None, None)]
 

@@ -81,13 +81,14 @@ function element(name, className, text) {
 
 class CalfeedEvents extends HTMLElement {
   static observedAttributes = ["src", "category", "place", "limit", "lang"];
+  #ticket = 0; // the latest load: an older answer arriving late is dropped
 
   connectedCallback() {
     this.load();
   }
 
   attributeChangedCallback() {
-    if (this.ticket) this.load(); // not while upgrading: connectedCallback loads then
+    if (this.#ticket) this.load(); // not while upgrading: connectedCallback loads then
   }
 
   site() {
@@ -117,7 +118,7 @@ class CalfeedEvents extends HTMLElement {
   }
 
   async load() {
-    const ticket = (this.ticket = (this.ticket || 0) + 1);
+    const ticket = ++this.#ticket;
     const site = this.site();
     const address = new URL("events.json", site);
     address.search = this.filters();
@@ -127,35 +128,35 @@ class CalfeedEvents extends HTMLElement {
     try {
       const reply = await fetch(address, { credentials: "omit", mode: "cors" });
       if (reply.ok) data = await reply.json();
-    } catch (error) {
-      data = null; // unreachable or refused: the fallback link stays
+    } catch {
+      // unreachable, refused or not JSON: the element's own content shows
     }
-    if (ticket === this.ticket) this.draw(site, data);
-  }
-
-  draw(site, data) {
+    if (ticket !== this.#ticket) return;
+    // Made before the shadow root is attached: if making the list fails, the
+    // link still shows. A <slot> shows the element's own content: the link.
+    const drawn = data && Array.isArray(data.events) ? this.list(site, data) : document.createElement("slot");
     const root = this.shadowRoot || this.attachShadow({ mode: "open" });
     root.adoptedStyleSheets = [SHEET];
-    if (!data || !Array.isArray(data.events)) {
-      root.replaceChildren(document.createElement("slot")); // the element's own content: the link
-      return;
-    }
+    root.replaceChildren(drawn);
+  }
+
+  list(site, data) {
     const lang = this.language();
     const said = words(lang);
     const box = element("div", "calfeed");
     box.lang = lang;
     const list = element("ul");
     for (const event of data.events.slice(0, this.limit())) {
-      const item = element("li", "h-event" + (event.status === "cancelled" ? " cancelled" : ""));
-      const date = element("time", "when dt-start", when(event, lang, data.timezone));
+      const item = element("li", event.status === "cancelled" ? "cancelled" : "");
+      const date = element("time", "when", when(event, lang, data.timezone));
       date.dateTime = event.start;
-      const link = element("a", "u-url");
+      const link = element("a");
       link.href = event.page_url;
-      link.append(element("span", "title p-name", event.title));
+      link.append(element("span", "title", event.title));
       item.append(date, link);
       if (event.status === "cancelled") item.append(" ", element("span", "badge", said.cancelled));
       const where = event.place ? event.place.name : event.location;
-      if (where) item.append(element("span", "where p-location", where));
+      if (where) item.append(element("span", "where", where));
       if (event.repeats) item.append(element("span", "repeats", event.repeats[lang] || event.repeats.en));
       list.append(item);
     }
@@ -165,7 +166,7 @@ class CalfeedEvents extends HTMLElement {
     const filters = this.filters().toString();
     more.href = site.href + (filters ? "?" + filters : "");
     box.append(more);
-    root.replaceChildren(box);
+    return box;
   }
 }
 
