@@ -413,7 +413,7 @@ def test_hostile_text_is_escaped(make_client):
         location = "\\"><svg onload=alert(1)>"
         start = 2030-01-01T10:00:00
     """, TODAY="2029-12-01")
-    own_scripts = {"/": 1, "/events/x": 1, "/embed": 0}  # the copy button; the JSON-LD
+    own_scripts = {"/": 2, "/events/x": 1, "/embed": 0}  # the copy button and the component's preview; the JSON-LD
     for url, scripts in own_scripts.items():
         page = Page(client.get(url).data)
         assert all(i["src"].startswith("/qr/") for i in page.all("img")) and not page.all("svg"), url

@@ -321,6 +321,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "prop_decided_approved": "Approvata da {editor}: «{title}» (proposta da {proposer})",
         "prop_decided_rejected": "Rifiutata da {editor}: «{title}» (proposta da {proposer})",
         "prop_decided_reason": "Motivo: {reason}",
+        "wc_bad_series": "series deve essere once o every, non {value!r}",
+        "wc_snippet_help": "Oppure, senza iframe: questo codice mostra gli eventi dentro la tua pagina, con i caratteri e i colori del tuo sito (senza JavaScript resta il link).",
+        "wc_preview": "Anteprima",
     },
     "en": {
         "upcoming": "Upcoming events",
@@ -626,6 +629,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "prop_decided_approved": "Approved by {editor}: “{title}” (proposed by {proposer})",
         "prop_decided_rejected": "Rejected by {editor}: “{title}” (proposed by {proposer})",
         "prop_decided_reason": "Reason: {reason}",
+        "wc_bad_series": "series must be once or every, not {value!r}",
+        "wc_snippet_help": "Or, without an iframe: this code shows the events inside your page, in your site's fonts and colours (without JavaScript the link stays).",
+        "wc_preview": "Preview",
     },
 }
 

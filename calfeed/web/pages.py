@@ -18,6 +18,7 @@ from calfeed import timezones
 from calfeed.model import Event
 from calfeed.occurrences import HORIZON, Entry, Occurrence, Selection, ended, entries, expand, last_day_of, naive, select
 from calfeed.published import Body, FeedFilter, Published
+from calfeed.web import component
 from calfeed.web.http import current_calendar, event_or_404, feed_response, limit_of, now, selection
 from calfeed.web.proposals import proposals_open
 from calfeed.web.qr import qr_path
@@ -140,6 +141,9 @@ def index() -> str:
                 ("place", p, subscribe_links(published.calendar, f"/places/{p.slug}.ics", f"{published.calendar.name}: {p.name}"))
                 for p in published.calendar.places
             ],
+            component_code=component.snippet(published.calendar, chosen, query, _filter_name(published, chosen)),
+            component_preview=Markup(component.element("/", chosen, published.calendar.language, "/" + (f"?{query}" if query else ""), _filter_name(published, chosen))),
+            component_script=Markup(component.script_tag(component.PATH)),
             embed_code=f'<iframe src="{html.escape(embed_src)}" title="{html.escape(_filter_name(published, chosen))}" width="100%" height="480" style="border:0"></iframe>',
         ),
     )
