@@ -321,6 +321,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "prop_decided_approved": "Approvata da {editor}: «{title}» (proposta da {proposer})",
         "prop_decided_rejected": "Rifiutata da {editor}: «{title}» (proposta da {proposer})",
         "prop_decided_reason": "Motivo: {reason}",
+        "look_nav": "Sezioni del sito",
+        "look_more_feeds": "Solo una categoria o un luogo",
+        "look_upcoming_of": "I prossimi eventi di {name}.",
+        "look_past_of": "Gli eventi passati di {name}.",
+        "look_month_of": "Gli eventi di {name} in {month}.",
     },
     "en": {
         "upcoming": "Upcoming events",
@@ -626,6 +631,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "prop_decided_approved": "Approved by {editor}: “{title}” (proposed by {proposer})",
         "prop_decided_rejected": "Rejected by {editor}: “{title}” (proposed by {proposer})",
         "prop_decided_reason": "Reason: {reason}",
+        "look_nav": "Site sections",
+        "look_more_feeds": "Only one category or place",
+        "look_upcoming_of": "Upcoming events of {name}.",
+        "look_past_of": "Past events of {name}.",
+        "look_month_of": "Events of {name} in {month}.",
     },
 }
 
