@@ -56,7 +56,11 @@ EDITOR_PAGES = {
     "edit-places": "/edit/places",
     "edit-proposals": "/edit/proposals",
 }
-SHOTS = {"home": "/", "event": EVENT, "month": "/month/2022-03", "embed": "/embed", "print": EVENT + "/print"}
+# name: (path, as printed)
+SHOTS = {
+    "home": ("/", False), "event": (EVENT, False), "month": ("/month/2022-03", False), "embed": ("/embed?propose=1", False),
+    "print": (EVENT + "/print", False), "home-printed": ("/", True), "event-printed": (EVENT, True),
+}
 
 
 @pytest.fixture(scope="module")
@@ -198,13 +202,14 @@ def test_printed_page_has_no_controls_and_is_black_on_white(visitor, site, name)
 @pytest.mark.parametrize("size", ["phone", "laptop"])
 def test_screenshots_of_the_main_pages(browser, site, size):  # noqa: F811 - the fixture
     """Pictures for people to judge (not compared with anything): the home
-    page, an event, the month, the embed and the print page."""
+    page, an event, the month, the embed and the print page, and the home
+    and event pages as the print stylesheet shows them."""
     context = _context(browser, PHONE if size == "phone" else LAPTOP)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     try:
-        for name, path in SHOTS.items():
+        for name, (path, printed) in SHOTS.items():
             tab, _ = _open(context, site + path)
-            if name == "print":
+            if printed:
                 tab.emulate_media(media="print")
             target = ARTIFACTS / f"{re.sub(r'[^a-z-]', '', name)}-{size}.png"
             tab.screenshot(path=str(target), full_page=True, timeout=TIMEOUT_MS)
