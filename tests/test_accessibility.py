@@ -113,6 +113,8 @@ def editor(browser, site):  # noqa: F811 - the fixture
 def violations(tab) -> list[str]:
     """axe-core's violations on the page shown, one line each: the rule, its
     impact and the elements it found."""
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run `npm ci` in tests/interop (scripts/test does)")
     # Through the DevTools protocol, which the pages' CSP (script-src 'self') does not cover.
     tab.evaluate(AXE.read_text() + "\n;0")
     result = tab.evaluate(
