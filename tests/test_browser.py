@@ -230,7 +230,7 @@ def test_home_lists_the_upcoming_events(page, calfeed_url):
     titles = _titles(page)
     assert titles[0] == WEBINAR, titles[:5]
     assert SPORTELLO in titles
-    assert page.locator("h3").first.inner_text() == "Mercoledì 1 dicembre 2021"
+    assert page.locator(".day h3").first.inner_text() == "Mercoledì 1 dicembre 2021"
     assert page.blocked == []
 
 

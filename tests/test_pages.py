@@ -85,12 +85,12 @@ def test_home_lists_upcoming_events_by_day(site):
 
 def list_entries(markup: bytes, list_path: str = "//ul[@class='events']/li") -> list[dict]:
     """Each entry of a page's list as lxml finds it: its day heading (the
-    h3 before its list), time, title, link and rule, by the HTML's structure."""
+    heading before its list), time, title, link and rule, by the HTML's structure."""
     from lxml import html
 
     found = []
     for item in html.fromstring(markup).xpath(list_path):
-        heading = item.xpath("preceding::h3[1]")
+        heading = item.xpath("preceding::*[self::h2 or self::h3][1]")
         time = item.xpath(".//*[contains(concat(' ', @class, ' '), ' dt-start ')]")[0]
         (link,) = item.xpath(".//a[contains(concat(' ', @class, ' '), ' p-name ')]")
         repeats = item.xpath(".//*[@class='repeats']")

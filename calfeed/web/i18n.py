@@ -324,6 +324,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "wc_bad_series": "series deve essere once o every, non {value!r}",
         "wc_snippet_help": "Oppure, senza iframe: questo codice mostra gli eventi dentro la tua pagina, con i caratteri e i colori del tuo sito (senza JavaScript resta il link).",
         "wc_preview": "Anteprima",
+        "look_nav": "Sezioni del sito",
+        "look_more_feeds": "Solo una categoria o un luogo",
+        "look_upcoming_of": "I prossimi eventi di {name}.",
+        "look_past_of": "Gli eventi passati di {name}.",
+        "look_month_of": "Gli eventi di {name} in {month}.",
     },
     "en": {
         "upcoming": "Upcoming events",
@@ -632,6 +637,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "wc_bad_series": "series must be once or every, not {value!r}",
         "wc_snippet_help": "Or, without an iframe: this code shows the events inside your page, in your site's fonts and colours (without JavaScript the link stays).",
         "wc_preview": "Preview",
+        "look_nav": "Site sections",
+        "look_more_feeds": "Only one category or place",
+        "look_upcoming_of": "Upcoming events of {name}.",
+        "look_past_of": "Past events of {name}.",
+        "look_month_of": "Events of {name} in {month}.",
     },
 }
 

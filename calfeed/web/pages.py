@@ -7,10 +7,11 @@ import json
 import re
 from pathlib import Path
 from types import SimpleNamespace
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from functools import lru_cache
 from itertools import groupby
 
+from babel.dates import format_date
 from flask import Blueprint, Response, render_template, request
 from markupsafe import Markup
 
@@ -21,6 +22,7 @@ from calfeed.published import Body, FeedFilter, Published
 from calfeed.web import component
 from calfeed.web.http import current_calendar, event_or_404, feed_response, limit_of, now, selection
 from calfeed.web.proposals import proposals_open
+from calfeed.web.hues import CSS as HUE_CSS, hue
 from calfeed.web.qr import qr_path
 from calfeed.web.i18n import clock, hours, long_date, rule_words, strings, when
 from calfeed.web.links import (
@@ -63,15 +65,27 @@ def paragraphs(text: str | None) -> Markup:
     return Markup("\n".join(out))
 
 
+def local_day(start: date | datetime, zone: tzinfo) -> date:
+    """The day an occurrence starts on, in the calendar's zone."""
+    return start.astimezone(zone).date() if isinstance(start, datetime) else start
+
+
+def date_block(day: date, language: str) -> tuple[str, str, str]:
+    """A day as the pages' date blocks show it: weekday, day number and
+    month, the names abbreviated as CLDR writes them.
+
+    >>> date_block(date(2021, 12, 1), "it"), date_block(date(2021, 12, 1), "en")
+    (('mer', '1', 'dic'), ('Wed', '1', 'Dec'))
+    """
+    return tuple(format_date(day, part, locale=language) for part in ("EEE", "d", "MMM"))
+
+
 def _days(found: list[Entry], published: Published) -> list[tuple[str, list[Entry]]]:
     zone = timezones.zone(published.calendar.timezone)
     language = published.calendar.language
-
-    def day(entry: Entry):
-        start = entry.next.start
-        return start.astimezone(zone).date() if isinstance(start, datetime) else start
-
-    return [(long_date(key, language), list(group)) for key, group in groupby(found, key=day)]
+    return [
+        (long_date(key, language), list(group)) for key, group in groupby(found, key=lambda e: local_day(e.next.start, zone))
+    ]
 
 
 def end_value(occurrence: Occurrence, zone: tzinfo) -> str | None:
@@ -99,6 +113,9 @@ def page_context(published: Published, **extra) -> dict:
         # A series' rule in words, else that it repeats (its next date is beside it).
         "repeats": lambda event: rule_words(event, zone, calendar.language) or strings(calendar.language)["list_repeats"],
         "service_name": service_name,
+        "block": lambda occurrence: date_block(local_day(occurrence.start, zone), calendar.language),
+        "hue": hue,
+        "hue_css": HUE_CSS,
         **extra,
     }
 
