@@ -211,6 +211,19 @@ def test_an_editor_added_while_running_turns_editing_on(events):
 # --------------------------------------------------------------------------- sessions
 
 
+def test_search_engines_may_index_the_login_and_the_form_but_nothing_behind_the_login(app, editor):
+    def robots_meta(markup: str) -> list[str]:
+        return [m.get("content") for m in Page(markup.encode()).all("meta", name="robots")]
+
+    visitor = app.test_client()
+    for path in ["/edit/login", "/propose"]:
+        markup = visitor.get(path).get_data(as_text=True)
+        assert robots_meta(markup) == [], path
+        assert Page(markup.encode()).all("meta", name="description"), path  # what a search result shows
+    for path in ["/edit/", "/edit/events/new", "/edit/history"]:
+        assert robots_meta(editor.get(path).get_data(as_text=True)) == ["noindex"], path
+
+
 def test_without_a_session_everything_redirects_to_login_and_nothing_is_written(app, events):
     before = events.read_bytes()
     client = app.test_client()
