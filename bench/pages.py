@@ -1,0 +1,132 @@
+"""The page table: every public page at 1,000 and at 10,000 events.
+
+Two ``gunicorn -w 2`` servers on 127.0.0.1, one per calendar of
+``bench/synth.py``, run side by side with the same pinned day. Each page is
+asked once on each server first (the first answer of a version: it pays for
+the indexes made once per version), then until every worker has answered it
+(the warm-up), then 20 times on each server, the two sizes interleaved; one
+request per fresh connection, timed at the client. The target: each page's
+median at 10,000 events within 1.5× its median at 1,000. The workers' memory
+once every page has been served is measured too: pages kept per version
+must not grow a worker by more than 4× the 10,000-event feed.
+
+    .venv/bin/python -m bench --only pages
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from pathlib import Path
+
+from bench import synth
+from bench.servers import Gunicorn, pss_kib
+
+SIZES = (1000, 10_000)
+REQUESTS = 20
+LIMIT = 1.5
+# Pages as a visitor, a partner site or a feed reader asks for them; the
+# event and the filters exist in both calendars (the same seed).
+PAGES = (
+    "/",
+    "/?category=laboratori",
+    "/?place=cascina-roccafranca",
+    "/past",
+    "/month",
+    "/month/2025-03",
+    "/month/2025-03?category=musica",
+    "/events/evento-00042",
+    "/events/evento-00009",
+    "/events/evento-00042/print",
+    "/events/evento-00042.ics",
+    "/events.json",
+    "/events.json?from=2025-06-01&to=2025-06-30",
+    "/embed",
+    "/embed?category=laboratori&limit=50",
+    "/feed.rss",
+    "/categories/laboratori.atom",
+    "/sitemap.xml",
+    "/qr/calendar.svg",
+)
+
+
+def _timed(server: Gunicorn, path: str) -> float:
+    started = time.perf_counter()
+    reply = server.get(path)
+    spent = time.perf_counter() - started
+    if reply.status != 200:
+        raise RuntimeError(f"{server.name} {path}: {reply.status}")
+    return spent
+
+
+def pages_phase(work: Path, today: str, requests: int = REQUESTS) -> dict:
+    root = work / "pages"
+    logs = root / "logs"
+    logs.mkdir(parents=True)
+    servers: dict[int, Gunicorn] = {}
+    feeds: dict[int, int] = {}
+    try:
+        for size in SIZES:
+            events = root / f"events-{size}.toml"
+            events.write_text(synth.calendar_text(size), encoding="utf-8")
+            servers[size] = Gunicorn("wsgi:app", {"CALFEED_EVENTS": str(events), "CALFEED_TODAY": today},
+                                     logs, f"pages-{size}", access_log=True).__enter__()
+            feeds[size] = len(servers[size].get("/calendar.ics").body)
+        idle = {size: [pss_kib(pid) for pid in server.workers()] for size, server in servers.items()}
+        first = {path: {size: _timed(server, path) for size, server in servers.items()} for path in PAGES}
+        for path in PAGES:
+            for server in servers.values():
+                server.every_worker_serves(path, lambda reply: True)
+        times: dict[str, dict[int, list[float]]] = {path: {size: [] for size in SIZES} for path in PAGES}
+        for _ in range(requests):
+            for path in PAGES:
+                for size, server in servers.items():  # interleaved: 1,000 then 10,000, page by page
+                    times[path][size].append(_timed(server, path))
+        served = {size: [pss_kib(pid) for pid in server.workers()] for size, server in servers.items()}
+    finally:
+        for server in servers.values():
+            server.__exit__(None, None, None)
+    return {
+        "requests": requests,
+        "today": today,
+        "feed_bytes": {str(size): feeds[size] for size in SIZES},
+        "pages": {
+            path: {str(size): {"median_ms": statistics.median(times[path][size]) * 1000,
+                               "first_ms": first[path][size] * 1000} for size in SIZES}
+            for path in PAGES
+        },
+        "workers_kib_idle": {str(size): idle[size] for size in SIZES},
+        "workers_kib_served": {str(size): served[size] for size in SIZES},
+    }
+
+
+def report(results: dict) -> tuple[list[str], list[tuple[str, str, bool]]]:
+    """The section's lines and its targets (name, measured, met)."""
+    small, large = (str(size) for size in SIZES)
+    lines = ["", f"## pages: gunicorn -w 2 per calendar, day pinned to {results['today']}, median of {results['requests']} "
+             "requests after a warm-up, sizes interleaved (one fresh connection each)", ""]
+    lines.append("| page | 1,000 ms | 10,000 ms | ratio | first answer 1,000 / 10,000 ms | |")
+    lines.append("| --- | ---: | ---: | ---: | ---: | --- |")
+    worst = ("", 0.0)
+    for path, by_size in results["pages"].items():
+        a, b = by_size[small], by_size[large]
+        ratio = b["median_ms"] / a["median_ms"]
+        worst = max(worst, (path, ratio), key=lambda pair: pair[1])
+        mark = "met" if ratio <= LIMIT else "MISSED"
+        lines.append(f"| `{path}` | {a['median_ms']:.1f} | {b['median_ms']:.1f} | {ratio:.2f}× | "
+                     f"{a['first_ms']:.0f} / {b['first_ms']:.0f} | {mark} |")
+    idle, served = results["workers_kib_idle"], results["workers_kib_served"]
+    feed = results["feed_bytes"][large]
+    lines.append("")
+    lines.append("worker PSS MiB, feed served / every page served: "
+                 + "; ".join(f"{int(size):,} events {', '.join(f'{k / 1024:.1f}' for k in idle[size])} / "
+                             f"{', '.join(f'{k / 1024:.1f}' for k in served[size])}" for size in (small, large)))
+    growth = (max(served[large]) - max(served[small])) * 1024
+    ratios = [by_size[large]["median_ms"] / by_size[small]["median_ms"] for by_size in results["pages"].values()]
+    targets = [
+        (f"pages: every page at 10k ≤ {LIMIT}× its 1k median",
+         f"{sum(r <= LIMIT for r in ratios)} of {len(ratios)} pages; worst `{worst[0]}` {worst[1]:.2f}×", all(r <= LIMIT for r in ratios)),
+        ("pages: worker growth 1k→10k, every page served, ≤ 4× the 10k feed",
+         f"{growth / 2**20:.1f} MiB vs {4 * feed / 2**20:.1f} MiB ({growth / feed:.1f}× the feed)", growth <= 4 * feed),
+    ]
+    return lines, targets
