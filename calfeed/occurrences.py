@@ -359,6 +359,27 @@ class Selection(tuple):
             if earliest < before and (latest is None or latest >= after):
                 yield event
 
+    def series_from(self, day: datetime, zone: tzinfo) -> tuple[array, tuple[Event, ...]]:
+        """The series with an occurrence still running at ``day`` (a
+        midnight) or later, by the start of the first such occurrence, and
+        those starts as POSIX seconds: made once a day, kept for the last
+        day asked (a listing of any later moment that day needs no earlier
+        series). Walking each series once a day spares every request."""
+        kept = self.__dict__.get("firsts")
+        if kept is not None and kept[0] == (day, zone):
+            return kept[1]
+        _, _, _, series = self._index(zone)
+        found = []
+        for event, _, latest in series:
+            if latest is None or latest >= day:
+                first = next(_stream(event, day, FOREVER, zone), None)
+                if first is not None:
+                    found.append((first.instant(zone).timestamp(), event.id, event))
+        found.sort(key=lambda item: item[:2])
+        index = (array("d", (item[0] for item in found)), tuple(item[2] for item in found))
+        self.__dict__["firsts"] = ((day, zone), index)
+        return index
+
     def first_start(self, zone: tzinfo) -> datetime | None:
         """The earliest start of any occurrence; None when nothing is selected."""
         singles, _, _, series = self._index(zone)
@@ -411,17 +432,33 @@ def entries(events: Selection, after: datetime, before: datetime, zone: tzinfo, 
     """The first ``limit`` events with a date in the window (one still
     running at ``after`` too), each once, nearest first: a single event at
     its date, a series at its next date not cancelled among its next
-    ``NEXT_LOOK`` (else its next one). Each series walks only as far as
-    that date, so a calendar of thousands of series costs one date each."""
+    ``NEXT_LOOK`` (else its next one).
+
+    Series are looked at in the order of their first occurrence of the day
+    (``Selection.series_from``), which no later date can precede: once
+    ``limit`` events are found before that, the rest cannot be among the
+    nearest, so a calendar of thousands of series walks a few dozen.
+    """
     found, singles = [], 0
     for event in events.near(after, before, zone, True):
-        if event.recurrence is None:
-            # Single events come in time order: those after the first
-            # ``limit`` cannot be among the nearest.
-            if singles < limit and _overlaps(event, after, before, zone):
-                found.append(Entry(event, Occurrence(event, event.start, event.end)))
-                singles += 1
-            continue
+        if event.recurrence is not None:
+            break  # ``near`` gives the single events first
+        # Single events come in time order: those after the first
+        # ``limit`` cannot be among the nearest.
+        if singles == limit:
+            break
+        if _overlaps(event, after, before, zone):
+            found.append(Entry(event, Occurrence(event, event.start, event.end)))
+            singles += 1
+    midnight = datetime.combine(after.astimezone(zone).date(), time(), zone)
+    firsts, series = events.series_from(midnight, zone)
+    # The ``limit``-th nearest start found so far: a series whose first
+    # start of the day is later cannot enter.
+    bound = [-entry.next.instant(zone).timestamp() for entry in found]
+    heapq.heapify(bound)
+    for earliest, event in zip(firsts, series):
+        if earliest >= before.timestamp() or (len(bound) >= limit and earliest > -bound[0]):
+            break
         first = None
         for occurrence in islice(_stream(event, after, before, zone), NEXT_LOOK):
             first = first or occurrence
@@ -430,6 +467,9 @@ def entries(events: Selection, after: datetime, before: datetime, zone: tzinfo, 
                 break
         if first is not None:
             found.append(Entry(event, first))
+            heapq.heappush(bound, -first.instant(zone).timestamp())
+            if len(bound) > limit:
+                heapq.heappop(bound)
     found.sort(key=lambda entry: (entry.next.instant(zone), entry.event.id))
     return found[:limit]
 
