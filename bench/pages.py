@@ -4,7 +4,8 @@ Two ``gunicorn -w 2`` servers on 127.0.0.1, one per calendar of
 ``bench/synth.py``, run side by side with the same pinned day. Each page is
 asked once on each server first (the first answer of a version: it pays for
 the indexes made once per version), then until every worker has answered it
-(the warm-up), then 20 times on each server, the two sizes interleaved; one
+(the warm-up), then 20 times on each server, the two sizes interleaved (the
+one asked first alternating); one
 request per fresh connection, timed at the client. The target: each page's
 median at 10,000 events within 1.5× its median at 1,000. The workers' memory
 once every page has been served is measured too: pages kept per version
@@ -78,10 +79,12 @@ def pages_phase(work: Path, today: str, requests: int = REQUESTS) -> dict:
             for server in servers.values():
                 server.every_worker_serves(path, lambda reply: True)
         times: dict[str, dict[int, list[float]]] = {path: {size: [] for size in SIZES} for path in PAGES}
-        for _ in range(requests):
+        for round_ in range(requests):
             for path in PAGES:
-                for size, server in servers.items():  # interleaved: 1,000 then 10,000, page by page
-                    times[path][size].append(_timed(server, path))
+                # Interleaved page by page, the size asked first alternating,
+                # so that neither size always follows the other.
+                for size in SIZES if round_ % 2 == 0 else SIZES[::-1]:
+                    times[path][size].append(_timed(servers[size], path))
         served = {size: [pss_kib(pid) for pid in server.workers()] for size, server in servers.items()}
     finally:
         for server in servers.values():
