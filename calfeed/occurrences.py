@@ -395,12 +395,22 @@ def _seconds(event: Event, zone: tzinfo) -> float:
 
 
 def listing(
-    events: tuple[Event, ...], after: datetime, before: datetime, zone: tzinfo, limit: int, ongoing: bool = True
+    events: tuple[Event, ...], after: datetime, before: datetime, zone: tzinfo, limit: int, ongoing: bool = True,
+    daily: bool = False,
 ) -> list[Occurrence]:
     """The first ``limit`` occurrences of all ``events`` in the window, in
-    time order: those still running at ``after`` too, unless ``ongoing`` is False."""
+    time order: those still running at ``after`` too, unless ``ongoing`` is False.
+
+    With ``daily`` (for a listing from the present moment, asked every
+    minute), a Selection's series are joined in the order of their first
+    date of the day (``Selection.series_from``) only when the listing
+    reaches that date: a few dozen are walked, not thousands.
+    """
     def order(occurrence: Occurrence) -> tuple:
         return occurrence.instant(zone), occurrence.event.id
+
+    if daily and isinstance(events, Selection):
+        return _listing_by_day(events, after, before, zone, limit, ongoing)
 
     candidates = events.near(after, before, zone, ongoing) if isinstance(events, Selection) else events
     singles, series = [], []
@@ -414,6 +424,43 @@ def listing(
     singles.sort(key=order)
     merged = heapq.merge(singles, *series, key=order)
     return list(islice(merged, limit))
+
+
+def _listing_by_day(events: Selection, after: datetime, before: datetime, zone: tzinfo, limit: int, ongoing: bool) -> list[Occurrence]:
+    """``listing`` of a Selection, its series joined in when they can come next."""
+    def singles() -> Iterator[Occurrence]:
+        for event in events.near(after, before, zone, ongoing):
+            if event.recurrence is not None:
+                return  # ``near`` gives the single events first
+            if _overlaps(event, after, before, zone, ongoing):
+                yield Occurrence(event, event.start, event.end)
+
+    heap: list[tuple] = []
+    count = 0
+
+    def push(stream: Iterator[Occurrence]) -> None:
+        nonlocal count
+        occurrence = next(stream, None)
+        if occurrence is not None:
+            heapq.heappush(heap, (occurrence.instant(zone).timestamp(), occurrence.event.id, count, occurrence, stream))
+            count += 1
+
+    push(singles())
+    midnight = datetime.combine(after.astimezone(zone).date(), time(), zone)
+    firsts, series = events.series_from(midnight, zone)
+    end, waiting, found = before.timestamp(), 0, []
+    while len(found) < limit:
+        # A series whose first date of the day is no later than the next
+        # occurrence found so far may come first: it joins.
+        while waiting < len(series) and firsts[waiting] < end and (not heap or firsts[waiting] <= heap[0][0]):
+            push(_stream(series[waiting], after, before, zone, ongoing))
+            waiting += 1
+        if not heap:
+            break
+        *_, occurrence, stream = heapq.heappop(heap)
+        found.append(occurrence)
+        push(stream)
+    return found
 
 
 @dataclass(frozen=True)

@@ -380,7 +380,9 @@ def test_a_listing_over_a_selection_is_the_listing_of_every_event(case, ongoing,
     calendar = calendar_of(body)
     chosen = select(calendar)
     assert chosen is select(calendar)  # kept with the version
-    assert listing(chosen, after, before, ROME, limit, ongoing) == listing(tuple(calendar.events), after, before, ROME, limit, ongoing)
+    everyone = listing(tuple(calendar.events), after, before, ROME, limit, ongoing)
+    assert listing(chosen, after, before, ROME, limit, ongoing) == everyone
+    assert listing(chosen, after, before, ROME, limit, ongoing, daily=True) == everyone
 
 
 def reference_entries(calendar, after: datetime, before: datetime, limit: int) -> list[Entry]:
@@ -411,8 +413,9 @@ def test_entries_over_a_selection_are_those_of_every_event_one_by_one(case, limi
 
 
 def test_entries_walk_only_the_series_that_can_be_nearest(monkeypatch):
-    """A listing of the next five events of a calendar of 400 weekly series
-    walks a few of them once the day's order is known, not all 400."""
+    """A list of the next five events of a calendar of 400 weekly series
+    (and a listing of its next twenty dates) walks a few of them once the
+    day's order is known, not all 400."""
     calendar = calendar_of("".join(
         f'[[events]]\nid = "s{n:03d}"\ntitle = "S{n}"\nstart = {date(2030, 1, 1) + timedelta(days=n % 7)}T{8 + n % 12:02d}:00:00\n'
         f'rrule = "FREQ=WEEKLY;COUNT=60"\n\n'
@@ -428,3 +431,7 @@ def test_entries_walk_only_the_series_that_can_be_nearest(monkeypatch):
     later = morning + timedelta(hours=3)  # the same day
     assert entries(chosen, later, later + timedelta(days=400), ROME, 5) == expected
     assert len(walked) <= 40
+    walked.clear()
+    found = listing(chosen, later, later + timedelta(days=400), ROME, 20, daily=True)
+    assert len(walked) <= 60
+    assert found == listing(tuple(calendar.events), later, later + timedelta(days=400), ROME, 20)

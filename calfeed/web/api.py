@@ -66,9 +66,12 @@ def occurrence_json(occurrence: Occurrence, published: Published) -> dict[str, A
     }
 
 
-def occurrences_body(published: Published, events, after: datetime, before: datetime, limit: int, ongoing: bool) -> bytes:
+def occurrences_body(
+    published: Published, events, after: datetime, before: datetime, limit: int, ongoing: bool, daily: bool = False
+) -> bytes:
+    """The JSON document; ``daily`` for a listing from the present moment (``listing``)."""
     zone = timezones.zone(published.calendar.timezone)
-    found = listing(events, after, before, zone, limit, ongoing)
+    found = listing(events, after, before, zone, limit, ongoing, daily)
     document = {"events": [occurrence_json(o, published) for o in found]}
     return json.dumps(document, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8")
 
@@ -80,7 +83,8 @@ def events_json() -> Response:
     limit = limit_of(published, DEFAULT_LIMIT, MAX_LIMIT)
     first, last = _day(published, "from"), _day(published, "to")
     zone = timezones.zone(published.calendar.timezone)
-    if first is None and last is None:
+    daily = first is None and last is None  # from now on: asked again every minute
+    if daily:
         after, ongoing = now(published), True
         before = after + HORIZON
     else:
@@ -93,7 +97,7 @@ def events_json() -> Response:
 
     def answer() -> bytes:
         events = select(published.calendar, chosen.categories, chosen.places)
-        return occurrences_body(published, events, after, before, limit, ongoing)
+        return occurrences_body(published, events, after, before, limit, ongoing, daily)
 
     body = published.kept(("events.json", chosen, after, before, limit, ongoing), answer)
     return feed_response(body, published, content_type="application/json")
