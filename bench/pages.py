@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from bench import synth
@@ -52,13 +53,18 @@ PAGES = (
 )
 
 
-def _timed(server: Gunicorn, path: str) -> float:
-    started = time.perf_counter()
-    reply = server.get(path)
-    spent = time.perf_counter() - started
-    if reply.status != 200:
-        raise RuntimeError(f"{server.name} {path}: {reply.status}")
+def _spent(clock: Callable[[], float], ask: Callable[[], int], what: str) -> float:
+    """Seconds by ``clock`` that ``ask`` took; it must answer 200."""
+    started = clock()
+    status = ask()
+    spent = clock() - started
+    if status != 200:
+        raise RuntimeError(f"{what}: {status}")
     return spent
+
+
+def _timed(server: Gunicorn, path: str) -> float:
+    return _spent(time.perf_counter, lambda: server.get(path).status, f"{server.name} {path}")
 
 
 def _cpu(client, path: str, anew: bool) -> float:
@@ -66,12 +72,7 @@ def _cpu(client, path: str, anew: bool) -> float:
         published = client.application.extensions["calfeed"].current()
         published._kept.clear()
         published._kept_bytes = 0
-    started = time.thread_time()
-    reply = client.get(path)
-    spent = time.thread_time() - started
-    if reply.status_code != 200:
-        raise RuntimeError(f"in process {path}: {reply.status_code}")
-    return spent
+    return _spent(time.thread_time, lambda: client.get(path).status_code, f"in process {path}")
 
 
 def in_process(files: dict[int, Path], today: str, requests: int) -> dict[str, dict[str, dict[int, float]]]:
