@@ -139,11 +139,19 @@ def test_an_answer_is_made_once_per_version_and_minute(monkeypatch):
     assert [fresh.get(q).data for q in questions] == first
 
 
-def test_answers_kept_are_bounded():
-    from calfeed.published import KEPT_SIZE
+def test_answers_kept_are_bounded_in_count_and_bytes():
+    """Answers kept for a version hold at most KEPT_SIZE bodies and
+    KEPT_BYTES bytes, whatever clients ask (here more than both)."""
+    from calfeed.published import KEPT_BYTES, KEPT_SIZE
 
     app = create_app({"EVENTS": str(SAMPLE), "TODAY": "2021-11-25"})
     client = app.test_client()
+    asked = 0
     for limit in range(1, KEPT_SIZE + 30):
-        assert client.get(f"/events.json?limit={limit}").status_code == 200
-    assert len(app.extensions["calfeed"].current()._kept) == KEPT_SIZE
+        reply = client.get(f"/events.json?limit={limit}")
+        assert reply.status_code == 200
+        asked += len(reply.data)
+    kept = app.extensions["calfeed"].current()._kept
+    assert asked > KEPT_BYTES
+    assert len(kept) <= KEPT_SIZE
+    assert sum(len(body.data) for body in kept.values()) <= KEPT_BYTES

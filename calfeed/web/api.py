@@ -82,9 +82,12 @@ def _dumped(document: dict[str, Any]) -> bytes:
     return json.dumps(document, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8")
 
 
-def occurrences_body(published: Published, events, after: datetime, before: datetime, limit: int, ongoing: bool) -> bytes:
+def occurrences_body(
+    published: Published, events, after: datetime, before: datetime, limit: int, ongoing: bool, daily: bool = False
+) -> bytes:
+    """The JSON document; ``daily`` for a listing from the present moment (``listing``)."""
     zone = timezones.zone(published.calendar.timezone)
-    found = listing(events, after, before, zone, limit, ongoing)
+    found = listing(events, after, before, zone, limit, ongoing, daily)
     return _dumped({"events": [occurrence_json(o, published) for o in found]})
 
 
@@ -111,7 +114,8 @@ def events_json() -> Response:
     once = _once(published)
     first, last = _day(published, "from"), _day(published, "to")
     zone = timezones.zone(published.calendar.timezone)
-    if first is None and last is None:
+    daily = first is None and last is None  # from now on: asked again every minute
+    if daily:
         after, ongoing = now(published), True
         before = after + HORIZON
     else:
@@ -126,7 +130,7 @@ def events_json() -> Response:
         events = select(published.calendar, chosen.categories, chosen.places)
         if once:
             return entries_body(published, events, after, before, limit)
-        return occurrences_body(published, events, after, before, limit, ongoing)
+        return occurrences_body(published, events, after, before, limit, ongoing, daily)
 
     body = published.kept(("events.json", chosen, after, before, limit, ongoing, once), answer)
     return feed_response(body, published, content_type="application/json")

@@ -7,6 +7,7 @@ import json
 import re
 from pathlib import Path
 from types import SimpleNamespace
+from collections.abc import Callable
 from datetime import date, datetime, tzinfo
 from functools import lru_cache
 from itertools import groupby
@@ -133,15 +134,25 @@ def _upcoming(published: Published, chosen: FeedFilter, limit: int) -> list[Entr
     return entries(events, after, after + HORIZON, timezones.zone(published.calendar.timezone), limit)
 
 
+def kept_page(published: Published, page: tuple, moment: datetime | date, make: Callable[[], str]) -> Response:
+    """The page ``make`` renders, made once per version for ``page`` (the
+    view and its arguments: ``calfeed build`` asks every page in one request
+    context), this request's query (the links carry it), the proposals'
+    state and ``moment`` (the minute, or the day, the page depends on)."""
+    key = ("page", *page, request.query_string, proposals_open(), moment)
+    body = published.kept(key, lambda: make().encode())
+    return Response(body.data, content_type="text/html; charset=utf-8")
+
+
 @bp.get("/")
-def index() -> str:
+def index() -> Response:
     """Upcoming events by day, the filters, and the ways to subscribe."""
     published = current_calendar()
     chosen = selection(published)
     path = chosen.path()
     query = request.query_string.decode("utf-8", "replace")
     embed_src = published.calendar.base_url + "/embed" + (f"?{query}" if query else "")
-    return render_template(
+    return kept_page(published, ("index",), now(published), lambda: render_template(
         "index.html",
         **page_context(
             published,
@@ -163,19 +174,24 @@ def index() -> str:
             component_script=Markup(component.script_tag(component.PATH)),
             embed_code=f'<iframe src="{html.escape(embed_src)}" title="{html.escape(_filter_name(published, chosen))}" width="100%" height="480" style="border:0"></iframe>',
         ),
-    )
+    ))
 
 
 @bp.get("/past")
-def past() -> str:
+def past() -> Response:
     """Events that have ended, the most recent first."""
     published = current_calendar()
     chosen = selection(published)
-    events = select(published.calendar, chosen.categories, chosen.places)
-    found = ended(events, now(published), timezones.zone(published.calendar.timezone), PAGE_LIMIT)
-    # Every ended date, a series' too: what took place, not what repeats.
-    days = _days([Entry(o.event, o) for o in found], published)
-    return render_template("past.html", **page_context(published, days=days, chosen=chosen, once=False))
+    moment = now(published)
+
+    def page() -> str:
+        events = select(published.calendar, chosen.categories, chosen.places)
+        found = ended(events, moment, timezones.zone(published.calendar.timezone), PAGE_LIMIT)
+        # Every ended date, a series' too: what took place, not what repeats.
+        days = _days([Entry(o.event, o) for o in found], published)
+        return render_template("past.html", **page_context(published, days=days, chosen=chosen, once=False))
+
+    return kept_page(published, ("past",), moment, page)
 
 
 def _shown_occurrence(event: Event, published: Published) -> tuple[Occurrence, tuple[Occurrence, ...]]:
