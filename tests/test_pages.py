@@ -310,8 +310,9 @@ def test_embed_lists_a_few_events_opening_in_a_new_tab(site):
     links = [a for a in page.all("a") if "/events/" in a.get("href", "")]
     assert len(links) == 3
     assert all(a["target"] == "_blank" and "noopener" in a["rel"] for a in links)
-    # Self-contained: it loads nothing (its feeds' alternate links load nothing either).
-    assert all(link["rel"] == "alternate" for link in page.all("link")) and not page.all("script")
+    # Self-contained: it loads nothing (its feeds' alternate links load nothing
+    # either, and a framed page's icon is never asked for).
+    assert all(link["rel"] in ("alternate", "icon") for link in page.all("link")) and not page.all("script")
     assert site.get("/embed?limit=0").status_code == 400
     webinars = Page(site.get("/embed?category=webinar").data)
     assert "GENERARE PROSSIMITÀ" in webinars.text and "Sportello" not in webinars.text
