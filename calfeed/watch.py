@@ -86,6 +86,11 @@ class _Kernel:
         watch = self.inotify.add_watch(folder, _MASK)
         self.listeners.setdefault((watch, name), weakref.WeakSet()).add(saves)
 
+    def unwatch(self, saves: Saves) -> None:
+        """``saves`` no longer listens to the files it listened to."""
+        for listeners in self.listeners.values():
+            listeners.discard(saves)
+
     def drain(self) -> None:
         """Hand every event read so far to its listeners (never blocks)."""
         with self.lock:
@@ -129,7 +134,7 @@ class Saves:
 
     def __init__(self, path: str | Path):
         self.path = str(path)
-        self._kernel: _Kernel | None = None
+        self._kernel: _Kernel | None = None  # the instance it listens to, once watching
         self._names: set[tuple[str, str]] = set()
         self._over = False
         self.heard = 0  # events heard about the file: a load trusts the signal only if none came while it read
@@ -139,23 +144,30 @@ class Saves:
         return {os.path.split(os.path.abspath(self.path)), os.path.split(os.path.realpath(self.path))}
 
     def _watching(self) -> bool:
-        """Watch the file's folders in this process's instance, unless they are
-        watched already (False: nothing was heard before now)."""
+        """Watch the file's folders in this process's instance, unless they
+        are watched already. False when nothing heard so far can be trusted."""
         kernel = _this_process()
         names = self._folders()
-        if kernel is not None and kernel is self._kernel and names == self._names:
-            return True
-        self._kernel, self._names, self._over = None, set(), False
+        if kernel is not None and kernel is self._kernel:
+            if names == self._names:
+                return True
+            # Relinked: the link's own event (heard by the watches so far) counts.
+            kernel.drain()
+            kept = self._over
+        else:
+            kept = False
+        self._kernel, self._over = None, False
         if kernel is None or not all(signals_saves(folder) for folder, _ in names):
             return False
+        kernel.unwatch(self)
         try:
             for folder, name in names:
                 kernel.watch(self, folder, name)
         except OSError as error:  # a folder gone, or no watch to spare
             log.warning("calfeed: cannot watch %s (%s); a save is served once the file has settled", self.path, error)
             return False
-        self._kernel, self._names = kernel, names
-        return False
+        self._kernel, self._names, self._over = kernel, names, kept
+        return True
 
     def over(self) -> bool:
         """True when, since ``forget``, a save of the file ended (closed after
