@@ -22,7 +22,7 @@ from pathlib import Path
 from threading import Lock
 from typing import NamedTuple
 
-from calfeed import forked, libc, loading
+from calfeed import forked, ical, libc, loading
 from calfeed.errors import CalendarErrors, Problem
 from calfeed.forked import Forked
 from calfeed.model import Calendar
@@ -122,6 +122,10 @@ class CalendarStore:
             raise read.result if read else CalendarErrors(self.path, [Problem("the file changed while being read", code="file-changed")])
         self._seen, self._published = read.signature, read.result
         self.loaded_at = self._now()
+        # The zones' rules and each series' last date, kept by caches here
+        # that every later loading process inherits instead of working them
+        # out again (a tenth of a reload at 10,000 events).
+        ical.head(self._published.calendar, self._published.calendar.events)
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)
