@@ -12,7 +12,8 @@ every figure beside them as a ratio, with the issue's targets met or missed
   against the floor (a bare Flask app answering prebuilt bytes under the same
   gunicorn) for full, 304 and gzip answers, and nginx serving the build's
   file (the ceiling); servers side by side, rounds interleaved, medians.
-- reload: a one-event edit saved, to the first response carrying it.
+- reload: a one-event edit saved, to the first response carrying it, beside
+  the time to parse the file (bench/reload.py).
 - memory: PSS of gunicorn's master and workers, 1,000 and 10,000 events.
 
 ``--quick`` runs every part briefly (compile on 1,000 events, one run) to

@@ -31,11 +31,11 @@ def summary(parse_times: list[float], edit_median: float) -> dict:
 
 
 def targets(results: dict) -> list[tuple[str, str, bool]]:
-    """One line per size: the edit's median against twice the parse's."""
-    found = []
-    for size, x in results.items():
-        if "parse_median" in x:
-            found.append((f"reload: {int(size):,}-event edit → served ≤ {TARGET:g}× parsing the file",
-                          f"{x['edit_median']:.3f} s = {x['edit_in_parses']:.2f}× {x['parse_median']:.3f} s",
-                          x["edit_in_parses"] <= TARGET))
-    return found
+    """The issue's target, at 10,000 events: the edit's median against twice
+    the parse's (the 1,000-event ratio is in the table, fixed costs weigh
+    more there: a fork, handing the result back)."""
+    x = results.get("10000", {})
+    if "parse_median" not in x:
+        return []
+    return [(f"reload: 10k edit → served ≤ {TARGET:g}× parsing the file",
+             f"{x['edit_median']:.3f} s = {x['edit_in_parses']:.2f}× {x['parse_median']:.3f} s", x["edit_in_parses"] <= TARGET)]
