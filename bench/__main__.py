@@ -12,7 +12,8 @@ every figure beside them as a ratio, with the issue's targets met or missed
   against the floor (a bare Flask app answering prebuilt bytes under the same
   gunicorn) for full, 304 and gzip answers, and nginx serving the build's
   file (the ceiling); servers side by side, rounds interleaved, medians.
-- reload: a one-event edit saved, to the first response carrying it.
+- reload: a one-event edit saved, to the first response carrying it, beside
+  the time to parse the file (bench/reload.py).
 - memory: PSS of gunicorn's master and workers, 1,000 and 10,000 events.
 - pages: every public page at 1,000 and 10,000 events (``bench/pages.py``).
 
@@ -39,7 +40,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import pages, synth
+from bench import pages, reload, synth
 from bench.servers import ROOT, Gunicorn, Nginx, children, free_port, main_config, pss_kib
 
 BENCH = ROOT / "bench"
@@ -377,30 +378,35 @@ def reload_phase(plan: Plan, work: Path, sizes: tuple[int, ...] = (1000, 10_000)
             server.every_worker_serves("/calendar.ics", _carries(0), timeout=120)
             feed_bytes = len(server.get("/calendar.ics").body)
             loaded = _memory(server)
-            times = []
+            times, parses = [], []
             for version in range(1, plan.edits + 1):
                 # Every worker serves the current file before the next edit.
                 server.every_worker_serves("/calendar.ics", _carries(version - 1), timeout=60)
+                # Polled as calendar apps poll: with the ETag they hold (a 304
+                # until the edit is served, not 8 MB that compete for the CPU).
+                held = {"If-None-Match": server.get("/calendar.ics").headers["etag"]}
                 staged = events.with_name(events.name + ".saving")
                 staged.write_text(synth.edited(base, version), encoding="utf-8")
                 os.replace(staged, events)  # the save: one rename, as editors do
                 saved = time.monotonic()
                 deadline = saved + 30
                 for _ in range(5000):
-                    reply = server.get("/calendar.ics")
+                    reply = server.get("/calendar.ics", held)
                     if reply.status == 200 and _marker(version) in reply.body:
                         times.append(reply.received - saved)
                         break
                     if time.monotonic() > deadline:
                         raise RuntimeError(f"edit {version} of the {size}-event file not served within 30 s")
                     time.sleep(0.01)
-                say(f"reload: {size:,} events, edit {version}: {times[-1]:.3f} s")
+                parses.append(reload.parse_seconds(events))
+                say(f"reload: {size:,} events, edit {version}: {times[-1]:.3f} s (parsing the file: {parses[-1]:.3f} s)")
             server.every_worker_serves("/calendar.ics", _carries(plan.edits), timeout=60)
             after = _memory(server)
         out[str(size)] = {
             "feed_bytes": feed_bytes,
             "edit_seconds": times,
             "edit_median": statistics.median(times),
+            **reload.summary(parses, statistics.median(times)),
             "memory_loaded": loaded,
             "memory_after_edits": after,
         }
@@ -461,18 +467,18 @@ def report(results: dict) -> str:
     if "reload" in results:
         rl = results["reload"]
         lines += ["", "## reload and memory: gunicorn -w 2, a one-event edit saved (rename), to the first /calendar.ics carrying it", ""]
-        lines.append("| events | feed MB | edit → served, s (median) | each edit, s | master PSS MiB | workers PSS MiB | workers PSS after the edits MiB |")
-        lines.append("| ---: | ---: | ---: | --- | ---: | --- | --- |")
+        lines.append("| events | feed MB | edit → served, s (median) | each edit, s | parsing the file, s (median) | edit ÷ parse | master PSS MiB | workers PSS MiB | workers PSS after the edits MiB |")
+        lines.append("| ---: | ---: | ---: | --- | ---: | ---: | ---: | --- | --- |")
         for size, x in rl.items():
             mem, after = x["memory_loaded"], x["memory_after_edits"]
-            lines.append(f"| {int(size):,} | {x['feed_bytes'] / 1e6:.2f} | {x['edit_median']:.2f} | {', '.join(f'{t:.2f}' for t in x['edit_seconds'])} | "
+            parse = f"{x['parse_median']:.3f} | {x['edit_in_parses']:.2f}×" if "parse_median" in x else " | "
+            lines.append(f"| {int(size):,} | {x['feed_bytes'] / 1e6:.2f} | {x['edit_median']:.3f} | {', '.join(f'{t:.3f}' for t in x['edit_seconds'])} | {parse} | "
                          f"{mem['master_kib'] / 1024:.1f} | {', '.join(f'{w / 1024:.1f}' for w in mem['workers_kib'])} | "
                          f"{', '.join(f'{w / 1024:.1f}' for w in after['workers_kib'])} |")
         if "1000" in rl and "10000" in rl:
             small, large = rl["1000"], rl["10000"]
-            ratio = large["edit_median"] / small["edit_median"]
-            targets.append(("reload: 10k edit ≤ 1.5× the 1k edit", f"{ratio:.2f}×", ratio <= 1.5))
             targets.append(("reload: 10k edit within 2 s", f"{large['edit_median']:.2f} s", large["edit_median"] <= 2.0))
+            targets += reload.targets(rl)
             growth = max(large["memory_loaded"]["workers_kib"]) * 1024 - max(small["memory_loaded"]["workers_kib"]) * 1024
             limit = 4 * large["feed_bytes"]
             targets.append(("memory: worker growth 1k→10k ≤ 4× the 10k feed",

@@ -38,7 +38,7 @@ def create_app(test_config: dict[str, Any] | None = None, calendar: Calendar | N
     # No static folder: the one script is served by a view, with an ETag
     # from its content (file times differ between machines).
     app = Flask(__name__, static_folder=None)
-    app.config.from_mapping(EVENTS="events.toml", BASE_URL=None, RELOAD_SETTLE=SETTLE_SECONDS, TODAY=None, TRUSTED_PROXIES="0")
+    app.config.from_mapping(EVENTS="events.toml", BASE_URL=None, RELOAD_SETTLE=SETTLE_SECONDS, RELOAD_SIGNAL="on", TODAY=None, TRUSTED_PROXIES="0")
     app.config.from_prefixed_env("CALFEED", loads=str)
     if test_config:
         app.config.update(test_config)
@@ -48,6 +48,7 @@ def create_app(test_config: dict[str, Any] | None = None, calendar: Calendar | N
         app.config["EVENTS"],
         base_url=app.config["BASE_URL"],
         settle=float(app.config["RELOAD_SETTLE"]),
+        signal=str(app.config["RELOAD_SIGNAL"]).lower() != "off",  # off: always wait for the file to settle
         warm=lambda published: feeds.compile_main_feed(published, app.config),
     )
 

@@ -220,6 +220,7 @@ def is_bounded(event: Event) -> bool:
     return rule is None or event.recurrence.until is not None or "COUNT" in dict(event.recurrence.rule.parts)
 
 
+@lru_cache(maxsize=65536)  # a reload's loading process inherits the worker's: unchanged series are not walked again
 def last_start(event: Event) -> datetime | None:
     """The wall-clock start of the last occurrence; None for an endless rule,
     or for one with more than MAX_DATES dates (treated as endless: only a

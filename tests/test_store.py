@@ -218,7 +218,7 @@ def test_an_edit_is_loaded_while_the_file_settles(tmp_path, monkeypatch, caplog)
     path = tmp_path / "events.toml"
     save(path, calendar_text(ids("a", 2)))
     now = [time.time()]
-    store = CalendarStore(path, settle=5, clock=lambda: now[0])
+    store = CalendarStore(path, settle=5, clock=lambda: now[0], signal=False)  # the settle path: no word from the kernel
     save(path, calendar_text(ids("b", 3)))
     now[0] = time.time()
     assert [e.id for e in store.current().calendar.events] == ids("a", 2)  # not settled yet
@@ -243,7 +243,7 @@ def test_a_save_read_before_it_was_over_is_read_again(tmp_path, monkeypatch):
     path = tmp_path / "events.toml"
     save(path, calendar_text(ids("a", 3)))
     now = [time.time()]
-    store = CalendarStore(path, settle=5, clock=lambda: now[0])
+    store = CalendarStore(path, settle=5, clock=lambda: now[0], signal=False)  # the settle path: no word from the kernel
     final = calendar_text(ids("b", 2))
     half = final.replace('id = "b1"', 'id = "x1"')  # the same size, other bytes
     with open(path, "r+", encoding="utf-8") as same_file:
