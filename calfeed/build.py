@@ -31,8 +31,6 @@ MARKER_TEXT = b"Written by calfeed build; the whole folder is replaced on each b
 # The site's files in groups made by one process: (file, what makes its bytes,
 # or None when it took the file from the previous build instead).
 Files = list[list[tuple[str, Callable[[], bytes | None]]]]
-# An event's files by kind, as ``buildcache.Keys`` names them.
-KINDS = ("ics", "page", "print", "qr")
 
 
 class BuildRefused(Exception):
@@ -110,14 +108,19 @@ def _feed(published: Published, selection: FeedFilter, today: date) -> bytes:
     return published.feed(selection, today).data
 
 
+def _event_names(event: Event) -> tuple[str, str, str, str]:
+    """An event's four files: its ``.ics``, page, printable page, QR code."""
+    return f"events/{event.id}.ics", f"events/{event.id}.html", f"events/{event.id}/print.html", f"events/{event.id}/qr.svg"
+
+
 def _event_files(site: Site, published: Published, event: Event) -> list[tuple[str, Callable[[], bytes]]]:
-    """An event's four files, in the order of ``KINDS``."""
-    return [
-        (f"events/{event.id}.ics", lambda: published.event_feed(event).data),
-        (f"events/{event.id}.html", partial(site.event_page, event)),
-        (f"events/{event.id}/print.html", partial(site.print_page, event)),
-        (f"events/{event.id}/qr.svg", partial(site.event_qr, published.calendar, event)),
-    ]
+    makers = (
+        lambda: published.event_feed(event).data,
+        partial(site.event_page, event),
+        partial(site.print_page, event),
+        partial(site.event_qr, published.calendar, event),
+    )
+    return list(zip(_event_names(event), makers))
 
 
 def event_keys(site: Site, published: Published) -> dict[str, str]:
@@ -126,9 +129,7 @@ def event_keys(site: Site, published: Published) -> dict[str, str]:
     keys = Keys(calendar, site.today, site.settings())
     found = {}
     for event in calendar.events:
-        kinds = keys.event(event, site.event_url(calendar, event))
-        for (name, _), kind in zip(_event_files(site, published, event), KINDS):
-            found[name] = kinds[kind]
+        found.update(zip(_event_names(event), keys.event(event, site.event_url(calendar, event))))
     return found
 
 

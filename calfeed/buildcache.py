@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import io
 import os
-import pickle
 import sys
 from collections.abc import Callable, Mapping
 from datetime import date, timedelta
@@ -42,14 +40,10 @@ _NOT_SHOWN = {"EVENTS"}
 
 
 def _digest(*parts: object) -> bytes:
-    """A digest of values, not of objects: pickled without its memo, so two
-    equal events digest alike whether or not they share a string or a
-    category with other events (the model holds no cycles)."""
-    out = io.BytesIO()
-    pickler = pickle.Pickler(out, protocol=5)
-    pickler.fast = True
-    pickler.dump(parts)
-    return hashlib.blake2b(out.getbuffer(), digest_size=16).digest()
+    """A digest of values, not of objects: their repr, which for the model's
+    dataclasses spells every field and nothing else (a pickle would differ
+    with what the objects share, and with a rule's cached text)."""
+    return hashlib.blake2b(repr(parts).encode(), digest_size=16).digest()
 
 
 @cache
@@ -82,25 +76,29 @@ class Keys:
         self._pages = _digest(self._calendar, today, plain)
         self._code = code_digest()
 
-    def event(self, event: Event, url: str) -> dict[str, str]:
-        """The key of each of an event's files, by kind: "page", "print",
-        "ics", "qr" (``url``: the address its QR code holds)."""
+    def event(self, event: Event, url: str) -> tuple[str, str, str, str]:
+        """The keys of an event's files: its ``.ics``, page, printable page
+        and QR code (``url``: the address the code holds)."""
         own = _digest(event)
-        return {
-            "page": _digest(self._pages, own, "page").hex(),
-            "print": _digest(self._pages, own, "print").hex(),
-            "ics": _digest(self._calendar, own, "ics").hex(),
-            "qr": _digest(self._code, url, event.title, "qr").hex(),
-        }
+        page = hashlib.blake2b(self._pages + own, digest_size=16)
+        printed = page.copy()
+        page.update(b"page")
+        printed.update(b"print")
+        return (
+            hashlib.blake2b(self._calendar + own, digest_size=16).hexdigest(),
+            page.hexdigest(),
+            printed.hexdigest(),
+            hashlib.blake2b(f"{url}\0{event.title}".encode(), key=self._code, digest_size=16).hexdigest(),
+        )
 
 
 def manifest(keys: Mapping[str, str]) -> bytes:
-    """The keys as the marker file keeps them, a file a line.
+    """The keys as the marker file keeps them, a file a line (in the build's order).
 
     >>> manifest({"events/a.html": "0f" * 16})
     b'0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f events/a.html\\n'
     """
-    return "".join(f"{key} {name}\n" for name, key in sorted(keys.items())).encode()
+    return "".join([f"{key} {name}\n" for name, key in keys.items()]).encode()
 
 
 def read_manifest(text: bytes) -> dict[str, str]:
