@@ -7,11 +7,11 @@ taxonomy (a list page per category), ``buildFuture = true`` (the calendar's
 events lie ahead), and a minimal set of layouts of its own, so Hugo needs no
 theme. Hugo is Debian's package (``apt-get install -y hugo``).
 
-The compile part runs three more contenders, interleaved with the others:
-``hugo`` (a fresh output folder, as calfeed's first build), and calfeed's
-rebuild after a one-event edit, with and without its previous build beside
-it (``calfeed rebuild``: the previous site in the output folder, which the
-build reuses; its preparation, the first build, is not timed).
+The compile part runs two more contenders, interleaved with the others:
+``hugo`` (into a new folder, as calfeed's first build, which is the compile
+part's own ``calfeed build``), and ``calfeed rebuild``: ``calfeed build``
+after a one-event edit into the folder that holds the previous build, which
+it reuses (that first build is made untimed, just before).
 """
 
 from __future__ import annotations
