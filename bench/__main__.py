@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import pages, reload, synth
+from bench import pages, reload, site, synth
 from bench.servers import ROOT, Gunicorn, Nginx, children, free_port, main_config, pss_kib
 
 BENCH = ROOT / "bench"
@@ -138,6 +138,7 @@ def versions(tools: Tools) -> dict[str, str]:
         "icalendar (naive)": naive,
         "ical-generator": package("ical-generator"),
         "calfeed": version("calfeed"),
+        "hugo": site.hugo_version(),
     }
 
 
@@ -193,6 +194,7 @@ def compile_phase(tools: Tools, plan: Plan, work: Path) -> dict:
         "ical-generator": (lambda src, out: [tools.node, str(BENCH / "baselines" / "ical_generator.mjs"), str(src), str(out / "calendar.ics")], node_env),
         "calfeed feed only": (lambda src, out: [sys.executable, "-m", "bench.feed_only", str(src), str(out / "calendar.ics")], {**env, "PYTHONPATH": str(ROOT)}),
     }
+    contenders.update(site.contenders([calfeed], env))  # Hugo, and calfeed's rebuild (bench/site.py)
     text = synth.calendar_text(plan.compile_events)
     # Untimed warm-up on a small file: every interpreter has its bytecode
     # compiled before the timed runs, so no run pays for it.
@@ -200,6 +202,7 @@ def compile_phase(tools: Tools, plan: Plan, work: Path) -> dict:
         run = work / "compile" / f"warmup-{name.replace(' ', '-')}"
         run.mkdir(parents=True)
         (run / "events.toml").write_text(synth.calendar_text(20), encoding="utf-8")
+        site.prepare(name, run / "events.toml", run, run_env, [calfeed])
         timed(command(run / "events.toml", run), run_env, run / "log.txt")
         shutil.rmtree(run)
     os.sync()
@@ -214,9 +217,15 @@ def compile_phase(tools: Tools, plan: Plan, work: Path) -> dict:
             run.mkdir(parents=True)
             source = run / "events.toml"
             source.write_text(text, encoding="utf-8")
+            site.prepare(name, source, run, run_env, [calfeed])
             probes.append(cpu_probe())
             say(f"compile run {index + 1}/{plan.compile_runs}: {name} ({plan.compile_events:,} events)")
             results[name].append(timed(command(source, run), run_env, run / "log.txt"))
+            if name in site.NAMES:
+                checks[name] = site.check(name, run, plan.compile_events)
+                shutil.rmtree(run)
+                os.sync()
+                continue
             feed = run / "site" / "calendar.ics" if name == "calfeed build" else run / "calendar.ics"
             events = feed.read_bytes().count(b"BEGIN:VEVENT")
             if events < plan.compile_events:
@@ -450,6 +459,9 @@ def report(results: dict) -> str:
                          f"(first {probes[0]:.3f} s, last {probes[-1]:.3f} s)")
         ratio = r["calfeed feed only"]["wall_median"] / r["naive"]["wall_median"]
         lines.append(f"\n(not a target: calfeed's compiler alone, calendar.ics, is {ratio:.2f}× the naive script's time)")
+        site_lines, site_targets = site.report(c)
+        lines += site_lines
+        targets += site_targets
     if "serve" in results:
         s = results["serve"]
         lines += ["", f"## serve: /calendar.ics, {s['events']:,} events ({s['feed_bytes'] / 1e3:.0f} kB, gzip {s['gzip_bytes'] / 1e3:.0f} kB), "

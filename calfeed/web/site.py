@@ -4,7 +4,7 @@ knows nothing of Flask and cannot drift from the server."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, timedelta
 
@@ -15,6 +15,7 @@ from werkzeug.exceptions import NotFound
 from calfeed.model import Calendar, Event
 from calfeed.published import Published
 from calfeed.web import component, pages, qr
+from calfeed.web.links import page_url
 from calfeed.web.month import month_range
 
 MAX_MONTHS = 240
@@ -79,6 +80,15 @@ class Site:
 
     def event_qr(self, calendar: Calendar, event: Event) -> bytes:
         return qr.event_qr_svg(calendar, event)
+
+    def event_url(self, calendar: Calendar, event: Event) -> str:
+        """The address an event's QR code holds."""
+        return page_url(calendar, event.id)
+
+    def settings(self) -> Mapping[str, object]:
+        """The app's settings: what, besides the calendar and the day, the
+        pages may depend on (``buildcache`` keys the pages by them)."""
+        return self.app.config
 
     def _body(self, answer: ResponseReturnValue) -> bytes:
         return self.app.make_response(answer).get_data()
