@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from calfeed import loading
 from calfeed.errors import CalendarErrors
+from calfeed.heap import collections_paused
 from calfeed.model import Calendar, Event, Place
 from calfeed.reuse import EventReuse, digest
 from calfeed.slugs import SLUG_PATTERN, is_slug
@@ -212,16 +213,17 @@ def build_calendar(source: loading.Source, base_url: str | None = None, reuse: E
     context = digest((source.data.get("calendar"), source.data.get("places"), base_url)) if reuse else b""
     known = reuse.known(context) if reuse else {}
     checked: dict[bytes, Event] = {}
-    for index, raw in enumerate(raw_events):
-        fingerprint = digest(raw) if reuse else b""
-        event = known.get(fingerprint)
-        if event is None:
-            event = _event(checker, raw, index, calendar, places, host)
-        else:  # keeps the file-wide numbering of overrides in later errors
-            checker.overrides_seen += len(raw.get("overrides", ()))
-        if event is not None:
-            events.append(event)
-            checked[fingerprint] = event
+    with collections_paused():  # a tenth of the time, to find no garbage
+        for index, raw in enumerate(raw_events):
+            fingerprint = digest(raw) if reuse else b""
+            event = known.get(fingerprint)
+            if event is None:
+                event = _event(checker, raw, index, calendar, places, host)
+            else:  # keeps the file-wide numbering of overrides in later errors
+                checker.overrides_seen += len(raw.get("overrides", ()))
+            if event is not None:
+                events.append(event)
+                checked[fingerprint] = event
     _duplicates(checker, raw_events, host)
     if checker.problems:
         raise CalendarErrors(source.path, checker.problems)
