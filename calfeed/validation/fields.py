@@ -127,6 +127,13 @@ class Checker:
         self.source = source
         self.problems: list[Problem] = []
         self.overrides_seen = 0  # [[events.overrides]] are numbered across the file
+        self._shared: dict = {}
+
+    def shared(self, value: Any, key: Any = None) -> Any:
+        """One object for equal values found in the file (by ``key`` when
+        equality is not enough): texts, organizers and lists of categories
+        repeat from event to event, and every worker holds the calendar."""
+        return self._shared.setdefault(value if key is None else key, value)
 
 
 class Table:
@@ -192,7 +199,7 @@ class Table:
         if required and not text.strip():
             self.error(key, "must not be empty", "empty-text")
             return None
-        return text
+        return self.checker.shared(text)
 
     def url(self, key: str, value: Any = None, required: bool = False) -> str | None:
         text = self.text(key, value=value, one_line=True, required=required)
@@ -265,4 +272,4 @@ class Table:
         if email is not None and not _EMAIL.match(email):
             self.error(key, f'"{email}" is not an e-mail address such as info@example.org', "bad-email", value=plain(email))
             email = None
-        return Organizer(name, email) if name or email else None
+        return self.checker.shared(Organizer(name, email)) if name or email else None
