@@ -31,15 +31,9 @@ def escape_text(text: str) -> str:
     )
 
 
-def fold(line: str) -> bytes:
-    r"""One content line as bytes: CRLF-terminated, folded at 75 octets
-    without splitting a UTF-8 character.
-
-    >>> folded = fold("SUMMARY:" + "à" * 40)
-    >>> [len(line) for line in folded.split(b"\r\n")]
-    [74, 15, 0]
-    """
-    data = line.encode("utf-8")
+def _folded(data: bytes) -> bytes:
+    """One encoded content line, CRLF-terminated, folded at 75 octets
+    without splitting a UTF-8 character."""
     if len(data) <= _LINE_OCTETS:
         return data + b"\r\n"
     pieces = []
@@ -51,6 +45,18 @@ def fold(line: str) -> bytes:
         pieces.append(data[start:end])
         start, room = end, _LINE_OCTETS - 1  # continuation lines start with a space
     return b"\r\n ".join(pieces) + b"\r\n"
+
+
+def folded(lines: list[str]) -> bytes:
+    r"""Content lines as folded bytes; the short ones, nearly all, without a
+    call each (a feed of 10,000 events has 160,000 lines).
+
+    >>> [len(line) for line in folded(["SUMMARY:" + "à" * 40, "STATUS:CONFIRMED"]).split(b"\r\n")]
+    [74, 15, 16, 0]
+    """
+    return b"".join(
+        [data + b"\r\n" if len(data) <= _LINE_OCTETS else _folded(data) for data in map(str.encode, lines)]
+    )
 
 
 def _utc(moment: datetime) -> str:
@@ -224,7 +230,7 @@ def head(
         lines += [f"REFRESH-INTERVAL;VALUE=DURATION:{refresh}", f"X-PUBLISHED-TTL:{refresh}"]
     for tzid, (earliest, latest) in _zone_ranges(events).items():
         lines += vtimezone_lines(tzid, earliest, latest)
-    return b"".join(fold(line) for line in lines)
+    return folded(lines)
 
 
 def vevent(event: Event, stamp: datetime) -> bytes:
@@ -232,7 +238,7 @@ def vevent(event: Event, stamp: datetime) -> bytes:
     lines = event_lines(event, stamp)
     for override in event.overrides:
         lines += event_lines(override, stamp)
-    return b"".join(fold(line) for line in lines)
+    return folded(lines)
 
 
 def feed(
