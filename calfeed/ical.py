@@ -63,12 +63,26 @@ def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
+# UTC's own names. Readers that apply X-WR-TIMEZONE as Google does (the
+# x-wr-timezone library, recurring-ical-events through it) move a time in a
+# zone called "UTC" into the calendar's zone: a weekly series at 10:00 UTC
+# would come out at 10:00 Rome time, an hour off all summer. Etc/GMT is the
+# same zone under a name they leave alone (calfeed import writes it too).
+_UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Universal", "Etc/Zulu", "Zulu"})
+
+
+def _tzid(moment: object) -> str | None:
+    """The TZID a zoned time is written with; None for a fixed offset (or none)."""
+    key = getattr(getattr(moment, "tzinfo", None), "key", None)
+    return "Etc/GMT" if key in _UTC_NAMES else key
+
+
 def _when(name: str, value: date | datetime) -> str:
     """DTSTART, DTEND, RDATE...: a DATE, a UTC instant, or a local time with
     the TZID of its zone."""
     if not isinstance(value, datetime):
         return f"{name};VALUE=DATE:{value:%Y%m%d}"
-    tzid = getattr(value.tzinfo, "key", None)
+    tzid = _tzid(value)
     if tzid is None:
         return f"{name}:{_utc(value)}"
     return f"{name};TZID={tzid}:{value:%Y%m%dT%H%M%S}"
@@ -181,7 +195,7 @@ def _zone_ranges(events: tuple[Event, ...]) -> dict[str, tuple[datetime, datetim
             if part.recurrence is not None:
                 moments += [*part.recurrence.rdates, *part.recurrence.exdates, last_instant(part)]
             for moment in moments:
-                tzid = getattr(getattr(moment, "tzinfo", None), "key", None)
+                tzid = _tzid(moment)
                 if isinstance(moment, datetime) and tzid is not None:
                     low, high = ranges.get(tzid, (moment, moment))
                     ranges[tzid] = (min(low, moment), max(high, moment))
