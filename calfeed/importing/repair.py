@@ -64,20 +64,30 @@ def _repair(event: Imported, problem: Problem, report: Report) -> bool:
             return True
     if problem.code == "start-not-first-date" and "first" in problem.data and "rrule" in event.fields:
         first = problem.data["first"]
-        if _moved_start(event, first):
-            report.notes.append(f"{label}: DTSTART is off the rule; the series starts on {first} and the old start is kept as an RDATE")
+        done = _moved_start(event, first)
+        if done:
+            report.notes.append(f"{label}: DTSTART is off the rule; {done}")
             return True
     return False
 
 
-def _moved_start(event: Imported, first: str) -> bool:
-    """RFC 5545 counts a DTSTART off the rule as an occurrence; calfeed wants
-    the first date of the rule: start there and keep the old start as an rdate."""
+def _moved_start(event: Imported, first: str) -> str | None:
+    """RFC 5545 counts a DTSTART off the rule as an occurrence, the first of a
+    COUNT; calfeed wants the first date of the rule: start there and keep the
+    old start as an rdate. With COUNT=1 the old start is the only date."""
     fields = event.fields
     old = fields["start"]
     new = _local(first, old)
     if isinstance(old, datetime) != isinstance(new, datetime):
-        return False
+        return None
+    if re.search(r"(^|;)COUNT=1(;|$)", fields["rrule"]):
+        del fields["rrule"]
+        done = "with COUNT=1 the old start is the rule's only date; the rule was dropped"
+        if "rdates" in fields:
+            return done
+        if naive(old) in {naive(d) for d in fields.pop("exdates", [])}:
+            return None  # its only date removed too: nothing to serve, the event is left out
+        return done
     shift = new - old
     fields["start"] = new
     if isinstance(fields.get("end"), (date, datetime)):
@@ -85,6 +95,5 @@ def _moved_start(event: Imported, first: str) -> bool:
     fields["rdates"] = [old, *fields.get("rdates", [])]
     count = re.search(r"COUNT=(\d+)", fields["rrule"])  # the rule as the import wrote it
     if count:  # the old start was one of the COUNT
-        remaining = int(count.group(1)) - 1
-        fields["rrule"] = fields["rrule"].replace(count.group(0), f"COUNT={remaining}") if remaining else re.sub(r";?COUNT=\d+", "", fields["rrule"]) + ";COUNT=1"
-    return True
+        fields["rrule"] = fields["rrule"].replace(count.group(0), f"COUNT={int(count.group(1)) - 1}")
+    return f"the series starts on {first} and the old start is kept as an RDATE"

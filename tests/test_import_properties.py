@@ -1,0 +1,375 @@
+"""Issue 15, property-based: source calendars of every awkward kind, generated,
+imported with ``calfeed import``, served by calfeed's feed, and compared with
+icalendar + recurring_ical_events reading the source.
+
+The generator writes each calendar twice. The *source* is what an exporter
+writes: series in zones other than the calendar's (both hemispheres, UTC,
+floating), VTIMEZONEs the file defines (Windows names, custom TZIDs, IANA names
+with other rules than the tz database's), several RRULEs, all-day series whose
+UNTIL, EXDATE or RECURRENCE-ID are date-times, EXDATEs in other forms than the
+series', changed dates without their series, events without a title. The
+*meant* copy, read only by the oracle, says the same with every EXDATE,
+RECURRENCE-ID and UNTIL in the series' own form (the generator knows which
+date each one names) and with IANA-named VTIMEZONEs renamed, since icalendar
+looks an IANA TZID up in the tz database instead of reading the file's rules
+(see ``as_the_file_defines``). So the oracle never has to guess what an odd
+form means; that reading is the importer's job, judged here.
+
+The window covers the DST changes of both hemispheres in every example (the
+dates run from 2025 to 2027). The property: the feed calfeed serves has
+exactly the source's occurrences (start and end instants or dates, title,
+status), and every kind that needs a word is named in the report.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from itertools import islice
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import icalendar
+import recurring_ical_events
+from dateutil.rrule import rrulestr
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from calfeed.importing import import_calendar
+from calfeed.published import FeedFilter, Published
+from calfeed.timezones import zone
+from calfeed.validation import load_calendar
+from test_importing import _key, as_the_file_defines
+
+UTC = timezone.utc
+ROME = zone("Europe/Rome")
+WINDOW = (datetime(2024, 12, 1, tzinfo=UTC), datetime(2027, 7, 1, tzinfo=UTC))
+IANA = ["Europe/Rome", "America/New_York", "Australia/Sydney", "America/Santiago", "Pacific/Auckland"]
+# Yearly rules as VTIMEZONEs write them: (standard, daylight, DST begins, DST ends), each change (month, BYDAY, hour).
+RULES = {
+    "Europe/Rome": ("+0100", "+0200", (3, "-1SU", 2), (10, "-1SU", 3)),
+    "America/New_York": ("-0500", "-0400", (3, "2SU", 2), (11, "1SU", 2)),
+    "Australia/Sydney": ("+1000", "+1100", (10, "1SU", 2), (4, "1SU", 3)),
+    "Pacific/Auckland": ("+1200", "+1300", (9, "-1SU", 2), (4, "1SU", 3)),
+}
+# What a file may call each zone: a Windows name, the IANA name (an export with its own rules), a custom TZID.
+NAMES = {
+    "Europe/Rome": ["W. Europe Standard Time", "Romance Standard Time", "Europe/Rome", "Ufficio Torino"],
+    "America/New_York": ["Eastern Standard Time", "America/New_York", "Sede di New York"],
+    "Australia/Sydney": ["AUS Eastern Standard Time", "Australia/Sydney"],
+    "Pacific/Auckland": ["New Zealand Standard Time", "Pacific/Auckland"],
+}
+# Other days a file's rule may name for a change: each differs from the tz database in some years or all.
+OTHER_DAYS = ["-1SU", "4SU", "2SU", "1SU"]
+
+
+@dataclass
+class FileZone:
+    """A VTIMEZONE the file defines, and the zone it gives its times."""
+
+    tzid: str
+    standard: str
+    daylight: str | None
+    begins: tuple
+    ends: tuple
+
+    def text(self) -> list[str]:
+        def change(kind: str, month: int, day: str, hour: int, before: str, after: str) -> list[str]:
+            return [f"BEGIN:{kind}", f"DTSTART:16010101T{hour:02d}0000", f"RRULE:FREQ=YEARLY;BYMONTH={month};BYDAY={day}",
+                    f"TZOFFSETFROM:{before}", f"TZOFFSETTO:{after}", f"END:{kind}"]
+
+        lines = ["BEGIN:VTIMEZONE", f"TZID:{self.tzid}"]
+        if self.daylight is None:
+            lines += change("STANDARD", 1, "1SU", 0, self.standard, self.standard)
+        else:
+            lines += change("DAYLIGHT", *self.begins, self.standard, self.daylight)
+            lines += change("STANDARD", *self.ends, self.daylight, self.standard)
+        return [*lines, "END:VTIMEZONE"]
+
+    def tzinfo(self):
+        vtimezone = icalendar.Timezone.from_ical("\r\n".join(self.text()) + "\r\n")
+        return vtimezone.to_tz(lookup_tzid=False)
+
+
+@dataclass
+class Clock:
+    """How an event's times are written: in an IANA zone, a zone the file
+    defines, UTC, floating, or as dates."""
+
+    kind: str  # "iana", "file", "utc", "floating", "date"
+    name: str = ""
+    file_zone: FileZone | None = None
+
+    @property
+    def tzinfo(self):
+        if self.kind == "iana":
+            return ZoneInfo(self.name)
+        if self.kind == "file":
+            return self.file_zone.tzinfo()
+        return UTC if self.kind == "utc" else ROME  # floating: the calendar's zone
+
+    def write(self, prop: str, moment: datetime | date) -> str:
+        """``prop`` at wall-clock ``moment`` of this clock."""
+        if self.kind == "date":
+            return f"{prop};VALUE=DATE:{moment:%Y%m%d}"
+        if self.kind in ("iana", "file"):
+            tzid = self.name if self.kind == "iana" else self.file_zone.tzid
+            return f"{prop};TZID={tzid}:{moment:%Y%m%dT%H%M%S}"
+        return f"{prop}:{moment:%Y%m%dT%H%M%S}" + ("Z" if self.kind == "utc" else "")
+
+    def instant(self, moment: datetime) -> datetime:
+        return moment.replace(tzinfo=self.tzinfo).astimezone(UTC)
+
+
+FORMS_TIMED = ["same", "utc", "floating", "date", "other-zone"]
+FORMS_FLOATING = ["same", "date", "calendar-zone"]
+FORMS_ALL_DAY = ["same", "floating", "calendar-zone", "utc-midnight", "utc-of-calendar-midnight", "other-zone-midnight"]
+
+
+def written_as(form: str, prop: str, moment: datetime | date, clock: Clock) -> str:
+    """``prop`` naming the series' date ``moment`` in another form than the
+    series', as exporters write it; each names exactly that date as clients
+    read it (an instant; a wall-clock time of the event's zone; a day)."""
+    if form == "same":
+        return clock.write(prop, moment)
+    if clock.kind == "date":
+        if form == "floating":
+            return f"{prop}:{moment:%Y%m%d}T000000"
+        if form == "calendar-zone":
+            return f"{prop};TZID=Europe/Rome:{moment:%Y%m%d}T000000"
+        if form == "utc-midnight":
+            return f"{prop}:{moment:%Y%m%d}T000000Z"
+        if form == "utc-of-calendar-midnight":
+            return f"{prop}:{datetime.combine(moment, time(), ROME).astimezone(UTC):%Y%m%dT%H%M%S}Z"
+        return f"{prop};TZID=Australia/Sydney:{moment:%Y%m%d}T000000"  # Exchange: the organiser's midnight
+    if form == "date":
+        return f"{prop};VALUE=DATE:{moment:%Y%m%d}"
+    if form == "calendar-zone":
+        return f"{prop};TZID=Europe/Rome:{moment:%Y%m%dT%H%M%S}"
+    if form == "floating":
+        return f"{prop}:{moment:%Y%m%dT%H%M%S}"
+    instant = clock.instant(moment)
+    santiago = instant.astimezone(ZoneInfo("America/Santiago")).replace(tzinfo=None)
+    if form == "utc" or clock_reads(santiago, ZoneInfo("America/Santiago")) != instant:
+        return f"{prop}:{instant:%Y%m%dT%H%M%S}Z"
+    return f"{prop};TZID=America/Santiago:{santiago:%Y%m%dT%H%M%S}"
+
+
+def clock_reads(wall: datetime, zone_info) -> datetime | None:
+    """The one instant a wall-clock time names in a zone; None in a skipped or repeated hour."""
+    early, late = wall.replace(tzinfo=zone_info, fold=0), wall.replace(tzinfo=zone_info, fold=1)
+    if early.utcoffset() != late.utcoffset():
+        return None
+    return early.astimezone(UTC)
+
+
+@dataclass
+class Source:
+    """One generated calendar: the file as written, and as meant (for the oracle)."""
+
+    written: list[str] = field(default_factory=list)
+    meant: list[str] = field(default_factory=list)
+    zones: dict[str, FileZone] = field(default_factory=dict)
+    expected_notes: list[tuple[str, str]] = field(default_factory=list)  # (event's title, words of its report line)
+    iana_used: set[str] = field(default_factory=lambda: {"Europe/Rome", "America/Santiago", "Australia/Sydney"})
+
+    def both(self, *lines: str) -> None:
+        self.written += lines
+        self.meant += lines
+
+    def ics(self, lines: list[str]) -> bytes:
+        zones = [line for z in self.zones.values() for line in z.text()]
+        return "\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//calfeed tests//props//EN", *zones, *lines,
+                            "END:VCALENDAR", ""]).encode()
+
+
+@st.composite
+def clocks(draw, source: Source, all_day_allowed: bool = True) -> Clock:
+    kind = draw(st.sampled_from(["iana", "file", "utc", "floating", *(["date"] if all_day_allowed else [])]))
+    if kind == "iana":
+        name = draw(st.sampled_from(IANA))
+        if name in source.zones:  # the file defines this name already: read by its rules
+            return Clock("file", file_zone=source.zones[name])
+        source.iana_used.add(name)
+        return Clock("iana", name)
+    if kind != "file":
+        return Clock(kind)
+    base = draw(st.sampled_from(sorted(RULES)))
+    # An IANA name already read by the tz database (or used by the odd forms below) is not redefined.
+    tzid = draw(st.sampled_from([name for name in NAMES[base] if name in source.zones or name not in source.iana_used]))
+    if tzid not in source.zones:
+        standard, daylight, begins, ends = RULES[base]
+        variant = draw(st.sampled_from(["same", "same", "begins", "ends", "no-dst"]))
+        if variant == "begins":
+            begins = (begins[0], draw(st.sampled_from(OTHER_DAYS)), begins[2])
+        elif variant == "ends":
+            ends = (ends[0], draw(st.sampled_from(OTHER_DAYS)), ends[2])
+        source.zones[tzid] = FileZone(tzid, standard, None if variant == "no-dst" else daylight, begins, ends)
+    return Clock("file", file_zone=source.zones[tzid])
+
+
+def _rule_text(freq: str, extra: str, ending: str) -> str:
+    return ";".join(part for part in (f"FREQ={freq}", extra, ending) if part)
+
+
+@st.composite
+def events(draw, source: Source, number: int) -> None:
+    """One event (a series with its changed dates, or a one-off), or changed dates without their series."""
+    clock = draw(clocks(source))
+    all_day = clock.kind == "date"
+    day = draw(st.dates(date(2025, 1, 1), date(2026, 6, 30)))
+    first = datetime.combine(day, time(0) if all_day else time(draw(st.integers(6, 19)), draw(st.sampled_from([0, 30]))))
+    title = None if draw(st.integers(0, 7)) == 0 else f"Evento {number}"
+    status = draw(st.sampled_from([None, "CONFIRMED", "TENTATIVE", "CANCELLED"]))
+    uid = f"evento-{number}@props.example.org"
+    length = timedelta(days=draw(st.integers(1, 3))) if all_day else timedelta(minutes=30 * draw(st.integers(1, 6)))
+
+    def times(start: datetime) -> list[str]:
+        start_value = start.date() if all_day else start
+        lines = [clock.write("DTSTART", start_value)]
+        if draw(st.booleans()):
+            lines.append(clock.write("DTEND", (start + length).date() if all_day else start + length))
+        elif not all_day:
+            lines.append(f"DURATION:PT{length.seconds // 60}M")
+        return lines
+
+    def texts(summary: str | None, state: str | None) -> list[str]:
+        return [*([f"SUMMARY:{summary}"] if summary else []), *([f"STATUS:{state}"] if state else [])]
+
+    kind = draw(st.sampled_from(["series", "series", "series", "one-off", "orphans"]))
+    if kind == "one-off":
+        source.both("BEGIN:VEVENT", f"UID:{uid}", "DTSTAMP:20250101T000000Z", *times(first), *texts(title, status), "END:VEVENT")
+    rules_written, rules_meant, dates = [], [], {first}
+    if kind == "series":
+        for _ in range(draw(st.integers(1, 3))):
+            freq = draw(st.sampled_from(["DAILY", "WEEKLY", "WEEKLY", "MONTHLY"]))
+            extra = draw(st.sampled_from(["", "INTERVAL=2", "BYDAY=MO,WE,FR" if freq == "WEEKLY" else "", "BYDAY=TU,SA" if freq == "WEEKLY" else ""]))
+            count = draw(st.integers(1, 30 if freq == "DAILY" else 60))
+            ending = draw(st.sampled_from(["count", "until"] + (["endless"] if freq != "DAILY" else [])))
+            basic = _rule_text(freq, extra, "")
+            found = list(islice(rrulestr(basic, dtstart=first), count))
+            if ending == "count":
+                # RFC 5545: "DTSTART always counts as the first occurrence", also off the rule
+                # (recurring_ical_events, through dateutil, counts the rule's dates only).
+                kept = count - (found[0] != first)
+                rules_written.append(_rule_text(freq, extra, f"COUNT={count}"))
+                if kept:
+                    rules_meant.append(_rule_text(freq, extra, f"COUNT={kept}"))
+                dates |= set(found[:kept])
+            elif ending == "until":
+                last = found[-1]
+                meant = f"{last:%Y%m%d}" if all_day else (f"{last:%Y%m%dT%H%M%S}" if clock.kind == "floating" else f"{clock.instant(last):%Y%m%dT%H%M%S}Z")
+                written = meant
+                if all_day and draw(st.booleans()):  # Google: UNTIL=...Z in an all-day rule
+                    form = draw(st.sampled_from(["utc-midnight", "utc-of-calendar-midnight"]))
+                    written = re.sub(r"^\w+:", "", written_as(form, "X", last.date(), clock))
+                    source.expected_notes.append((title or "(senza titolo)", "UNTIL "))
+                rules_written.append(_rule_text(freq, extra, f"UNTIL={written}"))
+                rules_meant.append(_rule_text(freq, extra, f"UNTIL={meant}"))
+                dates |= set(found)
+            else:
+                rules_written.append(basic)
+                rules_meant.append(basic)
+                dates |= set(rrulestr(basic, dtstart=first).between(first, WINDOW[1].replace(tzinfo=None), inc=True))
+        if len(rules_written) > 1:
+            source.expected_notes.append((title or "(senza titolo)", "RRULE #2"))
+    ordered = sorted(dates)
+    picked = draw(st.lists(st.sampled_from(ordered), max_size=3, unique=True)) if len(ordered) > 1 else []
+    forms = FORMS_ALL_DAY if all_day else FORMS_FLOATING if clock.kind == "floating" else FORMS_TIMED
+    moved = picked[: draw(st.integers(0, len(picked)))]
+    removed = [d for d in picked if d not in moved]
+
+    def named(moment: datetime, prop: str) -> tuple[str, str]:
+        value = moment.date() if all_day else moment
+        form = draw(st.sampled_from(forms))
+        if form == "date" and prop == "RECURRENCE-ID":
+            form = "same"
+        written = written_as(form, prop, value, clock)
+        if all_day and form != "same":
+            source.expected_notes.append((title or "(senza titolo)", f"{prop} "))
+        return written, clock.write(prop, value)
+
+    if kind == "series":
+        exdates = [named(d, "EXDATE") for d in removed]
+        head = ["BEGIN:VEVENT", f"UID:{uid}", "DTSTAMP:20250101T000000Z", *times(first)]
+        tail = [*texts(title, status), "END:VEVENT"]
+        source.written += [*head, *(f"RRULE:{r}" for r in rules_written), *(w for w, _ in exdates), *tail]
+        source.meant += [*head, *(f"RRULE:{r}" for r in rules_meant), *(m for _, m in exdates), *tail]
+    if kind == "orphans":
+        moved = [first + timedelta(days=7 * n) for n in range(draw(st.integers(1, 2)))]
+        source.expected_notes += [(f"Evento {number} (spostato)", "of a series not in the source")] * len(moved)
+    for original in moved:
+        shift = timedelta(days=draw(st.integers(-2, 2))) + (timedelta() if all_day else timedelta(hours=draw(st.integers(-3, 3))))
+        written, meant = named(original, "RECURRENCE-ID")
+        changed = texts(f"Evento {number} (spostato)", draw(st.sampled_from([None, "CANCELLED"])))
+        lines = [*times(original + shift), *changed, "END:VEVENT"]
+        source.written += ["BEGIN:VEVENT", f"UID:{uid}", "DTSTAMP:20250101T000000Z", written, *lines]
+        source.meant += ["BEGIN:VEVENT", f"UID:{uid}", "DTSTAMP:20250101T000000Z", meant, *lines]
+    if title is None and kind != "orphans":
+        source.expected_notes.append(("(senza titolo)", "no title (SUMMARY) in the source"))
+
+
+@st.composite
+def calendars(draw) -> Source:
+    source = Source()
+    for number in range(draw(st.integers(1, 3))):
+        draw(events(source, number))
+    return source
+
+
+def _occurrences(data: bytes) -> list[tuple]:
+    """What recurring_ical_events reads in a calendar over the window (floating times in Rome)."""
+    found = recurring_ical_events.of(icalendar.Calendar.from_ical(data)).between(*WINDOW)
+    return sorted((
+        _key(o.start, o.end, str(o.get("SUMMARY", "")).strip() or "(senza titolo)", str(o.get("STATUS", "confirmed")), ROME)
+        for o in found
+    ), key=repr)
+
+
+def assert_carried(source: Source, folder: Path) -> None:
+    """Import the written file, serve the result, compare with the meant file's occurrences."""
+    path = folder / "source.ics"
+    path.write_bytes(source.ics(source.written))
+    out = folder / "events.toml"
+    report = import_calendar(str(path), out, base_url="https://eventi.example.org")
+    text = report.summary()
+    expected = _occurrences(as_the_file_defines(source.ics(source.meant)))
+    served = _occurrences(Published(load_calendar(out)).feed(FeedFilter(), date(2020, 1, 1)).data)
+    missing = [o for o in expected if o not in served]
+    extra = [o for o in served if o not in expected]
+    assert not missing and not extra, f"only in the source: {missing}\nonly in calfeed's feed: {extra}\n{text}"
+    assert served == expected
+    for title, words in source.expected_notes:
+        assert [line for line in text.splitlines() if f'"{title}' in line and words in line], f"no report line for {title}: {words}\n{text}"
+
+
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+
+
+@SETTINGS
+@given(calendars())
+def test_every_occurrence_of_the_source_is_served_after_import(tmp_path_factory, source):
+    assert_carried(source, tmp_path_factory.mktemp("props"))
+
+
+# --------------------------------------------------------------------------- what the properties found
+
+
+def _imported(folder: Path, *lines: str) -> tuple[list[tuple], str]:
+    """The occurrences calfeed serves after importing one VEVENT, and the report."""
+    source = Source(written=["BEGIN:VEVENT", "UID:trovato@props.example.org", "DTSTAMP:20250101T000000Z", "SUMMARY:Trovato",
+                             *lines, "END:VEVENT"])
+    path, out = folder / "source.ics", folder / "events.toml"
+    path.write_bytes(source.ics(source.written))
+    report = import_calendar(str(path), out, base_url="https://eventi.example.org")
+    return _occurrences(Published(load_calendar(out)).feed(FeedFilter(), date(2020, 1, 1)).data), report.summary()
+
+
+def test_an_off_rule_start_with_count_1_is_the_only_date(tmp_path):
+    """RFC 5545: DTSTART always counts as the first occurrence, so COUNT=1 gives
+    DTSTART alone (a Wednesday, for a rule of Tuesdays and Saturdays). Found
+    by the property: the import also served Saturday 4 January."""
+    served, report = _imported(tmp_path, "DTSTART:20250101T060000Z", "DURATION:PT30M", "RRULE:FREQ=WEEKLY;BYDAY=TU,SA;COUNT=1")
+    assert served == [(datetime(2025, 1, 1, 6, 0, tzinfo=UTC), datetime(2025, 1, 1, 6, 30, tzinfo=UTC), "Trovato", "confirmed")]
+    assert 'line 4: "Trovato": DTSTART is off the rule; with COUNT=1 the old start is the rule\'s only date; the rule was dropped' in report
