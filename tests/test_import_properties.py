@@ -373,3 +373,13 @@ def test_an_off_rule_start_with_count_1_is_the_only_date(tmp_path):
     served, report = _imported(tmp_path, "DTSTART:20250101T060000Z", "DURATION:PT30M", "RRULE:FREQ=WEEKLY;BYDAY=TU,SA;COUNT=1")
     assert served == [(datetime(2025, 1, 1, 6, 0, tzinfo=UTC), datetime(2025, 1, 1, 6, 30, tzinfo=UTC), "Trovato", "confirmed")]
     assert 'line 4: "Trovato": DTSTART is off the rule; with COUNT=1 the old start is the rule\'s only date; the rule was dropped' in report
+
+
+def test_an_off_rule_start_with_exdates_is_repaired_not_left_out(tmp_path):
+    """The checker leaves the exdates of a series with an off-rule start "not
+    compared"; the import repaired the start and still left the event out.
+    RFC 5545's dates: Wednesday 1 (DTSTART), Saturday 4 (removed), Tuesday 7."""
+    served, report = _imported(tmp_path, "DTSTART:20250101T060000Z", "DURATION:PT30M", "RRULE:FREQ=WEEKLY;BYDAY=TU,SA;COUNT=3",
+                               "EXDATE:20250104T060000Z")
+    assert [o[0] for o in served] == [datetime(2025, 1, 1, 6, 0, tzinfo=UTC), datetime(2025, 1, 7, 6, 0, tzinfo=UTC)]
+    assert "left out" not in report

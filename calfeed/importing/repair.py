@@ -27,6 +27,8 @@ def repaired(events: list[Imported], errors: CalendarErrors, offset: int, report
         position = None if problem.index is None else problem.index - offset
         if position is None or not 0 <= position < len(events):
             raise ImportFailed(f"the imported calendar would not be valid, so nothing was written:\n{errors.report()}")
+        if problem.code == "not-compared":
+            continue  # waits for another problem of the event: compared again once that is repaired
         if not _repair(events[position], problem, report):
             bad.setdefault(position, f"{problem.field}: {problem.message}")
     kept = []
