@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 import recurring_ical_events
 from dateutil.rrule import rrulestr
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from calfeed.importing import import_calendar
@@ -344,7 +344,7 @@ def assert_carried(source: Source, folder: Path) -> None:
         assert [line for line in text.splitlines() if f'"{title}' in line and words in line], f"no report line for {title}: {words}\n{text}"
 
 
-SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+SETTINGS = settings(max_examples=40, deadline=None, phases=[Phase.reuse, Phase.generate], suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 
 @SETTINGS
@@ -383,3 +383,19 @@ def test_an_off_rule_start_with_exdates_is_repaired_not_left_out(tmp_path):
                                "EXDATE:20250104T060000Z")
     assert [o[0] for o in served] == [datetime(2025, 1, 1, 6, 0, tzinfo=UTC), datetime(2025, 1, 7, 6, 0, tzinfo=UTC)]
     assert "left out" not in report
+
+
+def test_an_all_day_date_time_in_another_zone_names_its_own_date(tmp_path):
+    """Exchange writes an all-day series' EXDATE and RECURRENCE-ID as the
+    organiser's midnight with the organiser's TZID: Sydney's midnight of
+    Tuesday 27 May is Monday afternoon in Rome, and the import removed and
+    moved Mondays that no one had touched."""
+    served, report = _imported(
+        tmp_path, "DTSTART;VALUE=DATE:20250519", "RRULE:FREQ=DAILY;COUNT=10", "EXDATE;TZID=Australia/Sydney:20250527T000000",
+        "END:VEVENT", "BEGIN:VEVENT", "UID:trovato@props.example.org", "DTSTAMP:20250101T000000Z", "SUMMARY:Trovato (spostato)",
+        "RECURRENCE-ID;TZID=Australia/Sydney:20250521T000000", "DTSTART;VALUE=DATE:20250601")
+    days = {day: "Trovato" for day in range(19, 29) if day not in (21, 27)}
+    assert [(o[0], o[2]) for o in served] == sorted(
+        [(date(2025, 5, day), title) for day, title in days.items()] + [(date(2025, 6, 1), "Trovato (spostato)")])
+    assert "EXDATE 2025-05-27T00:00:00+10:00 is a date-time in an all-day series; read as 2025-05-27" in report
+    assert "RECURRENCE-ID 2025-05-20T16:00:00 is a date-time in an all-day series; read as 2025-05-21" in report

@@ -23,7 +23,8 @@ from calfeed import tomlfile
 from calfeed.importing.details import details, text_of
 from calfeed.importing.report import Report
 from calfeed.importing.timing import (
-    Timing, dates_of, file_zone, instant, is_bounded, length_of, like_start, rule_dates, rule_texts, times_of, zone_for,
+    Timing, dates_of, file_zone, instant, is_bounded, length_of, like_start, rule_dates, rule_texts, times_of, wall_day,
+    zone_for,
 )
 from calfeed.occurrences import naive
 from calfeed.slugs import slugify
@@ -112,7 +113,8 @@ class Conversion:
     place_of: dict[str, str] = field(default_factory=dict)  # LOCATION text → slug
     masters: dict[str, Imported] = field(default_factory=dict)  # by UID
     extras: dict[str, list[Imported]] = field(default_factory=dict)  # further RRULEs of a series, by its UID
-    changes: dict[str, list[tuple[date | datetime, dict[str, Any], str]]] = field(default_factory=dict)  # by the series' UID
+    # By the series' UID: (the date changed, read in the event's zone; as written; the new fields; the report's label).
+    changes: dict[str, list[tuple[date | datetime, date | datetime, dict[str, Any], str]]] = field(default_factory=dict)
     loose: list[Imported] = field(default_factory=list)  # no UID, or one already taken
 
     def make_places(self, components: list) -> None:
@@ -164,7 +166,7 @@ class Conversion:
             # In a zone the file defines, the series is kept on that zone's wall clock (see ``keep_instants``).
             clock = file_zone(original)
             value = original.astimezone(clock).replace(tzinfo=None) if clock else timing.value(original, zone_name)
-            self.changes.setdefault(uid, []).append((value, fields, label))
+            self.changes.setdefault(uid, []).append((value, original, fields, label))
             return
         clock = file_zone(start) if "RRULE" in component else None
         if clock is not None:  # the series keeps the file's wall clock; ``keep_instants`` mends the dates that differ
@@ -182,7 +184,12 @@ class Conversion:
         for key, name in (("rdates", "RDATE"), ("exdates", "EXDATE")):
             values = []
             for written in dates_of(component, name):
-                read = written.astimezone(clock).replace(tzinfo=None) if clock and isinstance(written, datetime) and written.tzinfo else timing.value(written, zone_name)
+                if not isinstance(fields["start"], datetime) and isinstance(written, datetime):
+                    read = wall_day(written, zone_name)
+                elif clock and isinstance(written, datetime) and written.tzinfo:
+                    read = written.astimezone(clock).replace(tzinfo=None)
+                else:
+                    read = timing.value(written, zone_name)
                 found = like_start(read, fields["start"], rules)
                 if isinstance(written, datetime) != isinstance(fields["start"], datetime):
                     _note_form(report, label, name, written, fields["start"], found)
@@ -269,10 +276,10 @@ class Conversion:
         for uid, items in self.changes.items():
             master = self.masters.get(uid)
             if master is None:
-                orphans += [self.one_off(original, fields, label) for original, fields, label in items]
+                orphans += [self.one_off(original, fields, label) for original, _, fields, label in items]
                 continue
-            for original, fields, label in sorted(items, key=lambda entry: str(entry[0])):
-                self.change(master, original, fields, label)
+            for original, written, fields, label in sorted(items, key=lambda entry: str(entry[0])):
+                self.change(master, original, written, fields, label)
         extras = [extra for found in self.extras.values() for extra in found]
         for item in [*self.masters.values(), *extras, *self.loose]:
             if item.clock is not None:
@@ -311,13 +318,17 @@ class Conversion:
             f"{label}: a changed date (RECURRENCE-ID {shown}) of a series not in the source; imported as a one-off event")
         return Imported(fields, sort_key=(instant(fields["start"], self.timing.target), fields["title"]))
 
-    def change(self, master: Imported, original: date | datetime, fields: dict[str, Any], label: str) -> None:
+    def change(
+        self, master: Imported, original: date | datetime, written: date | datetime, fields: dict[str, Any], label: str
+    ) -> None:
         """Put one changed date under its series (or the event of the series'
         further RRULE that has that date)."""
-        written = original
+        read = original  # in the event's zone, as the report shows it
+        if not isinstance(master.fields["start"], datetime) and isinstance(written, datetime):
+            original = wall_day(written, self.timing.target)
         (original,) = like_start(original, master.fields["start"], master.rules)[:1]
         if isinstance(written, datetime) != isinstance(master.fields["start"], datetime):
-            _note_form(self.report, label, "RECURRENCE-ID", written, master.fields["start"], [original])
+            _note_form(self.report, label, "RECURRENCE-ID", read, master.fields["start"], [original])
         candidates = [master, *self.extras.get(str(master.fields.get("uid")), [])]
         owner = next((c for c in candidates[1:] if naive(original) in c.rules[0] and not any(naive(original) in r for r in master.rules)), master)
         length = length_of(owner.fields)

@@ -94,6 +94,21 @@ def _in_utc(value: datetime, tzid: str | None) -> bool:
     return value.utcoffset() == timedelta(0) and (key or tzid or "").replace("Etc/", "") in _UTC_NAMES
 
 
+def wall_day(value: datetime, target: str) -> date:
+    """The day a date-time names in an all-day series: its date on its own
+    clock (Exchange writes the organiser's midnight with the organiser's
+    TZID), a UTC time's on the calendar's clock (Google writes the calendar's
+    midnight in UTC).
+
+    >>> sydney = datetime(2026, 5, 26, 0, 0, tzinfo=zone("Australia/Sydney"))
+    >>> wall_day(sydney, "Europe/Rome"), wall_day(sydney.astimezone(UTC), "Europe/Rome")
+    (datetime.date(2026, 5, 26), datetime.date(2026, 5, 25))
+    """
+    if value.tzinfo is None or not _in_utc(value, None):
+        return value.date()
+    return value.astimezone(zone(target)).date()
+
+
 def zone_for(component, timing: Timing, report: Report | None = None, label: str = "") -> str:
     """The zone an event is kept in: the calendar's, unless its DTSTART names
     another zone whose clocks differ. A one-off event in UTC is an instant,
