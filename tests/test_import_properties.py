@@ -399,3 +399,15 @@ def test_an_all_day_date_time_in_another_zone_names_its_own_date(tmp_path):
         [(date(2025, 5, day), title) for day, title in days.items()] + [(date(2025, 6, 1), "Trovato (spostato)")])
     assert "EXDATE 2025-05-27T00:00:00+10:00 is a date-time in an all-day series; read as 2025-05-27" in report
     assert "RECURRENCE-ID 2025-05-20T16:00:00 is a date-time in an all-day series; read as 2025-05-21" in report
+
+
+def test_a_changed_date_takes_nothing_from_its_series(tmp_path):
+    """A RECURRENCE-ID component replaces its occurrence whole: a cancelled
+    series' moved date without STATUS is not cancelled, and an all-day moved
+    date without DTEND lasts one day, not the series' three."""
+    served, _ = _imported(
+        tmp_path, "DTSTART;VALUE=DATE:20250505", "DTEND;VALUE=DATE:20250508", "RRULE:FREQ=WEEKLY;COUNT=2", "STATUS:CANCELLED",
+        "END:VEVENT", "BEGIN:VEVENT", "UID:trovato@props.example.org", "DTSTAMP:20250101T000000Z", "SUMMARY:Trovato",
+        "RECURRENCE-ID;VALUE=DATE:20250512", "DTSTART;VALUE=DATE:20250513")
+    assert sorted(served) == [(date(2025, 5, 5), date(2025, 5, 8), "Trovato", "cancelled"),
+                              (date(2025, 5, 13), date(2025, 5, 14), "Trovato", "confirmed")]

@@ -340,6 +340,11 @@ class Conversion:
         for key, value in fields.items():
             if key in _CHANGEABLE and owner.fields.get(key) != value:
                 override[key] = value
+        # The changed date replaces the occurrence whole (RFC 5545): what it lacks is not the series'.
+        if "status" in owner.fields and "status" not in fields:
+            override["status"] = "confirmed"
+        if not isinstance(start, datetime) and "end" in owner.fields and "end" not in fields:
+            override["end"] = start  # one day
         if override.get("start") == original:
             override.pop("start")
         owner.overrides.append(override)
