@@ -411,3 +411,12 @@ def test_a_changed_date_takes_nothing_from_its_series(tmp_path):
         "RECURRENCE-ID;VALUE=DATE:20250512", "DTSTART;VALUE=DATE:20250513")
     assert sorted(served) == [(date(2025, 5, 5), date(2025, 5, 8), "Trovato", "cancelled"),
                               (date(2025, 5, 13), date(2025, 5, 14), "Trovato", "confirmed")]
+
+
+def test_a_changed_all_day_date_as_long_as_its_series_keeps_that_length(tmp_path):
+    served, _ = _imported(
+        tmp_path, "DTSTART;VALUE=DATE:20250505", "DTEND;VALUE=DATE:20250508", "RRULE:FREQ=WEEKLY;COUNT=2",
+        "END:VEVENT", "BEGIN:VEVENT", "UID:trovato@props.example.org", "DTSTAMP:20250101T000000Z", "SUMMARY:Trovato",
+        "RECURRENCE-ID;VALUE=DATE:20250512", "DTSTART;VALUE=DATE:20250513", "DTEND;VALUE=DATE:20250516")
+    assert sorted(served) == [(date(2025, 5, 5), date(2025, 5, 8), "Trovato", "confirmed"),
+                              (date(2025, 5, 13), date(2025, 5, 16), "Trovato", "confirmed")]

@@ -334,6 +334,7 @@ class Conversion:
         length = length_of(owner.fields)
         override = {"recurrence_id": original}
         start = fields.get("start", original)
+        lasts = "end" in fields  # else one day (or an instant), whatever the series' length
         if length is not None and fields.get("end") is not None and type(start) is type(fields["end"]):
             if start + length == fields["end"]:
                 fields.pop("end")  # the same length as the series: implied
@@ -343,7 +344,7 @@ class Conversion:
         # The changed date replaces the occurrence whole (RFC 5545): what it lacks is not the series'.
         if "status" in owner.fields and "status" not in fields:
             override["status"] = "confirmed"
-        if not isinstance(start, datetime) and "end" in owner.fields and "end" not in fields:
+        if not isinstance(start, datetime) and "end" in owner.fields and not lasts:
             override["end"] = start  # one day
         if override.get("start") == original:
             override.pop("start")
