@@ -420,3 +420,18 @@ def test_a_changed_all_day_date_as_long_as_its_series_keeps_that_length(tmp_path
         "RECURRENCE-ID;VALUE=DATE:20250512", "DTSTART;VALUE=DATE:20250513", "DTEND;VALUE=DATE:20250516")
     assert sorted(served) == [(date(2025, 5, 5), date(2025, 5, 8), "Trovato", "confirmed"),
                               (date(2025, 5, 13), date(2025, 5, 16), "Trovato", "confirmed")]
+
+
+def test_a_changed_date_in_another_zone_than_its_series_is_read_on_the_series_clock(tmp_path):
+    """A series in UTC (kept on UTC's clock) whose changed date is written in
+    UTC too: its RECURRENCE-ID and new times were read on Rome's clock (the
+    changed date alone would be an instant kept in the calendar's zone), so
+    the override named no date of the series and the whole series was left out."""
+    served, report = _imported(
+        tmp_path, "DTSTART:20251028T180000Z", "DURATION:PT1H", "RRULE:FREQ=DAILY;COUNT=4",
+        "END:VEVENT", "BEGIN:VEVENT", "UID:trovato@props.example.org", "DTSTAMP:20250101T000000Z", "SUMMARY:Trovato (spostato)",
+        "RECURRENCE-ID:20251030T180000Z", "DTSTART:20251101T190000Z", "DURATION:PT1H")
+    assert "left out" not in report
+    starts = [(o[0], o[2]) for o in served]
+    assert starts == [(datetime(2025, 10, day, 18, 0, tzinfo=UTC), "Trovato") for day in (28, 29, 31)] + [
+        (datetime(2025, 11, 1, 19, 0, tzinfo=UTC), "Trovato (spostato)")]

@@ -113,8 +113,8 @@ class Conversion:
     place_of: dict[str, str] = field(default_factory=dict)  # LOCATION text → slug
     masters: dict[str, Imported] = field(default_factory=dict)  # by UID
     extras: dict[str, list[Imported]] = field(default_factory=dict)  # further RRULEs of a series, by its UID
-    # By the series' UID: (the date changed, read in the event's zone; as written; the new fields; the report's label).
-    changes: dict[str, list[tuple[date | datetime, date | datetime, dict[str, Any], str]]] = field(default_factory=dict)
+    # By the series' UID: (the date changed, read in its own zone; the VEVENT; its fields; the report's label).
+    changes: dict[str, list[tuple[date | datetime, Any, dict[str, Any], str]]] = field(default_factory=dict)
     loose: list[Imported] = field(default_factory=list)  # no UID, or one already taken
 
     def make_places(self, components: list) -> None:
@@ -166,7 +166,7 @@ class Conversion:
             # In a zone the file defines, the series is kept on that zone's wall clock (see ``keep_instants``).
             clock = file_zone(original)
             value = original.astimezone(clock).replace(tzinfo=None) if clock else timing.value(original, zone_name)
-            self.changes.setdefault(uid, []).append((value, original, fields, label))
+            self.changes.setdefault(uid, []).append((value, component, fields, label))
             return
         clock = file_zone(start) if "RRULE" in component else None
         if clock is not None:  # the series keeps the file's wall clock; ``keep_instants`` mends the dates that differ
@@ -278,8 +278,8 @@ class Conversion:
             if master is None:
                 orphans += [self.one_off(original, fields, label) for original, _, fields, label in items]
                 continue
-            for original, written, fields, label in sorted(items, key=lambda entry: str(entry[0])):
-                self.change(master, original, written, fields, label)
+            for original, component, fields, label in sorted(items, key=lambda entry: str(entry[0])):
+                self.change(master, original, component, fields, label)
         extras = [extra for found in self.extras.values() for extra in found]
         for item in [*self.masters.values(), *extras, *self.loose]:
             if item.clock is not None:
@@ -318,14 +318,21 @@ class Conversion:
             f"{label}: a changed date (RECURRENCE-ID {shown}) of a series not in the source; imported as a one-off event")
         return Imported(fields, sort_key=(instant(fields["start"], self.timing.target), fields["title"]))
 
-    def change(
-        self, master: Imported, original: date | datetime, written: date | datetime, fields: dict[str, Any], label: str
-    ) -> None:
+    def change(self, master: Imported, original: date | datetime, component, fields: dict[str, Any], label: str) -> None:
         """Put one changed date under its series (or the event of the series'
-        further RRULE that has that date)."""
-        read = original  # in the event's zone, as the report shows it
-        if not isinstance(master.fields["start"], datetime) and isinstance(written, datetime):
+        further RRULE that has that date), its times read on the series' clock."""
+        read = original  # in its own zone, as the report shows it
+        written = component.decoded("RECURRENCE-ID")
+        timed = isinstance(master.fields["start"], datetime)
+        if not timed and isinstance(written, datetime):
             original = wall_day(written, self.timing.target)
+        elif timed and isinstance(written, datetime) and written.tzinfo is not None:
+            name = master.fields.get("timezone", self.timing.target)
+            original = written.astimezone(master.clock).replace(tzinfo=None) if master.clock else self.timing.value(written, name)
+            if isinstance(component.decoded("DTSTART"), datetime):  # its new times, on the same clock
+                for key in ("start", "end", "duration"):
+                    fields.pop(key, None)
+                fields.update(times_of(component, self.timing, name, label, Report()))
         (original,) = like_start(original, master.fields["start"], master.rules)[:1]
         if isinstance(written, datetime) != isinstance(master.fields["start"], datetime):
             _note_form(self.report, label, "RECURRENCE-ID", read, master.fields["start"], [original])
