@@ -430,8 +430,10 @@ def test_a_changed_date_in_another_zone_than_its_series_is_read_on_the_series_cl
     served, report = _imported(
         tmp_path, "DTSTART:20251028T180000Z", "DURATION:PT1H", "RRULE:FREQ=DAILY;COUNT=4",
         "END:VEVENT", "BEGIN:VEVENT", "UID:trovato@props.example.org", "DTSTAMP:20250101T000000Z", "SUMMARY:Trovato (spostato)",
-        "RECURRENCE-ID:20251030T180000Z", "DTSTART:20251101T190000Z", "DURATION:PT1H")
+        "RECURRENCE-ID:20251030T180000Z", "DTSTART:20251101T190000Z", "DURATION:PT1H",
+        "END:VEVENT", "BEGIN:VEVENT", "UID:trovato@props.example.org", "DTSTAMP:20250101T000000Z", "SUMMARY:Trovato (spostato)",
+        "RECURRENCE-ID:20251031T180000", "DTSTART:20251101T200000Z", "DURATION:PT1H")  # a floating RECURRENCE-ID: UTC's clock
     assert "left out" not in report
     starts = [(o[0], o[2]) for o in served]
-    assert starts == [(datetime(2025, 10, day, 18, 0, tzinfo=UTC), "Trovato") for day in (28, 29, 31)] + [
-        (datetime(2025, 11, 1, 19, 0, tzinfo=UTC), "Trovato (spostato)")]
+    assert starts == [(datetime(2025, 10, day, 18, 0, tzinfo=UTC), "Trovato") for day in (28, 29)] + [
+        (datetime(2025, 11, 1, hour, 0, tzinfo=UTC), "Trovato (spostato)") for hour in (19, 20)]

@@ -326,13 +326,13 @@ class Conversion:
         timed = isinstance(master.fields["start"], datetime)
         if not timed and isinstance(written, datetime):
             original = wall_day(written, self.timing.target)
-        elif timed and isinstance(written, datetime) and written.tzinfo is not None:
-            name = master.fields.get("timezone", self.timing.target)
+        name = master.fields.get("timezone", self.timing.target)
+        if timed and isinstance(written, datetime) and written.tzinfo is not None:
             original = written.astimezone(master.clock).replace(tzinfo=None) if master.clock else self.timing.value(written, name)
-            if isinstance(component.decoded("DTSTART"), datetime):  # its new times, on the same clock
-                for key in ("start", "end", "duration"):
-                    fields.pop(key, None)
-                fields.update(times_of(component, self.timing, name, label, Report()))
+        if timed and isinstance(component.decoded("DTSTART"), datetime):  # its new times, on the same clock
+            for key in ("start", "end", "duration"):
+                fields.pop(key, None)
+            fields.update(times_of(component, self.timing, name, label, Report()))
         (original,) = like_start(original, master.fields["start"], master.rules)[:1]
         if isinstance(written, datetime) != isinstance(master.fields["start"], datetime):
             _note_form(self.report, label, "RECURRENCE-ID", read, master.fields["start"], [original])
