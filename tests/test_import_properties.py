@@ -286,8 +286,8 @@ def events(draw, source: Source, number: int) -> None:
         if form == "date" and prop == "RECURRENCE-ID":
             form = "same"
         written = written_as(form, prop, value, clock)
-        if all_day and form != "same":
-            source.expected_notes.append((title or "(senza titolo)", f"{prop} "))
+        if all_day and form != "same":  # a changed date's report line bears its own title
+            source.expected_notes.append((f"Evento {number} (spostato)" if prop == "RECURRENCE-ID" else title or "(senza titolo)", f"{prop} "))
         return written, clock.write(prop, value)
 
     if kind == "series":
@@ -437,3 +437,12 @@ def test_a_changed_date_in_another_zone_than_its_series_is_read_on_the_series_cl
     starts = [(o[0], o[2]) for o in served]
     assert starts == [(datetime(2025, 10, day, 18, 0, tzinfo=UTC), "Trovato") for day in (28, 29)] + [
         (datetime(2025, 11, 1, hour, 0, tzinfo=UTC), "Trovato (spostato)") for hour in (19, 20)]
+
+
+def test_an_off_rule_start_counts_in_each_rules_count(tmp_path):
+    """RFC 5545 counts DTSTART as the first of a COUNT, also off the rule, in
+    each rule (RFC 2445 allowed several). Sunday 26 April with Mondays
+    COUNT=2 and Wednesdays COUNT=3: the 26th, Monday 27, Wednesdays 29 and 6 May."""
+    served, report = _imported(tmp_path, "DTSTART:20260426T063000Z", "DURATION:PT1H", "RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=2",
+                               "RRULE:FREQ=WEEKLY;BYDAY=WE;COUNT=3")
+    assert [o[0].date() for o in served] == [date(2026, 4, 26), date(2026, 4, 27), date(2026, 4, 29), date(2026, 5, 6)]

@@ -243,7 +243,7 @@ class Conversion:
             if following is None:
                 continue
             extra = Imported(dict(fields), sort_key=item.sort_key, where=item.where, rules=[rule], clock=item.clock, clock_name=item.clock_name)
-            extra.fields["rrule"] = _counted_from(text, rule, first)
+            extra.fields["rrule"] = _counted_from(text)
             extra.fields["start"] = following.date() if all_day else following
             if isinstance(fields.get("end"), (date, datetime)):
                 extra.fields["end"] = fields["end"] + (following - first)
@@ -395,11 +395,12 @@ def _note_form(report: Report, label: str, name: str, written: date | datetime, 
     report.notes.append(f"{label}: {name} {written.isoformat()} is {what} in {kind} series; read as {read}")
 
 
-def _counted_from(text: str, rule, first: datetime) -> str:
+def _counted_from(text: str) -> str:
     """A further rule as an event of its own, which starts at the rule's
-    first date other than DTSTART: a COUNT that included DTSTART is one less."""
+    first date other than DTSTART: its COUNT, which includes DTSTART (RFC
+    5545, also when DTSTART is off the rule), is one less."""
     count = re.search(r"COUNT=(\d+)", text)
-    if count and next(iter(rule), None) == first:
+    if count:
         return text.replace(count.group(0), f"COUNT={int(count.group(1)) - 1}")
     return text
 

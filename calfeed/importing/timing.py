@@ -171,16 +171,23 @@ def _rule_text(rule, start: date | datetime, clock: tzinfo) -> str:
 
 def rule_dates(text: str, start: date | datetime) -> rrule:
     """The wall-clock starts of one rule written by ``rule_texts``, from ``start``
-    (a date UNTIL of a timed series includes that whole day, as in events.toml).
+    (a date UNTIL of a timed series includes that whole day, as in events.toml;
+    a start off the rule is one of its COUNT).
 
     >>> list(rule_dates("FREQ=DAILY;UNTIL=2025-03-05", datetime(2025, 3, 4, 18, 0)))[-1]
     datetime.datetime(2025, 3, 5, 18, 0)
+    >>> [d.day for d in rule_dates("FREQ=WEEKLY;BYDAY=MO;COUNT=3", datetime(2025, 3, 4, 18, 0))]
+    [10, 17]
     """
     def basic(match: re.Match) -> str:
         until = match.group(1).replace("-", "").replace(":", "")
         return f"UNTIL={until}" + ("T235959" if "T" not in until and isinstance(start, datetime) else "")
 
-    return rrulestr(re.sub(r"UNTIL=([0-9T:-]+)", basic, text), dtstart=naive(start))
+    rule = rrulestr(re.sub(r"UNTIL=([0-9T:-]+)", basic, text), dtstart=naive(start))
+    count = re.search(r"(?:^|;)COUNT=(\d+)", text)
+    if count and next(iter(rule), None) != naive(start):  # RFC 5545: DTSTART is the first of COUNT, also off the rule
+        rule = rule.replace(count=int(count.group(1)) - 1)
+    return rule
 
 
 def is_bounded(text: str) -> bool:
