@@ -344,7 +344,7 @@ def assert_carried(source: Source, folder: Path) -> None:
         assert [line for line in text.splitlines() if f'"{title}' in line and words in line], f"no report line for {title}: {words}\n{text}"
 
 
-SETTINGS = settings(max_examples=40, deadline=None, phases=[Phase.reuse, Phase.generate], suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+SETTINGS = settings(max_examples=300, deadline=None, phases=[Phase.reuse, Phase.generate], suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 
 @SETTINGS
@@ -446,3 +446,13 @@ def test_an_off_rule_start_counts_in_each_rules_count(tmp_path):
     served, report = _imported(tmp_path, "DTSTART:20260426T063000Z", "DURATION:PT1H", "RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=2",
                                "RRULE:FREQ=WEEKLY;BYDAY=WE;COUNT=3")
     assert [o[0].date() for o in served] == [date(2026, 4, 26), date(2026, 4, 27), date(2026, 4, 29), date(2026, 5, 6)]
+
+
+def test_a_date_that_several_rules_give_is_served_once(tmp_path):
+    """Saturday 4 July is a date of the endless second rule (Tuesdays and
+    Saturdays, carried as an event of its own) and of the short third one
+    (every other day, carried as rdates): it was served twice."""
+    served, _ = _imported(tmp_path, "DTSTART;VALUE=DATE:20260602", "RRULE:FREQ=DAILY;UNTIL=20260701",
+                          "RRULE:FREQ=WEEKLY;BYDAY=TU,SA", "RRULE:FREQ=DAILY;INTERVAL=2;UNTIL=20260710")
+    july = [o[0] for o in served if date(2026, 7, 1) <= o[0] <= date(2026, 7, 11)]
+    assert sorted(july) == [date(2026, 7, day) for day in (1, 2, 4, 6, 7, 8, 10, 11)]

@@ -222,9 +222,15 @@ class Conversion:
         first = naive(fields["start"])
         all_day = not isinstance(fields["start"], datetime)
         extras = []
-        for number, (text, rule) in enumerate(zip(texts[1:], rules[1:]), start=2):
-            dates = list(islice(rule, MAX_RULE_RDATES + 1)) if is_bounded(text) else []
-            if is_bounded(text) and len(dates) <= MAX_RULE_RDATES:
+
+        def short(text: str, rule) -> bool:
+            return is_bounded(text) and len(list(islice(rule, MAX_RULE_RDATES + 1))) <= MAX_RULE_RDATES
+
+        further = list(enumerate(zip(texts[1:], rules[1:]), start=2))
+        # The rdates first: the events of the other rules leave out every date already given.
+        for number, (text, rule) in sorted(further, key=lambda entry: not short(*entry[1])):
+            if short(text, rule):
+                dates = list(rule)
                 taken = {naive(d) for d in fields.get("rdates", [])}
                 added = [d for d in dates if d != first and d not in taken and not any(d in r for r in rules[:1])]
                 excluded = {naive(d) for d in fields.get("exdates", [])} & set(added)
@@ -250,7 +256,9 @@ class Conversion:
             extra.fields.pop("rdates", None)
             # Dates both rules give stay once, in the first event (RFC 5545 counts them once).
             horizon = list(islice(rule, 1000))
-            shared = set(rules[0].between(first, horizon[-1], inc=True)) | {first} | {naive(d) for d in fields.get("rdates", [])}
+            shared = {first, *(naive(d) for d in fields.get("rdates", []))}
+            for earlier in [rules[0], *(e.rules[0] for e in extras)]:
+                shared |= set(earlier.between(first, horizon[-1], inc=True))
             own = [d for d in fields.get("exdates", []) if naive(d) in rule]
             exdates = sorted({*(naive(d) for d in own), *(d for d in horizon if d in shared and d != first)})
             if exdates:
