@@ -456,3 +456,12 @@ def test_a_date_that_several_rules_give_is_served_once(tmp_path):
                           "RRULE:FREQ=WEEKLY;BYDAY=TU,SA", "RRULE:FREQ=DAILY;INTERVAL=2;UNTIL=20260710")
     july = [o[0] for o in served if date(2026, 7, 1) <= o[0] <= date(2026, 7, 11)]
     assert sorted(july) == [date(2026, 7, day) for day in (1, 2, 4, 6, 7, 8, 10, 11)]
+
+
+def test_an_exdate_removes_its_date_from_every_rule(tmp_path):
+    """Sunday 26 January is a date of the second and of the third rule (both
+    carried as rdates); the EXDATE removed it from the second only."""
+    served, _ = _imported(tmp_path, "DTSTART:20250121T163000", "DURATION:PT1H", "RRULE:FREQ=WEEKLY;BYDAY=TU,SA;COUNT=3",
+                          "RRULE:FREQ=DAILY;UNTIL=20250128T163000", "RRULE:FREQ=DAILY;UNTIL=20250127T163000",
+                          "EXDATE;VALUE=DATE:20250126")
+    assert [o[0].astimezone(ROME).day for o in served] == [21, 22, 23, 24, 25, 27, 28]

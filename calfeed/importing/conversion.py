@@ -226,14 +226,15 @@ class Conversion:
         def short(text: str, rule) -> bool:
             return is_bounded(text) and len(list(islice(rule, MAX_RULE_RDATES + 1))) <= MAX_RULE_RDATES
 
-        further = list(enumerate(zip(texts[1:], rules[1:]), start=2))
+        further, removed = list(enumerate(zip(texts[1:], rules[1:]), start=2)), set()
         # The rdates first: the events of the other rules leave out every date already given.
         for number, (text, rule) in sorted(further, key=lambda entry: not short(*entry[1])):
             if short(text, rule):
                 dates = list(rule)
                 taken = {naive(d) for d in fields.get("rdates", [])}
-                added = [d for d in dates if d != first and d not in taken and not any(d in r for r in rules[:1])]
+                added = [d for d in dates if d != first and d not in taken | removed and not any(d in r for r in rules[:1])]
                 excluded = {naive(d) for d in fields.get("exdates", [])} & set(added)
+                removed |= excluded  # also when a later rule gives them
                 if excluded:  # removed dates of this rule: simply not added
                     added = [d for d in added if d not in excluded]
                     fields["exdates"] = [d for d in fields["exdates"] if naive(d) not in excluded]
