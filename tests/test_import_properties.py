@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from itertools import islice
+from itertools import count as counter, islice
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -40,7 +40,7 @@ from calfeed.importing import import_calendar
 from calfeed.published import FeedFilter, Published
 from calfeed.timezones import zone
 from calfeed.validation import load_calendar
-from test_importing import _key, as_the_file_defines
+from test_importing import _key
 
 UTC = timezone.utc
 ROME = zone("Europe/Rome")
@@ -318,6 +318,19 @@ def calendars(draw) -> Source:
     return source
 
 
+_RENAMED = counter()
+
+
+def as_the_file_defines(data: bytes) -> bytes:
+    """The file with every VTIMEZONE given a new TZID, so that icalendar reads
+    its times by the file's rules: it reads an IANA name by the tz database,
+    and any other name by the first VTIMEZONE of that name it met in the process."""
+    suffix = f" (as file {next(_RENAMED)} defines it)".encode()
+    for tzid in set(re.findall(rb"^TZID:(.+?)\r?$", data, flags=re.MULTILINE)):
+        data = re.sub(rb"TZID([:=])" + re.escape(tzid) + rb"(?=[;:\r\n])", rb"TZID\1" + tzid + suffix, data)
+    return data
+
+
 def _occurrences(data: bytes) -> list[tuple]:
     """What recurring_ical_events reads in a calendar over the window (floating times in Rome)."""
     found = recurring_ical_events.of(icalendar.Calendar.from_ical(data)).between(*WINDOW)
@@ -465,3 +478,19 @@ def test_an_exdate_removes_its_date_from_every_rule(tmp_path):
                           "RRULE:FREQ=DAILY;UNTIL=20250128T163000", "RRULE:FREQ=DAILY;UNTIL=20250127T163000",
                           "EXDATE;VALUE=DATE:20250126")
     assert [o[0].astimezone(ROME).day for o in served] == [21, 22, 23, 24, 25, 27, 28]
+
+
+def test_a_custom_tzid_is_read_by_this_files_rules_not_by_an_earlier_files(tmp_path):
+    """icalendar keeps the VTIMEZONEs it met by TZID for the whole process: a
+    server importing a second file whose "Ufficio" is three hours east of
+    UTC read it by the first file's +12:00. Each import reads its own file."""
+    served = []
+    for offset, folder in (("+1200", tmp_path / "first"), ("+0300", tmp_path / "second")):
+        folder.mkdir()
+        source = Source(written=["BEGIN:VEVENT", "UID:ufficio@props.example.org", "DTSTAMP:20250101T000000Z", "SUMMARY:Ufficio",
+                                 "DTSTART;TZID=Ufficio:20260311T063000", "DURATION:PT1H", "END:VEVENT"],
+                        zones={"Ufficio": FileZone("Ufficio", offset, None, (), ())})
+        (folder / "source.ics").write_bytes(source.ics(source.written))
+        import_calendar(str(folder / "source.ics"), folder / "events.toml", base_url="https://eventi.example.org")
+        served += [o[0] for o in _occurrences(Published(load_calendar(folder / "events.toml")).feed(FeedFilter(), date(2020, 1, 1)).data)]
+    assert served == [datetime(2026, 3, 10, 18, 30, tzinfo=UTC), datetime(2026, 3, 11, 3, 30, tzinfo=UTC)]

@@ -50,18 +50,20 @@ def standard(calendar: icalendar.Calendar, report: Report) -> icalendar.Calendar
 
 
 def _with_file_rules(calendar: icalendar.Calendar) -> None:
-    """Times whose TZID is an IANA name read by the file's own VTIMEZONE of
-    that name, as RFC 5545 says (icalendar reads them by the tz database):
-    an old export's rules are what its author's calendar showed. Where they
-    agree with the tz database nothing changes (``keep_instants``)."""
+    """Times read by the file's own VTIMEZONE of their TZID, as RFC 5545 says.
+    icalendar reads an IANA name by the tz database instead, and any other
+    TZID by the first VTIMEZONE of that name it met in the process (it keeps
+    them by name): a second file whose "W. Europe Standard Time" or "Ufficio"
+    has other rules would be read by the first one's. An old export's rules
+    are what its author's calendar showed; where they agree with the tz
+    database nothing changes (``keep_instants``)."""
     rules = {}
     for vtimezone in calendar.walk("VTIMEZONE"):
         tzid = str(vtimezone.get("TZID", ""))
-        if tzid in zone_names():
-            try:
-                rules[tzid] = vtimezone.to_tz(lookup_tzid=False)
-            except Exception:  # rules icalendar cannot read: the tz database's stay
-                continue
+        try:
+            rules[tzid] = vtimezone.to_tz(lookup_tzid=False)
+        except Exception:  # rules icalendar cannot read: its own reading stays
+            continue
     if not rules:
         return
     for component in calendar.walk("VEVENT"):
@@ -70,7 +72,7 @@ def _with_file_rules(calendar: icalendar.Calendar) -> None:
             for value in values if isinstance(values, list) else [values] if values is not None else []:
                 own = rules.get(value.params.get("TZID", ""))
                 for item in value.dts if hasattr(value, "dts") else [value]:
-                    if own is not None and isinstance(item.dt, datetime) and getattr(item.dt.tzinfo, "key", None) in rules:
+                    if own is not None and isinstance(item.dt, datetime) and item.dt.tzinfo is not None and item.dt.tzinfo is not UTC:
                         item.dt = item.dt.replace(tzinfo=own)
 
 
