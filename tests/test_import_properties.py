@@ -494,3 +494,17 @@ def test_a_custom_tzid_is_read_by_this_files_rules_not_by_an_earlier_files(tmp_p
         import_calendar(str(folder / "source.ics"), folder / "events.toml", base_url="https://eventi.example.org")
         served += [o[0] for o in _occurrences(Published(load_calendar(folder / "events.toml")).feed(FeedFilter(), date(2020, 1, 1)).data)]
     assert served == [datetime(2026, 3, 10, 18, 30, tzinfo=UTC), datetime(2026, 3, 11, 3, 30, tzinfo=UTC)]
+
+
+def test_a_changed_dtstart_off_the_first_rule_stays_with_its_series(tmp_path):
+    """Wednesday 10 December is DTSTART, off the first rule (Tuesdays and
+    Saturdays) but a date of the endless second one (the 10th of each month):
+    its changed date went to the second rule's event, which starts in January,
+    and the whole series was left out."""
+    served, report = _imported(
+        tmp_path, "DTSTART;VALUE=DATE:20251210", "RRULE:FREQ=WEEKLY;BYDAY=TU,SA;UNTIL=20251220", "RRULE:FREQ=MONTHLY",
+        "END:VEVENT", "BEGIN:VEVENT", "UID:trovato@props.example.org", "DTSTAMP:20250101T000000Z", "SUMMARY:Trovato (spostato)",
+        "RECURRENCE-ID;VALUE=DATE:20251210", "DTSTART;VALUE=DATE:20251211")
+    assert "left out" not in report
+    december = sorted((o[0], o[2]) for o in served if o[0] < date(2026, 1, 1))
+    assert december == [(date(2025, 12, 11), "Trovato (spostato)"), *((date(2025, 12, day), "Trovato") for day in (13, 16, 20))]

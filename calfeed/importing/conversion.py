@@ -348,7 +348,8 @@ class Conversion:
         if isinstance(written, datetime) != isinstance(master.fields["start"], datetime):
             _note_form(self.report, label, "RECURRENCE-ID", read, master.fields["start"], [original])
         candidates = [master, *self.extras.get(str(master.fields.get("uid")), [])]
-        owner = next((c for c in candidates[1:] if naive(original) in c.rules[0] and not any(naive(original) in r for r in master.rules)), master)
+        mine = naive(original) == naive(master.fields["start"]) or any(naive(original) in r for r in master.rules)  # DTSTART too
+        owner = next((c for c in candidates[1:] if not mine and naive(original) in c.rules[0]), master)
         length = length_of(owner.fields)
         override = {"recurrence_id": original}
         start = fields.get("start", original)
