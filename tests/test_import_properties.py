@@ -508,3 +508,26 @@ def test_a_changed_dtstart_off_the_first_rule_stays_with_its_series(tmp_path):
     assert "left out" not in report
     december = sorted((o[0], o[2]) for o in served if o[0] < date(2026, 1, 1))
     assert december == [(date(2025, 12, 11), "Trovato (spostato)"), *((date(2025, 12, day), "Trovato") for day in (13, 16, 20))]
+
+
+TORINO_1970S = FileZone("Ufficio Torino", "+0100", "+0200", (5, "-1SU", 0), (9, "-1SU", 0))  # Rome's rules of 1966-1979
+
+
+def test_the_report_names_the_first_date_not_compared_and_the_first_one_off(tmp_path):
+    """An endless series in a zone the file defines, whose rules keep
+    disagreeing with the IANA zone's: its changed dates are written for 5000
+    dates (here fewer than 10 years: two a day), and the report names the
+    date from which on its dates follow the IANA zone (2025-03-03T10:00 plus
+    5000 times 12 hours), the first of them that is off (the last Sunday of
+    March 2032, summer time in Rome and not in the file: 10:00 there is 11:00
+    in Rome), and what to do. It said "after 2035-03-01" before: wrong by three years."""
+    source = Source(written=["BEGIN:VEVENT", "UID:turni@props.example.org", "DTSTAMP:20250101T000000Z", "SUMMARY:Turni",
+                             "DTSTART;TZID=Ufficio Torino:20250303T100000", "DURATION:PT1H", "RRULE:FREQ=HOURLY;INTERVAL=12",
+                             "END:VEVENT"], zones={"Ufficio Torino": TORINO_1970S})
+    (tmp_path / "source.ics").write_bytes(source.ics(source.written))
+    report = import_calendar(str(tmp_path / "source.ics"), tmp_path / "events.toml", base_url="https://eventi.example.org").summary()
+    assert ('line 19: "Turni" (turni@props.example.org): time zone "Ufficio Torino" as the file defines it differs from the tz '
+            "database's Europe/Rome on ") in report
+    assert ("; its dates from 2032-01-06T10:00 on (after 10 years or 5000 dates) were not compared and follow Europe/Rome's clock; "
+            "the first one off is 2032-03-28T10:00, which the file puts at 2032-03-28T11:00 on that clock: add such dates as "
+            "[[events.overrides]] at the file's times, or end the series before it") in report

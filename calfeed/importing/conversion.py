@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from itertools import islice
+from itertools import islice, takewhile
 from typing import Any
 
 import icalendar
@@ -306,21 +306,41 @@ class Conversion:
         name = fields.get("timezone", self.timing.target)
         first = fields["start"]
         horizon = first + timedelta(days=365 * MAX_CHECKED_YEARS)
-        dates = {first, *islice(item.rules[0].between(first, horizon, inc=True), MAX_CHECKED_DATES)}
-        dates |= {d for d in fields.get("rdates", []) if isinstance(d, datetime) and d.tzinfo is None}
-        dates -= {naive(d) for d in fields.get("exdates", [])}
+        checked = list(islice(takewhile(lambda d: d <= horizon, item.rules[0].xafter(first, inc=True)), MAX_CHECKED_DATES))
+        removed = {naive(d) for d in fields.get("exdates", [])}
+        dates = {first, *checked} | {d for d in fields.get("rdates", []) if isinstance(d, datetime) and d.tzinfo is None}
+        dates -= removed
         dates -= {naive(o["recurrence_id"]) for o in item.overrides}  # a changed date has its own instant
         moved = sorted(d for d in dates if _disagree(d, item.clock, zone(name)))
         for day in moved:
             item.overrides.append({"recurrence_id": day, "start": self.timing.value(day.replace(tzinfo=item.clock), name)})
-        later = item.rules[0].after(horizon) if moved else None
-        if moved:
-            label = f'{item.where}"{fields["title"][:50]}"' + (f' ({fields["uid"]})' if "uid" in fields else "")
-            shown = ", ".join(d.isoformat(timespec="minutes") for d in moved[:3]) + (", ..." if len(moved) > 3 else "")
-            self.report.notes.append(
-                f'{label}: time zone "{item.clock_name}" as the file defines it differs from the tz database\'s {name} on {len(moved)} dates '
-                f"({shown}); the series follows {name}'s clock and those dates were written as changed dates at the file's times"
-                + (f"; its dates after {horizon.date().isoformat()} follow {name}'s clock: check them" if later else ""))
+        if not moved:
+            return
+        label = f'{item.where}"{fields["title"][:50]}"' + (f' ({fields["uid"]})' if "uid" in fields else "")
+        shown = ", ".join(d.isoformat(timespec="minutes") for d in moved[:3]) + (", ..." if len(moved) > 3 else "")
+        self.report.notes.append(
+            f'{label}: time zone "{item.clock_name}" as the file defines it differs from the tz database\'s {name} on {len(moved)} dates '
+            f"({shown}); the series follows {name}'s clock and those dates were written as changed dates at the file's times"
+            + self.unchecked(item, checked[-1] if checked else first, removed, name))
+
+    def unchecked(self, item: Imported, last: datetime, removed: set, name: str) -> str:
+        """What the report says of the dates after those compared (an endless
+        or long series): from which date on they follow the IANA zone's clock,
+        the first of them the file shows at another time, and what to do."""
+        later = item.rules[0].after(last)
+        if later is None:
+            return ""
+        ahead = (d for d in islice(item.rules[0].xafter(later, inc=True), MAX_CHECKED_DATES) if d not in removed)
+        off = next((d for d in ahead if _disagree(d, item.clock, zone(name))), None)
+        told = (f"; its dates from {later.isoformat(timespec='minutes')} on (after {MAX_CHECKED_YEARS} years or {MAX_CHECKED_DATES} "
+                f"dates) were not compared and follow {name}'s clock")
+        if off is None:
+            return told + f", and none of the next {MAX_CHECKED_DATES} differs from the file's"
+        at_file = self.timing.value(off.replace(tzinfo=item.clock), name)
+        return (told + f"; the first one off is {off.isoformat(timespec='minutes')}, which the file puts at "
+                f"{at_file.isoformat(timespec='minutes')} on that clock: add such dates as [[events.overrides]] at the file's "
+                "times, or end the series before it")
+
 
     def one_off(self, original: date | datetime, fields: dict[str, Any], label: str) -> Imported:
         """A changed date whose series is not in the source: an event of its own."""
