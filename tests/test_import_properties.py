@@ -531,3 +531,13 @@ def test_the_report_names_the_first_date_not_compared_and_the_first_one_off(tmp_
     assert ("; its dates from 2032-01-06T10:00 on (after 10 years or 5000 dates) were not compared and follow Europe/Rome's clock; "
             "the first one off is 2032-03-28T10:00, which the file puts at 2032-03-28T11:00 on that clock: add such dates as "
             "[[events.overrides]] at the file's times, or end the series before it") in report
+
+
+def test_an_exdate_of_a_short_rule_also_removes_that_date_from_an_endless_one(tmp_path):
+    """Wednesday 14 October is a date of the short monthly rule (carried as
+    rdates, where the EXDATE was used up) and of the endless third rule
+    (carried as an event of its own, which still served it)."""
+    served, _ = _imported(tmp_path, "DTSTART:20260614T073000Z", "DURATION:PT30M", "RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=2",
+                          "RRULE:FREQ=MONTHLY;COUNT=6", "RRULE:FREQ=WEEKLY;BYDAY=WE", "EXDATE:20261014T073000Z")
+    october = sorted(o[0].day for o in served if o[0].month == 10 and o[0].year == 2026)
+    assert october == [7, 21, 28]

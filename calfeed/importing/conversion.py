@@ -262,8 +262,8 @@ class Conversion:
             shared = {first, *(naive(d) for d in fields.get("rdates", []))}
             for earlier in [rules[0], *(e.rules[0] for e in extras)]:
                 shared |= set(earlier.between(first, horizon[-1], inc=True))
-            own = [d for d in fields.get("exdates", []) if naive(d) in rule]
-            exdates = sorted({*(naive(d) for d in own), *(d for d in horizon if d in shared and d != first)})
+            own = {naive(d) for d in fields.get("exdates", []) if naive(d) in rule} | {d for d in removed if d in rule}
+            exdates = sorted({*own, *(d for d in horizon if d in shared and d != first)})
             if exdates:
                 extra.fields["exdates"] = [d.date() if all_day else d for d in exdates]
             else:
