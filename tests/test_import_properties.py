@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 import recurring_ical_events
 from dateutil.rrule import rrulestr
-from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from calfeed.importing import import_calendar
@@ -357,11 +357,89 @@ def assert_carried(source: Source, folder: Path) -> None:
         assert [line for line in text.splitlines() if f'"{title}' in line and words in line], f"no report line for {title}: {words}\n{text}"
 
 
-SETTINGS = settings(max_examples=300, deadline=None, phases=[Phase.reuse, Phase.generate], suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+def _vevent(uid: str, *lines: str) -> list[str]:
+    return ["BEGIN:VEVENT", f"UID:{uid}@props.example.org", "DTSTAMP:20250101T000000Z", *lines, "END:VEVENT"]
+
+
+def _kind(written: list[str], meant: list[str] | None = None, zones: tuple = (), notes: tuple = ()) -> Source:
+    """An explicit example: the file as written, as meant (by hand), and the report lines it needs."""
+    return Source(written, meant or written, {z.tzid: z for z in zones}, list(notes))
+
+
+# Zones the file defines with rules other than the tz database's: the US rule
+# under a European Windows name; Sydney's start a week late (2SU: other dates
+# in some years only); New York's rules before 2007 under its IANA name.
+ROMANCE_US = FileZone("Romance Standard Time", "+0100", "+0200", (3, "2SU", 2), (11, "1SU", 2))
+SYDNEY_LATE = FileZone("AUS Eastern Standard Time", "+1000", "+1100", (10, "2SU", 2), (4, "1SU", 3))
+NEW_YORK_OLD = FileZone("America/New_York", "-0500", "-0400", (4, "1SU", 2), (10, "-1SU", 2))
+TORINO_1970S = FileZone("Ufficio Torino", "+0100", "+0200", (5, "-1SU", 0), (9, "-1SU", 0))  # Rome's rules of 1966-1979
+KINDS = {
+    "other zones": _kind([
+        *_vevent("sydney", "SUMMARY:Training", "DTSTART;TZID=Australia/Sydney:20250303T093000", "DURATION:PT1H",
+                 "RRULE:FREQ=WEEKLY;BYDAY=MO,FR;UNTIL=20251231T000000Z"),
+        *_vevent("santiago", "SUMMARY:Ensayo", "DTSTART;TZID=America/Santiago:20250301T190000", "DURATION:PT2H", "RRULE:FREQ=WEEKLY"),
+        *_vevent("auckland", "SUMMARY:Hui", "DTSTART;TZID=Pacific/Auckland:20250320T080000", "DTEND;TZID=Pacific/Auckland:20250320T090000",
+                 "RRULE:FREQ=MONTHLY;BYDAY=3TH")]),
+    "UTC": _kind(_vevent("utc", "SUMMARY:Stand-up", "DTSTART:20250303T083000Z", "DURATION:PT15M", "RRULE:FREQ=WEEKLY;BYDAY=MO,WE"),
+                 notes=(("Stand-up", "a series in UTC"),)),
+    "file zones": _kind([
+        *_vevent("coro", "SUMMARY:Coro", "DTSTART;TZID=Romance Standard Time:20250303T180000", "DURATION:PT2H", "RRULE:FREQ=WEEKLY"),
+        *_vevent("bush", "SUMMARY:Bushwalk", "DTSTART;TZID=AUS Eastern Standard Time:20250302T080000", "DURATION:PT4H",
+                 "RRULE:FREQ=WEEKLY;BYDAY=SU"),
+        *_vevent("board", "SUMMARY:Board", "DTSTART;TZID=America/New_York:20250305T170000", "DURATION:PT1H",
+                 "RRULE:FREQ=WEEKLY;BYDAY=WE;COUNT=90"),
+        *_vevent("sportello", "SUMMARY:Sportello", "DTSTART;TZID=Ufficio Torino:20250304T100000", "DURATION:PT1H",
+                 "RRULE:FREQ=WEEKLY;BYDAY=TU", "EXDATE;TZID=Ufficio Torino:20250603T100000"),
+        *_vevent("sportello", "SUMMARY:Sportello (spostato)", "RECURRENCE-ID;TZID=Ufficio Torino:20250527T100000",
+                 "DTSTART;TZID=Ufficio Torino:20250528T100000", "DURATION:PT1H")],
+        zones=(ROMANCE_US, SYDNEY_LATE, NEW_YORK_OLD, TORINO_1970S),
+        notes=(("Coro", "as the file defines it differs"), ("Bushwalk", "as the file defines it differs"),
+               ("Board", "as the file defines it differs"), ("Sportello", "as the file defines it differs"))),
+    "several rules": _kind(_vevent(
+        "corso", "SUMMARY:Corso", "DTSTART;TZID=Europe/Rome:20250304T180000", "DURATION:PT90M", "RRULE:FREQ=WEEKLY;BYDAY=TU;COUNT=10",
+        "RRULE:FREQ=MONTHLY;BYDAY=3SA", "RRULE:FREQ=WEEKLY;BYDAY=TH;UNTIL=20250410T170000Z", "EXDATE;TZID=Europe/Rome:20250419T180000"),
+        notes=(("Corso", "RRULE #2"), ("Corso", "RRULE #3"))),
+    "all-day date-times": _kind([
+        *_vevent("mercatino", "SUMMARY:Mercatino", "DTSTART;VALUE=DATE:20250307", "RRULE:FREQ=WEEKLY;UNTIL=20251024T220000Z",
+                 "EXDATE;TZID=Australia/Sydney:20250321T000000", "EXDATE:20250404T000000Z"),
+        *_vevent("mercatino", "SUMMARY:Mercatino (spostato)", "RECURRENCE-ID:20250328T000000", "DTSTART;VALUE=DATE:20250329")], [
+        *_vevent("mercatino", "SUMMARY:Mercatino", "DTSTART;VALUE=DATE:20250307", "RRULE:FREQ=WEEKLY;UNTIL=20251025",
+                 "EXDATE;VALUE=DATE:20250321", "EXDATE;VALUE=DATE:20250404"),
+        *_vevent("mercatino", "SUMMARY:Mercatino (spostato)", "RECURRENCE-ID;VALUE=DATE:20250328", "DTSTART;VALUE=DATE:20250329")],
+        notes=(("Mercatino", "UNTIL "), ("Mercatino", "EXDATE 2025-03-21"), ("Mercatino (spostato)", "RECURRENCE-ID "))),
+    "exdate forms": _kind(
+        _vevent("prove", "SUMMARY:Prove", "DTSTART;TZID=Europe/Rome:20250304T180000", "DURATION:PT2H", "RRULE:FREQ=WEEKLY;COUNT=40",
+                "EXDATE:20250311T170000Z", "EXDATE:20250318T180000", "EXDATE;VALUE=DATE:20250325",
+                "EXDATE;TZID=America/Santiago:20251104T140000"),
+        _vevent("prove", "SUMMARY:Prove", "DTSTART;TZID=Europe/Rome:20250304T180000", "DURATION:PT2H", "RRULE:FREQ=WEEKLY;COUNT=40",
+                *(f"EXDATE;TZID=Europe/Rome:2025{day}T180000" for day in ("0311", "0318", "0325", "1104"))),
+        notes=(("Prove", "EXDATE 2025-03-25 is a date in a timed series"),)),
+    "changed dates without series": _kind([
+        *_vevent("riunione", "SUMMARY:Riunione (spostata)", "RECURRENCE-ID;TZID=Europe/Rome:20250312T170000",
+                 "DTSTART;TZID=Europe/Rome:20250313T170000", "DURATION:PT1H"),
+        *_vevent("riunione", "SUMMARY:Riunione (spostata)", "RECURRENCE-ID:20251029T160000Z", "DTSTART:20251030T160000Z",
+                 "DURATION:PT1H", "STATUS:CANCELLED")],
+        notes=(("Riunione (spostata)", "of a series not in the source"),)),
+    "untitled": _kind([*_vevent("festa", "DTSTART;VALUE=DATE:20250425"),
+                       *_vevent("pulizie", "SUMMARY:", "DTSTART;TZID=Europe/Rome:20250405T090000", "DURATION:PT3H",
+                                "RRULE:FREQ=MONTHLY;BYDAY=1SA;COUNT=12")],
+                      notes=(("(senza titolo)", "no title (SUMMARY) in the source"),)),
+}
+
+
+SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 
 @SETTINGS
 @given(calendars())
+@example(KINDS['other zones'])
+@example(KINDS['UTC'])
+@example(KINDS['file zones'])
+@example(KINDS['several rules'])
+@example(KINDS['all-day date-times'])
+@example(KINDS['exdate forms'])
+@example(KINDS['changed dates without series'])
+@example(KINDS['untitled'])
 def test_every_occurrence_of_the_source_is_served_after_import(tmp_path_factory, source):
     assert_carried(source, tmp_path_factory.mktemp("props"))
 
@@ -510,8 +588,6 @@ def test_a_changed_dtstart_off_the_first_rule_stays_with_its_series(tmp_path):
     assert december == [(date(2025, 12, 11), "Trovato (spostato)"), *((date(2025, 12, day), "Trovato") for day in (13, 16, 20))]
 
 
-TORINO_1970S = FileZone("Ufficio Torino", "+0100", "+0200", (5, "-1SU", 0), (9, "-1SU", 0))  # Rome's rules of 1966-1979
-
 
 def test_the_report_names_the_first_date_not_compared_and_the_first_one_off(tmp_path):
     """An endless series in a zone the file defines, whose rules keep
@@ -541,3 +617,16 @@ def test_an_exdate_of_a_short_rule_also_removes_that_date_from_an_endless_one(tm
                           "RRULE:FREQ=MONTHLY;COUNT=6", "RRULE:FREQ=WEEKLY;BYDAY=WE", "EXDATE:20261014T073000Z")
     october = sorted(o[0].day for o in served if o[0].month == 10 and o[0].year == 2026)
     assert october == [7, 21, 28]
+
+
+def test_a_changed_date_of_a_short_rule_stays_with_its_series(tmp_path):
+    """7 August is a date of the short third rule (rdates of the series) and
+    of the endless second one (an event of its own, which leaves it out): its
+    changed date went to the second rule's event, and the series was left out."""
+    served, report = _imported(
+        tmp_path, "DTSTART;VALUE=DATE:20260407", "RRULE:FREQ=WEEKLY;BYDAY=TU;COUNT=2", "RRULE:FREQ=MONTHLY",
+        "RRULE:FREQ=MONTHLY;COUNT=6", "END:VEVENT", "BEGIN:VEVENT", "UID:trovato@props.example.org", "DTSTAMP:20250101T000000Z",
+        "SUMMARY:Trovato (spostato)", "RECURRENCE-ID;VALUE=DATE:20260807", "DTSTART;VALUE=DATE:20260805")
+    assert "left out" not in report
+    summer = sorted((o[0], o[2]) for o in served if date(2026, 7, 1) <= o[0] < date(2026, 10, 1))
+    assert summer == [(date(2026, 7, 7), "Trovato"), (date(2026, 8, 5), "Trovato (spostato)"), (date(2026, 9, 7), "Trovato")]

@@ -368,7 +368,8 @@ class Conversion:
         if isinstance(written, datetime) != isinstance(master.fields["start"], datetime):
             _note_form(self.report, label, "RECURRENCE-ID", read, master.fields["start"], [original])
         candidates = [master, *self.extras.get(str(master.fields.get("uid")), [])]
-        mine = naive(original) == naive(master.fields["start"]) or any(naive(original) in r for r in master.rules)  # DTSTART too
+        given = {naive(master.fields["start"]), *(naive(d) for d in master.fields.get("rdates", []))}  # DTSTART, short rules' dates
+        mine = naive(original) in given or any(naive(original) in r for r in master.rules)
         owner = next((c for c in candidates[1:] if not mine and naive(original) in c.rules[0]), master)
         length = length_of(owner.fields)
         override = {"recurrence_id": original}
