@@ -133,22 +133,17 @@ def written_as(form: str, prop: str, moment: datetime | date, clock: Clock) -> s
     read it (an instant; a wall-clock time of the event's zone; a day)."""
     if form == "same":
         return clock.write(prop, moment)
-    if clock.kind == "date":
-        if form == "floating":
-            return f"{prop}:{moment:%Y%m%d}T000000"
-        if form == "calendar-zone":
-            return f"{prop};TZID=Europe/Rome:{moment:%Y%m%d}T000000"
-        if form == "utc-midnight":
-            return f"{prop}:{moment:%Y%m%d}T000000Z"
-        if form == "utc-of-calendar-midnight":
-            return f"{prop}:{datetime.combine(moment, time(), ROME).astimezone(UTC):%Y%m%dT%H%M%S}Z"
-        return f"{prop};TZID=Australia/Sydney:{moment:%Y%m%d}T000000"  # Exchange: the organiser's midnight
-    if form == "date":
-        return f"{prop};VALUE=DATE:{moment:%Y%m%d}"
-    if form == "calendar-zone":
-        return f"{prop};TZID=Europe/Rome:{moment:%Y%m%dT%H%M%S}"
-    if form == "floating":
-        return f"{prop}:{moment:%Y%m%dT%H%M%S}"
+    wall = moment if isinstance(moment, datetime) else datetime.combine(moment, time())  # an all-day date: its midnight
+    simple = {
+        "date": f"{prop};VALUE=DATE:{wall:%Y%m%d}",
+        "calendar-zone": f"{prop};TZID=Europe/Rome:{wall:%Y%m%dT%H%M%S}",
+        "floating": f"{prop}:{wall:%Y%m%dT%H%M%S}",
+        "utc-midnight": f"{prop}:{wall:%Y%m%dT%H%M%S}Z",
+        "utc-of-calendar-midnight": f"{prop}:{wall.replace(tzinfo=ROME).astimezone(UTC):%Y%m%dT%H%M%S}Z",
+        "other-zone-midnight": f"{prop};TZID=Australia/Sydney:{wall:%Y%m%dT%H%M%S}",  # Exchange: the organiser's midnight
+    }
+    if form in simple:
+        return simple[form]
     instant = clock.instant(moment)
     santiago = instant.astimezone(ZoneInfo("America/Santiago")).replace(tzinfo=None)
     if form == "utc" or clock_reads(santiago, ZoneInfo("America/Santiago")) != instant:
