@@ -14,6 +14,7 @@ every figure beside them as a ratio, with the issue's targets met or missed
   file (the ceiling); servers side by side, rounds interleaved, medians.
 - reload: a one-event edit saved, to the first response carrying it.
 - memory: PSS of gunicorn's master and workers, 1,000 and 10,000 events.
+- pages: every public page at 1,000 and 10,000 events (``bench/pages.py``).
 
 ``--quick`` runs every part briefly (compile on 1,000 events, one run) to
 check the harness; its figures are not the report's.
@@ -38,7 +39,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import synth
+from bench import pages, synth
 from bench.servers import ROOT, Gunicorn, Nginx, children, free_port, main_config, pss_kib
 
 BENCH = ROOT / "bench"
@@ -476,6 +477,10 @@ def report(results: dict) -> str:
             limit = 4 * large["feed_bytes"]
             targets.append(("memory: worker growth 1k→10k ≤ 4× the 10k feed",
                             f"{growth / 2**20:.1f} MiB vs {limit / 2**20:.1f} MiB ({growth / large['feed_bytes']:.1f}× the feed)", growth <= limit))
+    if "pages" in results:
+        section, page_targets = pages.report(results["pages"])
+        lines += section
+        targets += page_targets
     lines += ["", "## targets", "", "| target | measured | |", "| --- | --- | --- |"]
     lines += [f"| {name} | {value} | {_mark(met)} |" for name, value, met in targets]
     return "\n".join(lines)
@@ -484,14 +489,14 @@ def report(results: dict) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="every part briefly, to check the harness (a minute or two)")
-    parser.add_argument("--only", choices=("compile", "serve", "reload"), action="append", help="run only these parts (repeatable)")
+    parser.add_argument("--only", choices=("compile", "serve", "reload", "pages"), action="append", help="run only these parts (repeatable)")
     parser.add_argument("--report", metavar="RESULTS.json", help="print the report of a saved run, and run nothing")
     args = parser.parse_args(argv)
     if args.report:
         print(report(json.loads(Path(args.report).read_text())))
         return
     plan = QUICK if args.quick else FULL
-    parts = args.only or ["compile", "serve", "reload"]
+    parts = args.only or ["compile", "serve", "reload", "pages"]
     WORK.mkdir(parents=True, exist_ok=True)
     tools = prepare()
     run = WORK / "run"
@@ -515,6 +520,8 @@ def main(argv: list[str] | None = None) -> None:
         results["serve"] = serve_phase(tools, plan, run)
     if "reload" in parts:
         results["reload"] = reload_phase(plan, run)
+    if "pages" in parts:
+        results["pages"] = pages.pages_phase(run, TODAY, 3 if args.quick else pages.REQUESTS)
     results["meta"]["seconds"] = round(time.monotonic() - started)
     text = report(results)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")

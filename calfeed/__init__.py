@@ -42,7 +42,7 @@ def create_app(test_config: dict[str, Any] | None = None, calendar: Calendar | N
     app.config.from_prefixed_env("CALFEED", loads=str)
     if test_config:
         app.config.update(test_config)
-    from calfeed.web import api, editor, errors, fastpath, feeds, month, pages, proposals, qr, security, status
+    from calfeed.web import api, component, editor, errors, fastpath, feeds, month, pages, proposals, qr, security, status
 
     app.extensions["calfeed"] = Loaded(calendar) if calendar is not None else CalendarStore(
         app.config["EVENTS"],
@@ -52,6 +52,7 @@ def create_app(test_config: dict[str, Any] | None = None, calendar: Calendar | N
     )
 
     app.register_blueprint(api.bp)
+    app.register_blueprint(component.bp)
     app.register_blueprint(month.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(pages.bp)

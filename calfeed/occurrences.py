@@ -359,6 +359,27 @@ class Selection(tuple):
             if earliest < before and (latest is None or latest >= after):
                 yield event
 
+    def series_from(self, day: datetime, zone: tzinfo) -> tuple[array, tuple[Event, ...]]:
+        """The series with an occurrence still running at ``day`` (a
+        midnight) or later, by the start of the first such occurrence, and
+        those starts as POSIX seconds: made once a day, kept for the last
+        day asked (a listing of any later moment that day needs no earlier
+        series). Walking each series once a day spares every request."""
+        kept = self.__dict__.get("firsts")
+        if kept is not None and kept[0] == (day, zone):
+            return kept[1]
+        _, _, _, series = self._index(zone)
+        found = []
+        for event, _, latest in series:
+            if latest is None or latest >= day:
+                first = next(_stream(event, day, FOREVER, zone), None)
+                if first is not None:
+                    found.append((first.instant(zone).timestamp(), event.id, event))
+        found.sort(key=lambda item: item[:2])
+        index = (array("d", (item[0] for item in found)), tuple(item[2] for item in found))
+        self.__dict__["firsts"] = ((day, zone), index)
+        return index
+
     def first_start(self, zone: tzinfo) -> datetime | None:
         """The earliest start of any occurrence; None when nothing is selected."""
         singles, _, _, series = self._index(zone)
@@ -374,12 +395,22 @@ def _seconds(event: Event, zone: tzinfo) -> float:
 
 
 def listing(
-    events: tuple[Event, ...], after: datetime, before: datetime, zone: tzinfo, limit: int, ongoing: bool = True
+    events: tuple[Event, ...], after: datetime, before: datetime, zone: tzinfo, limit: int, ongoing: bool = True,
+    daily: bool = False,
 ) -> list[Occurrence]:
     """The first ``limit`` occurrences of all ``events`` in the window, in
-    time order: those still running at ``after`` too, unless ``ongoing`` is False."""
+    time order: those still running at ``after`` too, unless ``ongoing`` is False.
+
+    With ``daily`` (for a listing from the present moment, asked every
+    minute), a Selection's series are joined in the order of their first
+    date of the day (``Selection.series_from``) only when the listing
+    reaches that date: a few dozen are walked, not thousands.
+    """
     def order(occurrence: Occurrence) -> tuple:
         return occurrence.instant(zone), occurrence.event.id
+
+    if daily and isinstance(events, Selection):
+        return _listing_by_day(events, after, before, zone, limit, ongoing)
 
     candidates = events.near(after, before, zone, ongoing) if isinstance(events, Selection) else events
     singles, series = [], []
@@ -393,6 +424,43 @@ def listing(
     singles.sort(key=order)
     merged = heapq.merge(singles, *series, key=order)
     return list(islice(merged, limit))
+
+
+def _listing_by_day(events: Selection, after: datetime, before: datetime, zone: tzinfo, limit: int, ongoing: bool) -> list[Occurrence]:
+    """``listing`` of a Selection, its series joined in when they can come next."""
+    def singles() -> Iterator[Occurrence]:
+        for event in events.near(after, before, zone, ongoing):
+            if event.recurrence is not None:
+                return  # ``near`` gives the single events first
+            if _overlaps(event, after, before, zone, ongoing):
+                yield Occurrence(event, event.start, event.end)
+
+    heap: list[tuple] = []
+    count = 0
+
+    def push(stream: Iterator[Occurrence]) -> None:
+        nonlocal count
+        occurrence = next(stream, None)
+        if occurrence is not None:
+            heapq.heappush(heap, (occurrence.instant(zone).timestamp(), occurrence.event.id, count, occurrence, stream))
+            count += 1
+
+    push(singles())
+    midnight = datetime.combine(after.astimezone(zone).date(), time(), zone)
+    firsts, series = events.series_from(midnight, zone)
+    end, waiting, found = before.timestamp(), 0, []
+    while len(found) < limit:
+        # A series whose first date of the day is no later than the next
+        # occurrence found so far may come first: it joins.
+        while waiting < len(series) and firsts[waiting] < end and (not heap or firsts[waiting] <= heap[0][0]):
+            push(_stream(series[waiting], after, before, zone, ongoing))
+            waiting += 1
+        if not heap:
+            break
+        *_, occurrence, stream = heapq.heappop(heap)
+        found.append(occurrence)
+        push(stream)
+    return found
 
 
 @dataclass(frozen=True)
@@ -411,17 +479,33 @@ def entries(events: Selection, after: datetime, before: datetime, zone: tzinfo, 
     """The first ``limit`` events with a date in the window (one still
     running at ``after`` too), each once, nearest first: a single event at
     its date, a series at its next date not cancelled among its next
-    ``NEXT_LOOK`` (else its next one). Each series walks only as far as
-    that date, so a calendar of thousands of series costs one date each."""
+    ``NEXT_LOOK`` (else its next one).
+
+    Series are looked at in the order of their first occurrence of the day
+    (``Selection.series_from``), which no later date can precede: once
+    ``limit`` events are found before that, the rest cannot be among the
+    nearest, so a calendar of thousands of series walks a few dozen.
+    """
     found, singles = [], 0
     for event in events.near(after, before, zone, True):
-        if event.recurrence is None:
-            # Single events come in time order: those after the first
-            # ``limit`` cannot be among the nearest.
-            if singles < limit and _overlaps(event, after, before, zone):
-                found.append(Entry(event, Occurrence(event, event.start, event.end)))
-                singles += 1
-            continue
+        if event.recurrence is not None:
+            break  # ``near`` gives the single events first
+        # Single events come in time order: those after the first
+        # ``limit`` cannot be among the nearest.
+        if singles == limit:
+            break
+        if _overlaps(event, after, before, zone):
+            found.append(Entry(event, Occurrence(event, event.start, event.end)))
+            singles += 1
+    midnight = datetime.combine(after.astimezone(zone).date(), time(), zone)
+    firsts, series = events.series_from(midnight, zone)
+    # The ``limit``-th nearest start found so far: a series whose first
+    # start of the day is later cannot enter.
+    bound = [-entry.next.instant(zone).timestamp() for entry in found]
+    heapq.heapify(bound)
+    for earliest, event in zip(firsts, series):
+        if earliest >= before.timestamp() or (len(bound) >= limit and earliest > -bound[0]):
+            break
         first = None
         for occurrence in islice(_stream(event, after, before, zone), NEXT_LOOK):
             first = first or occurrence
@@ -430,6 +514,9 @@ def entries(events: Selection, after: datetime, before: datetime, zone: tzinfo, 
                 break
         if first is not None:
             found.append(Entry(event, first))
+            heapq.heappush(bound, -first.instant(zone).timestamp())
+            if len(bound) > limit:
+                heapq.heappop(bound)
     found.sort(key=lambda entry: (entry.next.instant(zone), entry.event.id))
     return found[:limit]
 

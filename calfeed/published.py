@@ -15,14 +15,20 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from threading import Lock
 
-from calfeed import ical
+from calfeed import ical, libc
 from calfeed.model import Calendar, Event
 from calfeed.occurrences import select
 
 # Distinct filter combinations kept compiled; a client cannot grow it further.
 FEED_CACHE_SIZE = 128
-# Other answers kept (events.json, embed lists), most recently asked first.
+# Other answers kept (pages, events.json, embed lists), most recently asked
+# first: at most this many, and at most this many bytes (a month page of a
+# large calendar is 170 kB, its sitemap more than a megabyte).
 KEPT_SIZE = 64
+KEPT_BYTES = 4 * 2**20
+# Making a body this large leaves megabytes of freed heap (a month page of
+# 10,000 events, a sitemap) that glibc would keep: it is handed back (0.3 ms).
+TRIM_AFTER = 64 * 2**10
 
 
 @dataclass
@@ -116,6 +122,7 @@ class Published:
         self._feeds: OrderedDict[tuple, Body] = OrderedDict()
         self._events: dict[str, Body] = {}
         self._kept: OrderedDict[tuple, Body] = OrderedDict()
+        self._kept_bytes = 0
         self._lock = Lock()
         # Until this version compiles its own whole feed (then it is replaced).
         self._compiled: _Compiled | None = previous._compiled if previous else None
@@ -179,10 +186,15 @@ class Published:
                 self._kept.move_to_end(key)
                 return body
         body = Body(make())
+        if len(body.data) >= TRIM_AFTER and libc.malloc_trim is not None:
+            libc.malloc_trim(0)
         with self._lock:
+            replaced = self._kept.pop(key, None)  # made meanwhile by another thread
+            self._kept_bytes += len(body.data) - (len(replaced.data) if replaced else 0)
             self._kept[key] = body
-            while len(self._kept) > KEPT_SIZE:
-                self._kept.popitem(last=False)
+            # The newest stays, whatever its size: it is the answer being given.
+            while len(self._kept) > KEPT_SIZE or (self._kept_bytes > KEPT_BYTES and len(self._kept) > 1):
+                self._kept_bytes -= len(self._kept.popitem(last=False)[1].data)
         return body
 
     def event_feed(self, event: Event) -> Body:

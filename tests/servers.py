@@ -11,14 +11,18 @@ from __future__ import annotations
 import http.client
 import itertools
 import os
+import threading
 import re
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -64,6 +68,40 @@ def fetch(port: int, path: str, headers: dict[str, str] | None = None, method: s
         return Reply(response.status, {k.lower(): v for k, v in response.getheaders()}, body, request_id)
     finally:
         connection.close()
+
+
+@contextmanager
+def html_pages(pages: dict[str, bytes]) -> Iterator[str]:
+    """Another site (a partner's) on a free 127.0.0.1 port, so another
+    origin: it answers each path of ``pages`` (read at each request, so a
+    test may add pages) with its HTML, anything else with 404. Inside: its
+    address, without a final slash."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            body = pages.get(self.path)
+            if body is None:
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
 
 
 def wait_answering(process: subprocess.Popen, port: int, path: str, log: Path) -> Reply:

@@ -58,6 +58,26 @@ def test_default_is_upcoming_and_limit(api):
     assert 250 < len(many) < 270 and many[-1]["start"] < "2026-11-26"
 
 
+def test_series_once_lists_each_event_once_with_its_rule_in_words(api):
+    """What /, /embed and the web component list: a series once, at its next
+    date, its rule in both languages, the zone to write dates in."""
+    every = api.get("/events.json?limit=50").get_json()
+    assert [i["id"] for i in every["events"]].count("sportello-patti-latina") > 10
+    assert "timezone" not in every and all("repeats" not in i for i in every["events"])  # unchanged without it
+    once = api.get("/events.json?series=once&limit=50").get_json()
+    ids = [i["id"] for i in once["events"]]
+    assert ids[:3] == ["generare-prossimita", "assemblea-rete-case-quartiere", "sportello-patti-latina"]
+    assert len(ids) == len(set(ids)) == 8  # the sample's eight events
+    assert once["timezone"] == "Europe/Rome"
+    series = once["events"][2]
+    assert series["start"] == "2022-01-12T17:00:00+01:00"
+    assert series["repeats"] == {"it": "ogni mercoledì, 17:00–19:00", "en": "every Wednesday, 17:00–19:00"}
+    assert once["events"][0]["repeats"] is None
+    assert [i["id"] for i in api.get("/events.json?series=once&limit=2&category=patti-di-collaborazione").get_json()["events"]] == [
+        "generare-prossimita", "sportello-patti-latina",
+    ]
+
+
 def test_filters(api):
     items = api.get("/events.json?category=webinar&category=feste&from=2021-01-01&to=2023-01-01").get_json()["events"]
     assert [i["id"] for i in items] == ["generare-prossimita", "festa-casa-quartiere-latina"]
@@ -76,6 +96,7 @@ def test_filters(api):
         ("limit=%D9%A3", 400, "limit deve essere"),  # an Arabic-Indic 3
         ("category=nope", 404, 'Nessuna categoria "nope"'),
         ("place=nope", 404, 'Nessun luogo "nope"'),
+        ("series=one", 400, "series deve essere once o every, non 'one'"),
     ],
 )
 def test_bad_values_get_a_json_error(api, query, status, says):
@@ -118,11 +139,19 @@ def test_an_answer_is_made_once_per_version_and_minute(monkeypatch):
     assert [fresh.get(q).data for q in questions] == first
 
 
-def test_answers_kept_are_bounded():
-    from calfeed.published import KEPT_SIZE
+def test_answers_kept_are_bounded_in_count_and_bytes():
+    """Answers kept for a version hold at most KEPT_SIZE bodies and
+    KEPT_BYTES bytes, whatever clients ask (here more than both)."""
+    from calfeed.published import KEPT_BYTES, KEPT_SIZE
 
     app = create_app({"EVENTS": str(SAMPLE), "TODAY": "2021-11-25"})
     client = app.test_client()
+    asked = 0
     for limit in range(1, KEPT_SIZE + 30):
-        assert client.get(f"/events.json?limit={limit}").status_code == 200
-    assert len(app.extensions["calfeed"].current()._kept) == KEPT_SIZE
+        reply = client.get(f"/events.json?limit={limit}")
+        assert reply.status_code == 200
+        asked += len(reply.data)
+    kept = app.extensions["calfeed"].current()._kept
+    assert asked > KEPT_BYTES
+    assert len(kept) <= KEPT_SIZE
+    assert sum(len(body.data) for body in kept.values()) <= KEPT_BYTES

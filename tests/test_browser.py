@@ -26,9 +26,7 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.metadata import version as package_version
 from pathlib import Path
 
@@ -36,7 +34,7 @@ import icalendar
 import pytest
 from playwright import sync_api
 
-from servers import free_port, gunicorn_options, stop, wait_answering
+from servers import free_port, gunicorn_options, html_pages, stop, wait_answering
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "events.toml"
@@ -144,31 +142,8 @@ fetch("{calfeed}/events.json?from=2021-12-01&to=2021-12-01")
 def partner_url(calfeed_url):
     """A partner's site on another 127.0.0.1 port (so another origin)."""
     body = PARTNER_PAGE.format(calfeed=calfeed_url).encode("utf-8")
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - http.server's name
-            if self.path not in ("/", "/index.html"):
-                self.send_error(404)
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with html_pages({"/": body, "/index.html": body}) as origin:
+        yield origin + "/"
 
 
 # --------------------------------------------------------------------------- browser
@@ -255,7 +230,7 @@ def test_home_lists_the_upcoming_events(page, calfeed_url):
     titles = _titles(page)
     assert titles[0] == WEBINAR, titles[:5]
     assert SPORTELLO in titles
-    assert page.locator("h3").first.inner_text() == "Mercoledì 1 dicembre 2021"
+    assert page.locator(".day h3").first.inner_text() == "Mercoledì 1 dicembre 2021"
     assert page.blocked == []
 
 

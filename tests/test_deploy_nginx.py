@@ -30,6 +30,7 @@ import pytest
 
 from calfeed import create_app
 from calfeed.build import build_site
+from calfeed.web import component
 from calfeed.web.site import Site
 from servers import fetch, free_port, gunicorn_options, stop, wait_answering
 
@@ -178,6 +179,7 @@ def test_gzip_when_asked(static, site):
         "/qr/calendar.svg",
         f"/events/{EVENT}/qr.svg",
         "/static/calfeed.js",
+        component.PATH,
         "/",
         "/past",
         "/month",

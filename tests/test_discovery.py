@@ -45,14 +45,15 @@ def test_an_event_without_updated_has_no_lastmod(make_client):
     assert all(u.find("s:lastmod", NS) is None for u in urls)
 
 
-def test_robots_allows_the_public_pages_not_the_editor_and_names_the_sitemap(client):
+def test_robots_allows_the_public_pages_and_the_login_not_the_editor_and_names_the_sitemap(client):
     response = client.get("/robots.txt")
     assert response.content_type == "text/plain; charset=utf-8"
     robots = RobotFileParser()
     robots.parse(response.data.decode().splitlines())
-    for path in ["/", "/month", "/past", "/events/generare-prossimita", "/propose", "/feed.rss", "/calendar.ics"]:
+    public = ["/", "/month", "/past", "/events/generare-prossimita", "/propose", "/feed.rss", "/calendar.ics"]
+    for path in [*public, "/edit/login"]:
         assert robots.can_fetch("Googlebot", BASE + path), path
-    for path in ["/edit/", "/edit/login", "/edit/events/new"]:
+    for path in ["/edit/", "/edit/events/new", "/edit/history"]:
         assert not robots.can_fetch("Googlebot", BASE + path), path
     assert robots.site_maps() == [BASE + "/sitemap.xml"]
 

@@ -190,11 +190,12 @@ def test_public_pages_are_the_same_with_editing_on(events, tmp_path):
     on = make_app(events).test_client()
     off = make_app(events, SECRET_KEY=None).test_client()
     login(on)
-    # The one difference: while editing is on, the home page links to /propose.
-    link = b'<p><a href="/propose">Proponi un evento</a></p>'
+    # The one difference: while editing is on, the pages link to /propose
+    # (the header's sections, and the home page under its list).
+    links = (b'<li><a href="/propose">Proponi un evento</a></li>', b'<p class="no-print"><a href="/propose">Proponi un evento</a></p>')
     for path in ("/", f"/events/{WEBINAR}", "/calendar.ics", "/events.json", "/embed"):
         answer = on.get(path)
-        assert answer.data.replace(link, b"") == off.get(path).data, path
+        assert answer.data.replace(links[0], b"").replace(links[1], b"") == off.get(path).data, path
         assert "Set-Cookie" not in answer.headers
         assert "/edit/" not in answer.get_data(as_text=True)
 
@@ -208,6 +209,19 @@ def test_an_editor_added_while_running_turns_editing_on(events):
 
 
 # --------------------------------------------------------------------------- sessions
+
+
+def test_search_engines_may_index_the_login_and_the_form_but_nothing_behind_the_login(app, editor):
+    def robots_meta(markup: str) -> list[str]:
+        return [m.get("content") for m in Page(markup.encode()).all("meta", name="robots")]
+
+    visitor = app.test_client()
+    for path in ["/edit/login", "/propose"]:
+        markup = visitor.get(path).get_data(as_text=True)
+        assert robots_meta(markup) == [], path
+        assert Page(markup.encode()).all("meta", name="description"), path  # what a search result shows
+    for path in ["/edit/", "/edit/events/new", "/edit/history"]:
+        assert robots_meta(editor.get(path).get_data(as_text=True)) == ["noindex"], path
 
 
 def test_without_a_session_everything_redirects_to_login_and_nothing_is_written(app, events):
@@ -544,9 +558,10 @@ def test_build_writes_nothing_of_the_editor(events, tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     files = [p for p in out.rglob("*") if p.is_file()]
     assert files and not any("edit" in p.relative_to(out).parts[0] for p in files)
-    # Only robots.txt names the editor, to keep crawlers out of it.
+    # Only robots.txt names the editor, to keep crawlers out of all but its door.
     robots = out / "robots.txt"
-    assert [line for line in robots.read_text().splitlines() if "/edit/" in line] == ["Disallow: /edit/"]
+    named = [line for line in robots.read_text().splitlines() if "/edit/" in line]
+    assert named == ["Allow: /edit/login", "Disallow: /edit/"]
     assert not any(
         b"/edit/" in p.read_bytes() for p in files if p.suffix in (".html", ".js", ".json", ".xml", ".txt") and p != robots
     )

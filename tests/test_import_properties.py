@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from itertools import count as counter, islice
+from itertools import islice
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -40,7 +40,7 @@ from calfeed.importing import import_calendar
 from calfeed.published import FeedFilter, Published
 from calfeed.timezones import zone
 from calfeed.validation import load_calendar
-from test_importing import _key
+from test_importing import _key, as_the_file_defines
 
 UTC = timezone.utc
 ROME = zone("Europe/Rome")
@@ -313,19 +313,6 @@ def calendars(draw) -> Source:
     return source
 
 
-_RENAMED = counter()
-
-
-def as_the_file_defines(data: bytes) -> bytes:
-    """The file with every VTIMEZONE given a new TZID, so that icalendar reads
-    its times by the file's rules: it reads an IANA name by the tz database,
-    and any other name by the first VTIMEZONE of that name it met in the process."""
-    suffix = f" (as file {next(_RENAMED)} defines it)".encode()
-    for tzid in set(re.findall(rb"^TZID:(.+?)\r?$", data, flags=re.MULTILINE)):
-        data = re.sub(rb"TZID([:=])" + re.escape(tzid) + rb"(?=[;:\r\n])", rb"TZID\1" + tzid + suffix, data)
-    return data
-
-
 def _occurrences(data: bytes) -> list[tuple]:
     """What recurring_ical_events reads in a calendar over the window (floating times in Rome)."""
     found = recurring_ical_events.of(icalendar.Calendar.from_ical(data)).between(*WINDOW)
@@ -532,6 +519,7 @@ def test_an_off_rule_start_counts_in_each_rules_count(tmp_path):
     served, report = _imported(tmp_path, "DTSTART:20260426T063000Z", "DURATION:PT1H", "RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=2",
                                "RRULE:FREQ=WEEKLY;BYDAY=WE;COUNT=3")
     assert [o[0].date() for o in served] == [date(2026, 4, 26), date(2026, 4, 27), date(2026, 4, 29), date(2026, 5, 6)]
+    assert "RRULE #2 (FREQ=WEEKLY;BYDAY=WE;COUNT=3) carried as 2 rdates of the same event; its COUNT includes DTSTART" in report
 
 
 def test_a_date_that_several_rules_give_is_served_once(tmp_path):

@@ -24,6 +24,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import socket
@@ -52,7 +53,7 @@ from calfeed.cli import cli
 from calfeed.model import Calendar
 from calfeed.occurrences import expand
 from calfeed.published import FeedFilter, Published
-from calfeed.timezones import zone, zone_names
+from calfeed.timezones import zone
 from calfeed.validation import load_calendar
 
 CORPUS = Path(__file__).resolve().parent / "data" / "import"
@@ -145,14 +146,18 @@ def _key(start, end, title: str, status: str, local_zone) -> tuple:
     return _instant(start, local_zone), _instant(end, local_zone), title, status.lower()
 
 
+_RENAMED = itertools.count()
+
+
 def as_the_file_defines(data: bytes) -> bytes:
-    """The file with each VTIMEZONE named by an IANA name renamed, so that
-    icalendar reads its times by the file's rules (RFC 5545) rather than by
-    the tz database's rules for that name."""
+    """The file with every VTIMEZONE given a TZID of its own, so that
+    icalendar reads its times by the file's rules (RFC 5545): it reads an IANA
+    name by the tz database's rules for that name, and any other name by the
+    first VTIMEZONE of that name it met in the process (another file's)."""
+    suffix = f" (as file {next(_RENAMED)} defines it)".encode()
     for tzid in set(re.findall(rb"^TZID:(.+?)\r?$", data, flags=re.MULTILINE)):
-        if tzid.decode() in zone_names():
-            renamed = tzid + b" (as the file defines it)"
-            data = re.sub(rb"TZID([:=])" + re.escape(tzid) + rb"(?=[;:\r\n])", rb"TZID\1" + renamed.replace(b"\\", b"\\\\"), data)
+        renamed = (tzid + suffix).replace(b"\\", b"\\\\")
+        data = re.sub(rb"TZID([:=])" + re.escape(tzid) + rb"(?=[;:\r\n])", rb"TZID\1" + renamed, data)
     return data
 
 

@@ -14,9 +14,9 @@ import recurring_ical_events
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from calfeed import loading
+from calfeed import loading, occurrences
 from calfeed.errors import CalendarErrors
-from calfeed.occurrences import MAX_PER_EVENT, expand, last_start, listing, select
+from calfeed.occurrences import MAX_PER_EVENT, NEXT_LOOK, Entry, entries, expand, last_start, listing, select
 from calfeed.published import FeedFilter, Published
 from calfeed.rrules import parse_rule
 from calfeed.timezones import LocalTimeError, localize, zone
@@ -380,4 +380,58 @@ def test_a_listing_over_a_selection_is_the_listing_of_every_event(case, ongoing,
     calendar = calendar_of(body)
     chosen = select(calendar)
     assert chosen is select(calendar)  # kept with the version
-    assert listing(chosen, after, before, ROME, limit, ongoing) == listing(tuple(calendar.events), after, before, ROME, limit, ongoing)
+    everyone = listing(tuple(calendar.events), after, before, ROME, limit, ongoing)
+    assert listing(chosen, after, before, ROME, limit, ongoing) == everyone
+    assert listing(chosen, after, before, ROME, limit, ongoing, daily=True) == everyone
+
+
+def reference_entries(calendar, after: datetime, before: datetime, limit: int) -> list[Entry]:
+    """The rule of ``entries`` applied to every event, one by one: its first
+    date in the window not cancelled among its next NEXT_LOOK, else its first."""
+    found = []
+    for event in calendar.events:
+        dates = expand(event, after, before, ROME, NEXT_LOOK)
+        if dates:
+            found.append(Entry(event, next((o for o in dates if o.event.status != "cancelled"), dates[0])))
+    found.sort(key=lambda entry: (entry.next.instant(ROME), entry.event.id))
+    return found[:limit]
+
+
+@settings(max_examples=150, deadline=None)
+@given(events_and_window(), st.integers(1, 40), st.integers(0, 30))
+def test_entries_over_a_selection_are_those_of_every_event_one_by_one(case, limit, hours):
+    """``entries`` looks at series in the order of their first date of the
+    day and stops early; it must find what a look at every event finds, at
+    several moments of one day and the next."""
+    body, after, before = case
+    calendar = calendar_of(body)
+    chosen = select(calendar)
+    for moment in (after, after + timedelta(hours=hours), after + timedelta(minutes=1)):
+        assert entries(chosen, moment, before + (moment - after), ROME, limit) == reference_entries(
+            calendar, moment, before + (moment - after), limit
+        )
+
+
+def test_entries_walk_only_the_series_that_can_be_nearest(monkeypatch):
+    """A list of the next five events of a calendar of 400 weekly series
+    (and a listing of its next twenty dates) walks a few of them once the
+    day's order is known, not all 400."""
+    calendar = calendar_of("".join(
+        f'[[events]]\nid = "s{n:03d}"\ntitle = "S{n}"\nstart = {date(2030, 1, 1) + timedelta(days=n % 7)}T{8 + n % 12:02d}:00:00\n'
+        f'rrule = "FREQ=WEEKLY;COUNT=60"\n\n'
+        for n in range(400)
+    ))
+    chosen = select(calendar)
+    morning = datetime(2030, 6, 3, 7, 0, tzinfo=ROME)
+    expected = reference_entries(calendar, morning + timedelta(hours=3), morning + timedelta(days=400), 5)
+    entries(chosen, morning, morning + timedelta(days=400), ROME, 5)
+    walked = []
+    real = occurrences._stream
+    monkeypatch.setattr(occurrences, "_stream", lambda event, *args, **kw: walked.append(event) or real(event, *args, **kw))
+    later = morning + timedelta(hours=3)  # the same day
+    assert entries(chosen, later, later + timedelta(days=400), ROME, 5) == expected
+    assert len(walked) <= 40
+    walked.clear()
+    found = listing(chosen, later, later + timedelta(days=400), ROME, 20, daily=True)
+    assert len(walked) <= 60
+    assert found == listing(tuple(calendar.events), later, later + timedelta(days=400), ROME, 20)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zoneinfo
 from datetime import date, datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
@@ -85,12 +86,12 @@ def test_home_lists_upcoming_events_by_day(site):
 
 def list_entries(markup: bytes, list_path: str = "//ul[@class='events']/li") -> list[dict]:
     """Each entry of a page's list as lxml finds it: its day heading (the
-    h3 before its list), time, title, link and rule, by the HTML's structure."""
+    heading before its list), time, title, link and rule, by the HTML's structure."""
     from lxml import html
 
     found = []
     for item in html.fromstring(markup).xpath(list_path):
-        heading = item.xpath("preceding::h3[1]")
+        heading = item.xpath("preceding::*[self::h2 or self::h3][1]")
         time = item.xpath(".//*[contains(concat(' ', @class, ' '), ' dt-start ')]")[0]
         (link,) = item.xpath(".//a[contains(concat(' ', @class, ' '), ' p-name ')]")
         repeats = item.xpath(".//*[@class='repeats']")
@@ -413,7 +414,7 @@ def test_hostile_text_is_escaped(make_client):
         location = "\\"><svg onload=alert(1)>"
         start = 2030-01-01T10:00:00
     """, TODAY="2029-12-01")
-    own_scripts = {"/": 1, "/events/x": 1, "/embed": 0}  # the copy button; the JSON-LD
+    own_scripts = {"/": 2, "/events/x": 1, "/embed": 0}  # the copy button and the component's preview; the JSON-LD
     for url, scripts in own_scripts.items():
         page = Page(client.get(url).data)
         assert all(i["src"].startswith("/qr/") for i in page.all("img")) and not page.all("svg"), url
@@ -547,3 +548,45 @@ def test_a_moved_date_is_rescheduled_with_its_previous_start(make_client):
     assert value(hybrid, "eventAttendanceMode") == S + "MixedEventAttendanceMode"
     assert sorted(location["@type"][0] for location in hybrid[S + "location"]) == [S + "Place", S + "VirtualLocation"]
     assert value(hybrid, "eventStatus") == S + "EventScheduled" and S + "previousStartDate" not in hybrid
+
+
+# --- pages kept per version and minute ----------------------------------------
+
+
+def test_a_list_page_is_made_once_a_minute_and_follows_the_clock(make_client, monkeypatch):
+    """/, /past and a month page asked again in the same minute are the
+    same bytes, rendered once; the next minute they are made again, and an
+    event that ended in between moves from the home page to the past."""
+    from calfeed.web import month, pages
+
+    client = make_client("""
+        [[events]]
+        id = "serata"
+        title = "Serata di giochi"
+        start = 2030-06-19T17:00:00
+        end = 2030-06-19T18:00:00
+
+        [[events]]
+        id = "domani"
+        title = "Domani"
+        start = 2030-06-20T17:00:00
+    """)
+    made = []
+    for module in (pages, month):
+        real = module.render_template
+        monkeypatch.setattr(module, "render_template", lambda name, _real=real, **context: made.append(name) or _real(name, **context))
+    rome = zoneinfo.ZoneInfo("Europe/Rome")
+    clock = [datetime(2030, 6, 19, 17, 59, tzinfo=rome)]
+    monkeypatch.setattr(pages, "now", lambda published: clock[0])
+    paths = ["/", "/past", "/month/2030-06", "/?category=", "/month/2030-06?place="]
+    first = [client.get(path).data for path in paths]
+    assert [client.get(path).data for path in paths] == first
+    assert sorted(made) == sorted(["index.html", "past.html", "month.html", "index.html", "month.html"])
+    assert "/events/serata" in {href for _, href in Page(first[0]).links}
+
+    clock[0] = datetime(2030, 6, 19, 18, 1, tzinfo=rome)
+    made.clear()
+    home, past = (Page(client.get(path).data) for path in ("/", "/past"))
+    assert made == ["index.html", "past.html"]
+    assert "/events/serata" not in {href for _, href in home.links}
+    assert "/events/serata" in {href for _, href in past.links}

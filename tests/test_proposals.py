@@ -128,6 +128,9 @@ def test_a_proposal_is_one_file_with_the_contact_and_no_raw_address(app, visitor
     ({"title": "<b>Festa</b>"}, "title", "HTML"),
     ({"description": "ciao <script>alert(1)</script>"}, "description", "HTML"),
     ({"title": "Festa\x1b[31m rossa"}, "title", "caratteri non ammessi"),
+    # A forged post: a browser's one-line field cannot hold a line break.
+    ({"title": "Festa\r\nBCC: tutti"}, "title", "caratteri non ammessi"),
+    ({"location": "Via Roma 1\nPiano 2"}, "location", "caratteri non ammessi"),
     ({"url": "javascript:alert(1)"}, "url", "http"),
     ({"email": "non-una-email"}, "email", "e-mail valido"),
     ({"start": "domani"}, "start", ""),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+from xml.etree import ElementTree
 
 import pytest
 from werkzeug.http import http_date, parse_date
@@ -182,9 +183,12 @@ def test_error_pages_and_json_errors_speak_the_calendars_language(make_client, l
     assert ("405 Metodo non consentito" if language == "it" else "405 Method not allowed") in wrong
 
 
-def test_wrong_method_is_not_a_server_error(client):
-    assert client.post("/calendar.ics").status_code == 405
-    assert client.delete("/events/generare-prossimita.ics").status_code == 405
+def test_wrong_method_is_not_a_server_error_and_says_which_are_allowed(client):
+    for method, path in [("POST", "/calendar.ics"), ("DELETE", "/events/generare-prossimita.ics"), ("PUT", "/"), ("POST", "/events.json")]:
+        response = client.open(path, method=method)
+        assert response.status_code == 405, path
+        # RFC 9110, 15.5.6: a 405 names the methods the resource takes.
+        assert {m.strip() for m in response.headers["Allow"].split(",")} >= {"GET", "HEAD"}, path
 
 
 def test_healthz(client):
@@ -246,3 +250,14 @@ def test_the_client_address_comes_from_trusted_proxies_only(tmp_path):
         app.before_request(lambda: seen.append(request.remote_addr))
         app.test_client().get("/healthz", headers={"X-Forwarded-For": "203.0.113.7"}, environ_base={"REMOTE_ADDR": "127.0.0.1"})
         assert seen[-1] == expected
+
+
+def test_every_page_names_its_icon_which_is_served(client):
+    """Browsers ask for /favicon.ico when a page names no icon: a 404 in the
+    console of every page (Lighthouse's best-practices audit counts it)."""
+    for path in ["/", "/past", "/month", "/embed", "/events/generare-prossimita", "/events/generare-prossimita/print", "/nope"]:
+        icons = Page(client.get(path).data).all("link", rel="icon")
+        assert [icon["href"] for icon in icons] == ["/favicon.svg"], path
+    icon = client.get("/favicon.svg")
+    assert icon.status_code == 200 and icon.content_type == "image/svg+xml"
+    assert ElementTree.fromstring(icon.data).tag == "{http://www.w3.org/2000/svg}svg"

@@ -23,8 +23,8 @@ from calfeed import tomlfile
 from calfeed.importing.details import details, text_of
 from calfeed.importing.report import Report
 from calfeed.importing.timing import (
-    Timing, dates_of, file_zone, instant, is_bounded, length_of, like_start, rule_dates, rule_texts, times_of, wall_day,
-    zone_for,
+    Timing, dates_of, file_zone, instant, is_bounded, length_of, like_start, period_ends, rule_dates, rule_texts, times_of,
+    wall_day, zone_for,
 )
 from calfeed.occurrences import naive
 from calfeed.slugs import slugify
@@ -37,6 +37,7 @@ def standard(calendar: icalendar.Calendar, report: Report) -> icalendar.Calendar
     no zone answers to (their times are read in the calendar's zone)."""
     for component in calendar.walk("VEVENT"):
         prop = component.get("DTSTART")
+        prop = prop[0] if isinstance(prop, list) else prop  # given twice: ``Conversion.add`` keeps the first
         tzid = prop.params.get("TZID") if prop is not None else None
         if tzid and isinstance(prop.dt, datetime) and prop.dt.tzinfo is None:
             summary = str(component.get("SUMMARY", "?"))[:50]
@@ -136,10 +137,17 @@ class Conversion:
         """Convert one VEVENT into ``masters``, ``changes`` or ``loose``."""
         report, timing = self.report, self.timing
         uid = str(component.get("UID", "")).strip() or None
-        title = (text_of(component, "SUMMARY", report, f"{where}an event") or "").replace("\n", " ")
+        written_title = text_of(component, "SUMMARY", report, f"{where}an event") or ""
+        title = written_title.replace("\n", " ")
         untitled = not title
         title = title or UNTITLED.get(self.language, UNTITLED["en"])
         label = f'{where}"{title[:50]}"' + (f" ({uid})" if uid else "")
+        if not untitled and title != written_title:
+            report.notes.append(f"{label}: the title (SUMMARY) has line breaks; written on one line")
+        for name in ("DTSTART", "DTEND"):
+            if isinstance(component.get(name), list):  # a property given twice: which one is meant is unknown
+                component[name] = component[name][0]
+                report.notes.append(f"{label}: {name} given twice; the first ({component.decoded(name).isoformat()}) was kept: check its times")
         if "DTSTART" not in component:
             report.notes.append(f"{label}: no DTSTART; left out")
             return
@@ -183,24 +191,30 @@ class Conversion:
             if isinstance(fields["start"], datetime) and fields["start"].tzinfo is not None:
                 fields["start"] = fields["start"].replace(tzinfo=None)  # a series is wall-clock
         rules = [rule_dates(text, fields["start"]) for text in texts]
+        ends, periods = period_ends(component), []
+
+        def read(written: date | datetime) -> date | datetime:
+            """A time of this event, on the wall clock it is kept on (in an all-day series, the day it names)."""
+            if not isinstance(fields["start"], datetime) and isinstance(written, datetime):
+                return wall_day(written, zone_name)
+            return written.astimezone(clock).replace(tzinfo=None) if clock and isinstance(written, datetime) and written.tzinfo else timing.value(written, zone_name)
+
         for key, name in (("rdates", "RDATE"), ("exdates", "EXDATE")):
             values = []
             for written in dates_of(component, name):
-                if not isinstance(fields["start"], datetime) and isinstance(written, datetime):
-                    read = wall_day(written, zone_name)
-                elif clock and isinstance(written, datetime) and written.tzinfo:
-                    read = written.astimezone(clock).replace(tzinfo=None)
-                else:
-                    read = timing.value(written, zone_name)
-                found = like_start(read, fields["start"], rules)
+                found = like_start(read(written), fields["start"], rules)
                 if isinstance(written, datetime) != isinstance(fields["start"], datetime):
                     _note_form(report, label, name, written, fields["start"], found)
+                elif name == "RDATE" and written in ends and ends[written] - written != _length(component, start):
+                    periods.append({"recurrence_id": found[0], "end": read(ends[written])})
+                    report.notes.append(f"{label}: RDATE {written.isoformat()}/{ends[written].isoformat()} is a period of another length "
+                                        "than the event's; carried as a changed date with that end")
                 values += found
             if values:
                 fields[key] = list(dict.fromkeys(values))
         if uid:
             fields["uid"] = uid
-        item = Imported(fields, sort_key=(instant(start, zone_name), title), where=where, rules=rules[:1], clock=clock, clock_name=tzid)
+        item = Imported(fields, periods, sort_key=(instant(start, zone_name), title), where=where, rules=rules[:1], clock=clock, clock_name=tzid)
         extras = self.further_rules(item, texts, rules, label)
         if uid and uid in self.masters:
             report.notes.append(f"{label}: a second event with UID {uid}; imported as a separate event with a new UID")
@@ -231,6 +245,8 @@ class Conversion:
         further, removed = list(enumerate(zip(texts[1:], rules[1:]), start=2)), set()
         # The rdates first: the events of the other rules leave out every date already given.
         for number, (text, rule) in sorted(further, key=lambda entry: not short(*entry[1])):
+            counted = ("; its COUNT includes DTSTART, which is off this rule, as RFC 5545 counts it (some apps count it apart "
+                       "and show one date more): check the last date") if "COUNT=" in text and next(iter(rule), None) != first else ""
             if short(text, rule):
                 dates = list(rule)
                 taken = {naive(d) for d in fields.get("rdates", [])}
@@ -246,7 +262,7 @@ class Conversion:
                 if not fields["rdates"]:
                     del fields["rdates"]
                 self.report.notes.append(
-                    f"{label}: RRULE #{number} ({text}) carried as {len(added)} rdates of the same event")
+                    f"{label}: RRULE #{number} ({text}) carried as {len(added)} rdates of the same event{counted}")
                 continue
             following = next((d for d in islice(rule, 2) if d != first), None)
             if following is None:
@@ -277,7 +293,7 @@ class Conversion:
                 extra.fields["uid"] = f'{fields["uid"]}-rrule{number}'
             self.report.notes.append(
                 f"{label}: RRULE #{number} ({text}) has no end or over {MAX_RULE_RDATES} dates; carried as a second event"
-                + (f' with UID {extra.fields["uid"]}' if "uid" in extra.fields else "") + " and the same fields")
+                + (f' with UID {extra.fields["uid"]}' if "uid" in extra.fields else "") + f" and the same fields{counted}")
             extras.append(extra)
         return extras
 
@@ -378,17 +394,24 @@ class Conversion:
         if length is not None and fields.get("end") is not None and type(start) is type(fields["end"]):
             if start + length == fields["end"]:
                 fields.pop("end")  # the same length as the series: implied
+        if not isinstance(start, datetime) and not lasts and (isinstance(owner.fields["start"], datetime) or "end" in owner.fields):
+            fields["end"] = start  # an all-day changed date without DTEND lasts one day, not the series' hours or days
         for key, value in fields.items():
             if key in _CHANGEABLE and owner.fields.get(key) != value:
                 override[key] = value
         # The changed date replaces the occurrence whole (RFC 5545): what it lacks is not the series'.
         if "status" in owner.fields and "status" not in fields:
             override["status"] = "confirmed"
-        if not isinstance(start, datetime) and "end" in owner.fields and not lasts:
-            override["end"] = start  # one day
         if override.get("start") == original:
             override.pop("start")
         owner.overrides.append(override)
+
+
+def _length(component, start: date | datetime) -> timedelta:
+    """How long the event lasts as written (DTEND or DURATION; none: an instant)."""
+    if "DTEND" in component:
+        return component.decoded("DTEND") - start
+    return component.decoded("DURATION") if "DURATION" in component else timedelta(0)
 
 
 def _disagree(moment: datetime, clock, other) -> bool:

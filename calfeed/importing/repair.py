@@ -64,6 +64,13 @@ def _repair(event: Imported, problem: Problem, report: Report) -> bool:
                 del event.fields["exdates"]
             report.notes.append(f"{label}: EXDATE {stale} removed, it matches no date of the series")
             return True
+    organizer = event.fields.get("organizer", {})
+    if problem.code == "bad-email" and organizer.get("email") is not None and organizer["email"] == problem.data.get("value"):
+        del organizer["email"]  # KOrganizer writes "nobody@nowhere": the event stays, without the address
+        if not organizer:
+            del event.fields["organizer"]
+        report.notes.append(f'{label}: ORGANIZER "{problem.data["value"]}" is not an e-mail address; the address was left out')
+        return True
     if problem.code == "start-not-first-date" and "first" in problem.data and "rrule" in event.fields:
         first = problem.data["first"]
         done = _moved_start(event, first)
@@ -98,4 +105,5 @@ def _moved_start(event: Imported, first: str) -> str | None:
     count = re.search(r"COUNT=(\d+)", fields["rrule"])  # the rule as the import wrote it
     if count:  # the old start was one of the COUNT
         fields["rrule"] = fields["rrule"].replace(count.group(0), f"COUNT={int(count.group(1)) - 1}")
-    return f"the series starts on {first} and the old start is kept as an RDATE"
+    counted = "; COUNT includes the old start, as RFC 5545 counts it (some apps count it apart and show one date more): check the last date"
+    return f"the series starts on {first} and the old start is kept as an RDATE" + (counted if count else "")

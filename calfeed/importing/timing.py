@@ -144,6 +144,8 @@ def rule_texts(
         return []
     texts = []
     for rule in rules if isinstance(rules, list) else [rules]:
+        if not dict(rule):
+            continue  # an empty "RRULE:" (CalendarLabs' holiday calendars): no rule, as clients read it
         texts.append(_rule_text(rule, start, clock or zone(zone_name)))
         until = dict(rule).get("UNTIL", [None])[0]
         if isinstance(until, datetime) and not isinstance(start, datetime):
@@ -227,6 +229,18 @@ def dates_of(component, name: str) -> list[date | datetime]:
     return found
 
 
+def period_ends(component) -> dict[datetime, datetime]:
+    """The end of each RDATE written as a PERIOD (start/end or start/duration), by its start."""
+    values = component.get("RDATE")
+    ends = {}
+    for value in values if isinstance(values, list) else [values] if values is not None else []:
+        for item in value.dts:
+            if isinstance(item.dt, tuple):
+                begins, until = item.dt
+                ends[begins] = until if isinstance(until, datetime) else begins + until
+    return ends
+
+
 def times_of(component, timing: Timing, zone_name: str, label: str, report: Report) -> dict[str, Any]:
     """start, and end or duration where they say something (events.toml's
     all-day end is the last day)."""
@@ -235,11 +249,16 @@ def times_of(component, timing: Timing, zone_name: str, label: str, report: Repo
     fields["start"] = timing.value(start, zone_name)
     if "DTEND" in component:
         end = component.decoded("DTEND")
-        if isinstance(start, datetime) != isinstance(end, datetime):
+        if not isinstance(start, datetime) and isinstance(end, datetime):
+            end = _end_day(end, label, report)
+        elif isinstance(start, datetime) and not isinstance(end, datetime):
+            report.notes.append(f"{label}: DTEND {end.isoformat()} is a date in a timed event; the end was left out: check it")
             end = None
         if end is not None and not isinstance(start, datetime):
             if end > start + timedelta(days=1):
                 fields["end"] = end - timedelta(days=1)  # events.toml's end is the last day
+            elif end < start + timedelta(days=1):
+                report.notes.append(f"{label}: DTEND {end.isoformat()} is not after DTSTART {start.isoformat()}; read as one whole day")
         elif end is not None:
             if end.tzinfo is None and start.tzinfo is not None:
                 end = end.replace(tzinfo=start.tzinfo)
@@ -252,6 +271,16 @@ def times_of(component, timing: Timing, zone_name: str, label: str, report: Repo
         if length > timedelta(0):
             fields["duration"] = icalendar.prop.vDuration(length).to_ical().decode()
     return fields
+
+
+def _end_day(end: datetime, label: str, report: Report) -> date:
+    """The end of an all-day event written as a date-time (as some servers
+    write it): midnight on its own clock ends the day before, any later time
+    ends that day."""
+    wall = end.replace(tzinfo=None)
+    day = wall.date() if wall.time() == time() else wall.date() + timedelta(days=1)
+    report.notes.append(f"{label}: DTEND {end.isoformat()} is a date-time in an all-day event; read as ending with {(day - timedelta(days=1)).isoformat()}")
+    return day
 
 
 def instant(value: date | datetime, zone_name: str) -> datetime:

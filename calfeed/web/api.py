@@ -9,9 +9,10 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from calfeed import timezones
-from calfeed.occurrences import HORIZON, Occurrence, last_day_of, listing, select
+from calfeed.occurrences import HORIZON, Entry, Occurrence, entries, last_day_of, listing, select
 from calfeed.published import Published
 from calfeed.web.http import current_calendar, feed_response, limit_of, now, refuse, selection, today
+from calfeed.web.i18n import STRINGS, rule_words, strings
 from calfeed.web.links import google_event_link, ics_url, page_url
 
 bp = Blueprint("api", __name__)
@@ -66,11 +67,43 @@ def occurrence_json(occurrence: Occurrence, published: Published) -> dict[str, A
     }
 
 
-def occurrences_body(published: Published, events, after: datetime, before: datetime, limit: int, ongoing: bool) -> bytes:
+def entry_json(entry: Entry, published: Published) -> dict[str, Any]:
+    """An event listed once: its date shown, and a series' rule in words in
+    every language calfeed speaks (a partner's page may speak either)."""
     zone = timezones.zone(published.calendar.timezone)
-    found = listing(events, after, before, zone, limit, ongoing)
-    document = {"events": [occurrence_json(o, published) for o in found]}
+    found = occurrence_json(entry.next, published)
+    found["repeats"] = {
+        language: rule_words(entry.event, zone, language) or strings(language)["list_repeats"] for language in STRINGS
+    } if entry.event.recurrence else None
+    return found
+
+
+def _dumped(document: dict[str, Any]) -> bytes:
     return json.dumps(document, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8")
+
+
+def occurrences_body(
+    published: Published, events, after: datetime, before: datetime, limit: int, ongoing: bool, daily: bool = False
+) -> bytes:
+    """The JSON document; ``daily`` for a listing from the present moment (``listing``)."""
+    zone = timezones.zone(published.calendar.timezone)
+    found = listing(events, after, before, zone, limit, ongoing, daily)
+    return _dumped({"events": [occurrence_json(o, published) for o in found]})
+
+
+def entries_body(published: Published, events, after: datetime, before: datetime, limit: int) -> bytes:
+    """``?series=once``: each event once, as ``/`` and ``/embed`` list them,
+    with the calendar's zone to write their dates in."""
+    calendar = published.calendar
+    found = entries(events, after, before, timezones.zone(calendar.timezone), limit)
+    return _dumped({"events": [entry_json(e, published) for e in found], "timezone": calendar.timezone})
+
+
+def _once(published: Published) -> bool:
+    text = request.args.get("series", "every")
+    if text not in ("every", "once"):
+        refuse(published, 400, "wc_bad_series", value=text[:40])
+    return text == "once"
 
 
 @bp.get("/events.json")
@@ -78,9 +111,11 @@ def events_json() -> Response:
     published = current_calendar()
     chosen = selection(published)
     limit = limit_of(published, DEFAULT_LIMIT, MAX_LIMIT)
+    once = _once(published)
     first, last = _day(published, "from"), _day(published, "to")
     zone = timezones.zone(published.calendar.timezone)
-    if first is None and last is None:
+    daily = first is None and last is None  # from now on: asked again every minute
+    if daily:
         after, ongoing = now(published), True
         before = after + HORIZON
     else:
@@ -93,7 +128,9 @@ def events_json() -> Response:
 
     def answer() -> bytes:
         events = select(published.calendar, chosen.categories, chosen.places)
-        return occurrences_body(published, events, after, before, limit, ongoing)
+        if once:
+            return entries_body(published, events, after, before, limit)
+        return occurrences_body(published, events, after, before, limit, ongoing, daily)
 
-    body = published.kept(("events.json", chosen, after, before, limit, ongoing), answer)
+    body = published.kept(("events.json", chosen, after, before, limit, ongoing, once), answer)
     return feed_response(body, published, content_type="application/json")

@@ -45,12 +45,14 @@ def sitemap(calendar: Calendar) -> bytes:
 
 
 def robots(calendar: Calendar) -> bytes:
-    """Every public page may be crawled, the proposal form included (it is a
-    public page, and a blocked page cannot be checked for search); the
-    editor may not. Disallow comes first: Google takes the longest matching
-    rule, but crawlers of the 1994 rules (and Python's robotparser) the first."""
+    """Every public page may be crawled, the proposal form and the editor's
+    login page included (public pages, and a blocked page cannot be checked
+    for search); the rest of the editor may not. The narrower rule comes
+    first: Google takes the longest matching rule, but crawlers of the 1994
+    rules (and Python's robotparser) the first."""
     return (
         "User-agent: *\n"
+        "Allow: /edit/login\n"
         "Disallow: /edit/\n"
         "Allow: /\n"
         "\n"

@@ -22,7 +22,7 @@ def _language() -> str:
         return "it"
 
 
-def _render(error: HTTPException) -> tuple[Response | str, int]:
+def _render(error: HTTPException) -> tuple[Response | str, int, list[tuple[str, str]]]:
     status = error.code or 500
     language = _language()
     title, text = error_texts(language, status)
@@ -34,7 +34,10 @@ def _render(error: HTTPException) -> tuple[Response | str, int]:
         response.headers["Access-Control-Allow-Origin"] = "*"
     else:
         response = render_template("error.html", lang=language, t=SimpleNamespace(**strings(language)), status=status, title=title, text=text)
-    return response, status
+    # What werkzeug's own answer would carry besides its body (a 405's Allow,
+    # which RFC 9110 requires; a 401's WWW-Authenticate).
+    extra = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
+    return response, status, extra
 
 
 def register(app: Flask) -> None:

@@ -8,13 +8,14 @@ from datetime import date, datetime, time, timedelta
 
 from babel import Locale
 from babel.dates import format_date, get_day_names
-from flask import Blueprint, render_template, request
+from flask import Blueprint, Response, render_template, request
 
 from calfeed import timezones
 from calfeed.model import Calendar
 from calfeed.occurrences import Occurrence, last_day_of, listing, select
 from calfeed.web.http import current_calendar, refuse, selection, today
-from calfeed.web.pages import page_context
+from calfeed.published import FeedFilter, Published
+from calfeed.web.pages import kept_page, page_context
 
 bp = Blueprint("month", __name__)
 
@@ -59,15 +60,20 @@ def month_range(calendar: Calendar, today: date) -> tuple[date, date]:
 
 @bp.get("/month")
 @bp.get("/month/<int:year>-<int:month>")
-def month_view(year: int | None = None, month: int | None = None) -> str:
+def month_view(year: int | None = None, month: int | None = None) -> Response:
     published = current_calendar()
     chosen = selection(published)
-    cal = published.calendar
-    zone = timezones.zone(cal.timezone)
     now_day = today(published)
     year, month = (year, month) if year is not None else (now_day.year, now_day.month)
     if not (1900 <= year <= 2199 and 1 <= month <= 12):
         refuse(published, 404, "no_month")
+    return kept_page(published, ("month", year, month), now_day, lambda: _page(published, chosen, year, month, now_day))
+
+
+def _page(published: Published, chosen: FeedFilter, year: int, month: int, now_day: date) -> str:
+    """The month's grid; the same for the whole of ``now_day``."""
+    cal = published.calendar
+    zone = timezones.zone(cal.timezone)
     first_weekday = Locale.parse(cal.language).first_week_day
     rows = weeks(year, month, first_weekday)
     first, last = rows[0][0].day, rows[-1][-1].day

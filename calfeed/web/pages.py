@@ -7,10 +7,12 @@ import json
 import re
 from pathlib import Path
 from types import SimpleNamespace
-from datetime import datetime, tzinfo
+from collections.abc import Callable
+from datetime import date, datetime, tzinfo
 from functools import lru_cache
 from itertools import groupby
 
+from babel.dates import format_date
 from flask import Blueprint, Response, render_template, request
 from markupsafe import Markup
 
@@ -18,8 +20,10 @@ from calfeed import timezones
 from calfeed.model import Event
 from calfeed.occurrences import HORIZON, Entry, Occurrence, Selection, ended, entries, expand, last_day_of, naive, select
 from calfeed.published import Body, FeedFilter, Published
+from calfeed.web import component
 from calfeed.web.http import current_calendar, event_or_404, feed_response, limit_of, now, selection
 from calfeed.web.proposals import proposals_open
+from calfeed.web.hues import CSS as HUE_CSS, hue
 from calfeed.web.qr import qr_path
 from calfeed.web.i18n import clock, hours, long_date, rule_words, strings, when
 from calfeed.web.links import (
@@ -62,15 +66,27 @@ def paragraphs(text: str | None) -> Markup:
     return Markup("\n".join(out))
 
 
+def local_day(start: date | datetime, zone: tzinfo) -> date:
+    """The day an occurrence starts on, in the calendar's zone."""
+    return start.astimezone(zone).date() if isinstance(start, datetime) else start
+
+
+def date_block(day: date, language: str) -> tuple[str, str, str]:
+    """A day as the pages' date blocks show it: weekday, day number and
+    month, the names abbreviated as CLDR writes them.
+
+    >>> date_block(date(2021, 12, 1), "it"), date_block(date(2021, 12, 1), "en")
+    (('mer', '1', 'dic'), ('Wed', '1', 'Dec'))
+    """
+    return tuple(format_date(day, part, locale=language) for part in ("EEE", "d", "MMM"))
+
+
 def _days(found: list[Entry], published: Published) -> list[tuple[str, list[Entry]]]:
     zone = timezones.zone(published.calendar.timezone)
     language = published.calendar.language
-
-    def day(entry: Entry):
-        start = entry.next.start
-        return start.astimezone(zone).date() if isinstance(start, datetime) else start
-
-    return [(long_date(key, language), list(group)) for key, group in groupby(found, key=day)]
+    return [
+        (long_date(key, language), list(group)) for key, group in groupby(found, key=lambda e: local_day(e.next.start, zone))
+    ]
 
 
 def end_value(occurrence: Occurrence, zone: tzinfo) -> str | None:
@@ -98,6 +114,9 @@ def page_context(published: Published, **extra) -> dict:
         # A series' rule in words, else that it repeats (its next date is beside it).
         "repeats": lambda event: rule_words(event, zone, calendar.language) or strings(calendar.language)["list_repeats"],
         "service_name": service_name,
+        "block": lambda occurrence: date_block(local_day(occurrence.start, zone), calendar.language),
+        "hue": hue,
+        "hue_css": HUE_CSS,
         **extra,
     }
 
@@ -115,15 +134,25 @@ def _upcoming(published: Published, chosen: FeedFilter, limit: int) -> list[Entr
     return entries(events, after, after + HORIZON, timezones.zone(published.calendar.timezone), limit)
 
 
+def kept_page(published: Published, page: tuple, moment: datetime | date, make: Callable[[], str]) -> Response:
+    """The page ``make`` renders, made once per version for ``page`` (the
+    view and its arguments: ``calfeed build`` asks every page in one request
+    context), this request's query (the links carry it), the proposals'
+    state and ``moment`` (the minute, or the day, the page depends on)."""
+    key = ("page", *page, request.query_string, proposals_open(), moment)
+    body = published.kept(key, lambda: make().encode())
+    return Response(body.data, content_type="text/html; charset=utf-8")
+
+
 @bp.get("/")
-def index() -> str:
+def index() -> Response:
     """Upcoming events by day, the filters, and the ways to subscribe."""
     published = current_calendar()
     chosen = selection(published)
     path = chosen.path()
     query = request.query_string.decode("utf-8", "replace")
     embed_src = published.calendar.base_url + "/embed" + (f"?{query}" if query else "")
-    return render_template(
+    return kept_page(published, ("index",), now(published), lambda: render_template(
         "index.html",
         **page_context(
             published,
@@ -140,21 +169,29 @@ def index() -> str:
                 ("place", p, subscribe_links(published.calendar, f"/places/{p.slug}.ics", f"{published.calendar.name}: {p.name}"))
                 for p in published.calendar.places
             ],
+            component_code=component.snippet(published.calendar, chosen, query, _filter_name(published, chosen)),
+            component_preview=Markup(component.element("/", chosen, published.calendar.language, "/" + (f"?{query}" if query else ""), _filter_name(published, chosen))),
+            component_script=Markup(component.script_tag(component.PATH)),
             embed_code=f'<iframe src="{html.escape(embed_src)}" title="{html.escape(_filter_name(published, chosen))}" width="100%" height="480" style="border:0"></iframe>',
         ),
-    )
+    ))
 
 
 @bp.get("/past")
-def past() -> str:
+def past() -> Response:
     """Events that have ended, the most recent first."""
     published = current_calendar()
     chosen = selection(published)
-    events = select(published.calendar, chosen.categories, chosen.places)
-    found = ended(events, now(published), timezones.zone(published.calendar.timezone), PAGE_LIMIT)
-    # Every ended date, a series' too: what took place, not what repeats.
-    days = _days([Entry(o.event, o) for o in found], published)
-    return render_template("past.html", **page_context(published, days=days, chosen=chosen, once=False))
+    moment = now(published)
+
+    def page() -> str:
+        events = select(published.calendar, chosen.categories, chosen.places)
+        found = ended(events, moment, timezones.zone(published.calendar.timezone), PAGE_LIMIT)
+        # Every ended date, a series' too: what took place, not what repeats.
+        days = _days([Entry(o.event, o) for o in found], published)
+        return render_template("past.html", **page_context(published, days=days, chosen=chosen, once=False))
+
+    return kept_page(published, ("past",), moment, page)
 
 
 def _shown_occurrence(event: Event, published: Published) -> tuple[Occurrence, tuple[Occurrence, ...]]:
@@ -294,13 +331,22 @@ def print_page(event_id: str) -> str:
     )
 
 
-SCRIPT = Body((Path(__file__).parent.parent / "static" / "calfeed.js").read_bytes())
+STATIC = Path(__file__).parent.parent / "static"
+SCRIPT = Body((STATIC / "calfeed.js").read_bytes())
+ICON = Body((STATIC / "favicon.svg").read_bytes())
 
 
 @bp.get("/static/calfeed.js")
 def script() -> Response:
     """The copy buttons' script (the pages work without it)."""
     return feed_response(SCRIPT, current_calendar(), "text/javascript; charset=utf-8")
+
+
+@bp.get("/favicon.svg")
+def icon() -> Response:
+    """The tab's icon; every page links it, so browsers do not ask for a
+    missing ``/favicon.ico`` (a 404 in the console of every page)."""
+    return feed_response(ICON, current_calendar(), "image/svg+xml")
 
 
 @bp.get("/embed")

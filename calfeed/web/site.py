@@ -14,7 +14,7 @@ from werkzeug.exceptions import NotFound
 
 from calfeed.model import Calendar, Event
 from calfeed.published import Published
-from calfeed.web import pages, qr
+from calfeed.web import component, pages, qr
 from calfeed.web.month import month_range
 
 MAX_MONTHS = 240
@@ -42,7 +42,7 @@ class Site:
     def paths(self, calendar: Calendar) -> list[str]:
         """Every page, JSON, image, RSS and Atom URL of the site but the
         iCalendar feeds and each event's files, which the build asks for apart."""
-        paths = ["/", "/past", "/embed", "/events.json", "/month", "/qr/calendar.svg", "/static/calfeed.js"]
+        paths = ["/", "/past", "/embed", "/events.json", "/month", "/qr/calendar.svg", "/static/calfeed.js", "/favicon.svg", component.PATH]
         paths += ["/sitemap.xml", "/robots.txt", "/feed.rss", "/feed.atom"]
         paths += [f"/{family}/{s.slug}.{kind}" for family, found in (("categories", calendar.categories), ("places", calendar.places)) for s in found for kind in ("rss", "atom")]
         paths += self._months(calendar)
