@@ -613,3 +613,19 @@ def test_a_changed_date_of_a_short_rule_stays_with_its_series(tmp_path):
     assert "left out" not in report
     summer = sorted((o[0], o[2]) for o in served if date(2026, 7, 1) <= o[0] < date(2026, 10, 1))
     assert summer == [(date(2026, 7, 7), "Trovato"), (date(2026, 8, 5), "Trovato (spostato)"), (date(2026, 9, 7), "Trovato")]
+
+
+def test_an_off_rule_start_with_count_1_in_a_zone_the_file_defines_is_kept(tmp_path):
+    """A custom TZID whose rules differ from the calendar's on DTSTART, a rule
+    that DTSTART is off with COUNT=1: the date mended to the file's instant
+    was a changed date of a series that no longer had a rule, and the event
+    was left out. 10:30 at -05:00 is 15:30 UTC (by hand)."""
+    source = Source(written=["BEGIN:VEVENT", "UID:sede@props.example.org", "DTSTAMP:20250101T000000Z", "SUMMARY:Sede",
+                             "DTSTART;TZID=Sede di New York:20250130T103000", "DTEND;TZID=Sede di New York:20250130T110000",
+                             "RRULE:FREQ=WEEKLY;BYDAY=TU,SA;COUNT=1", "END:VEVENT"],
+                    zones={"Sede di New York": FileZone("Sede di New York", "-0500", None, (), ())})
+    (tmp_path / "source.ics").write_bytes(source.ics(source.written))
+    report = import_calendar(str(tmp_path / "source.ics"), tmp_path / "events.toml", base_url="https://eventi.example.org").summary()
+    served = _occurrences(Published(load_calendar(tmp_path / "events.toml")).feed(FeedFilter(), date(2020, 1, 1)).data)
+    assert "left out" not in report
+    assert served == [(datetime(2025, 1, 30, 15, 30, tzinfo=UTC), datetime(2025, 1, 30, 16, 0, tzinfo=UTC), "Sede", "confirmed")]

@@ -96,6 +96,12 @@ def _moved_start(event: Imported, first: str) -> str | None:
             return done
         if naive(old) in {naive(d) for d in fields.pop("exdates", [])}:
             return None  # its only date removed too: nothing to serve, the event is left out
+        for override in [o for o in event.overrides if naive(o["recurrence_id"]) == naive(old)]:  # that date changed: the event is it
+            changed = {key: value for key, value in override.items() if key != "recurrence_id"}
+            if "start" in changed and isinstance(fields.get("end"), datetime) and "end" not in changed:
+                changed["end"] = changed["start"] + (fields["end"] - old)
+            fields.update(changed)
+        event.overrides.clear()  # the other dates are gone with the rule
         return done
     shift = new - old
     fields["start"] = new
