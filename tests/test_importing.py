@@ -263,7 +263,8 @@ def test_every_source_event_is_carried_over_or_reported(name, tmp_path):
     split = len(result.notes("RRULE #", "second event"))  # a further RRULE carried as an event of its own
     # Dates of a series where the file's own VTIMEZONE and the IANA zone disagree, kept as changed dates.
     mended = sum(int(n) for n in re.findall(r"as the file defines it differs from the tz database's \S+ on (\d+) dates", result.report))
-    assert written == len(vevents) + split + mended
+    whole = len(result.notes("RANGE=THISANDFUTURE", "the whole series was changed"))  # the series and its change: one event
+    assert written == len(vevents) + split + mended - whole
     for vevent in vevents:
         lost = [p for p in DROPPED if p in vevent or p == "VALARM" and vevent.walk("VALARM")]
         uid = str(vevent.get("UID", "")).strip()
@@ -673,6 +674,12 @@ KINDS = {
          "add such dates as [[events.overrides]] at the file's times, or end the series before it"),
         ("Assemblea", "line 85:", '2025-03-20T21:00 in time zone "Romance Standard Time" as the file defines it is 2025-03-20T20:00 '
          "in the tz database's Europe/Rome; the instant was kept"),
+    ]),
+    "this-and-future.ics": (8 + 9 + 24, [
+        ("Corso di yoga (sera)", "line 15:", "RANGE=THISANDFUTURE: this date and the later ones changed; the series was split, "
+         "its dates from 2025-03-24T19:30:00 are an event of their own"),
+        ("Mercato della domenica", "line 40:", "its dates from 2025-03-30 are an event of their own, every date written as an rdate"),
+        ("Assemblea mensile", "line 55:", "it is the series' first date, so the whole series was changed"),
     ]),
     "untitled.ics": (3, [
         ("(senza titolo)", "line 7:", 'no title (SUMMARY) in the source; kept on 2025-04-25 with the title "(senza titolo)"'),
@@ -1413,3 +1420,34 @@ def test_an_import_waits_for_an_editors_save_and_merges_into_its_result(tmp_path
     text = existing.read_text(encoding="utf-8")
     assert text.startswith(saved.rstrip("\n")), "the editor's save was lost"
     assert len(load_calendar(existing).events) > len(tomllib.loads(saved)["events"])
+
+
+def test_a_change_of_this_and_future_dates_moves_every_later_date(tmp_path):
+    """RECURRENCE-ID;RANGE=THISANDFUTURE changes its date and every later one
+    (RFC 5545): the series is split there. Times written by hand: the yoga
+    course moves from Monday 18:00-19:00 to 19:30-21:00 from 24 March on
+    (across the change to summer time, on Rome's clock), keeps its COUNT of
+    10 dates and its two EXDATEs, and its 7 April date is moved to Tuesday;
+    the Saturday market becomes a Sunday one from 30 March, up to the day
+    after its last Saturday; a change of the first date changes the whole series."""
+    result = import_file(CORPUS / "this-and-future.ics", tmp_path)
+    served = sorted(served_occurrences(result), key=lambda o: (type(o[0]) is date, o[0]))  # timed, then all-day
+    utc = lambda day, hour, minute=0: datetime(2025, *day, hour, minute, tzinfo=UTC)  # noqa: E731
+    yoga = [o for o in served if o[2].startswith("Corso di yoga")]
+    assert yoga == [
+        (utc((3, 3), 17), utc((3, 3), 18), "Corso di yoga", "confirmed"),
+        (utc((3, 10), 17), utc((3, 10), 18), "Corso di yoga", "confirmed"),
+        (utc((3, 24), 18, 30), utc((3, 24), 20), "Corso di yoga (sera)", "confirmed"),
+        (utc((3, 31), 17, 30), utc((3, 31), 19), "Corso di yoga (sera)", "confirmed"),
+        (utc((4, 8), 16), utc((4, 8), 17), "Corso di yoga (sera)", "confirmed"),
+        *((utc((month, day), 17, 30), utc((month, day), 19), "Corso di yoga (sera)", "confirmed") for month, day in ((4, 21), (4, 28), (5, 5))),
+    ]
+    market = sorted((o[0], o[2]) for o in served if o[2].startswith("Mercato"))
+    saturdays = [date(2025, 3, day) for day in (1, 8, 15, 22)]
+    sundays = [date(2025, 3, 30), *(date(2025, 4, day) for day in (6, 13, 20, 27))]
+    assert market == [*((d, "Mercato del sabato") for d in saturdays), *((d, "Mercato della domenica") for d in sundays)]
+    meeting = [o for o in served if o[2] == "Assemblea mensile"]
+    assert len(meeting) == 24 and meeting[0][:2] == (utc((1, 2), 19, 30), utc((1, 2), 21))
+    assert meeting[6][:2] == (utc((7, 3), 18, 30), utc((7, 3), 20))  # first Thursday of July, 20:30 in summer time
+    assert result.event("Assemblea mensile")["uid"] == "assemblea@casa.example.org"
+    assert result.event("Corso di yoga (sera)")["uid"] == "yoga@casa.example.org-da-20250324T180000"
