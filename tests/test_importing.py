@@ -681,6 +681,10 @@ KINDS = {
         ("Mercato della domenica", "line 40:", "its dates from 2025-03-30 are an event of their own, every date written as an rdate"),
         ("Assemblea mensile", "line 55:", "it is the series' first date, so the whole series was changed"),
     ]),
+    "changed-without-end.ics": (4, [
+        ("Riunione (breve)", "line 14:", "a changed date without DTEND or DURATION ends at its start (RFC 5545); carried as an event of its own "
+         "without an end (UID riunione@casa.example.org-20250312T170000), its date 2025-03-12T17:00:00 removed from the series"),
+    ]),
     "untitled.ics": (3, [
         ("(senza titolo)", "line 7:", 'no title (SUMMARY) in the source; kept on 2025-04-25 with the title "(senza titolo)"'),
         ("(senza titolo)", "line 13:", 'no title (SUMMARY) in the source; kept on 2025-06-02 with the title "(senza titolo)"'),
@@ -1451,3 +1455,17 @@ def test_a_change_of_this_and_future_dates_moves_every_later_date(tmp_path):
     assert meeting[6][:2] == (utc((7, 3), 18, 30), utc((7, 3), 20))  # first Thursday of July, 20:30 in summer time
     assert result.event("Assemblea mensile")["uid"] == "assemblea@casa.example.org"
     assert result.event("Corso di yoga (sera)")["uid"] == "yoga@casa.example.org-da-20250324T180000"
+
+
+def test_a_changed_date_without_an_end_ends_at_its_start(tmp_path):
+    """A timed RECURRENCE-ID with neither DTEND nor DURATION ends at its start
+    (RFC 5545 3.6.1; Thunderbird's ical.js and recurring-ical-events read it
+    so), not after the series' 90 minutes. Times written by hand."""
+    result = import_file(CORPUS / "changed-without-end.ics", tmp_path)
+    at = lambda day, hour, minute=0: datetime(2025, 3, day, hour, minute, tzinfo=UTC)  # noqa: E731
+    assert sorted(served_occurrences(result)) == [
+        (at(5, 16), at(5, 17, 30), "Riunione", "confirmed"),
+        (at(12, 16, 30), at(12, 16, 30), "Riunione (breve)", "confirmed"),
+        (at(19, 16), at(19, 17, 30), "Riunione", "confirmed"),
+        (at(26, 16), at(26, 17, 30), "Riunione", "confirmed"),
+    ]

@@ -521,6 +521,24 @@ class Conversion:
         (original,) = like_start(original, master.fields["start"], master.rules)[:1]
         return original
 
+    def instant(self, owner: Imported, original: datetime, fields: dict[str, Any], label: str) -> None:
+        """A timed changed date without DTEND or DURATION ends at its start
+        (RFC 5545; Thunderbird's ical.js and recurring-ical-events read it so).
+        A changed date in events.toml without an end takes the series' length,
+        so the date leaves the series and becomes an event of its own, without an end."""
+        owner.fields["exdates"] = [*owner.fields.get("exdates", []), original]
+        alone = {key: value for key, value in fields.items() if key not in ("timezone", "uid", "end", "duration")}
+        name = owner.fields.get("timezone", self.timing.target)
+        if "timezone" in owner.fields:
+            alone["timezone"] = name
+        if "uid" in owner.fields:
+            alone["uid"] = f'{owner.fields["uid"]}-{naive(original).strftime("%Y%m%dT%H%M%S")}'
+        self.loose.append(Imported(alone, sort_key=(instant(alone["start"], name), alone["title"]), where=owner.where))
+        self.report.notes.append(
+            f"{label}: a changed date without DTEND or DURATION ends at its start (RFC 5545); carried as an event of its own without an "
+            f"end{' (UID ' + alone['uid'] + ')' if 'uid' in alone else ''}, its date {original.isoformat()} removed from the series: "
+            "give it an end if it has one")
+
     def change(
         self, master: Imported, original: date | datetime, component, fields: dict[str, Any], label: str, pieces: tuple = (),
     ) -> None:
@@ -539,6 +557,9 @@ class Conversion:
             if piece.since <= naive(original):
                 owner, original = piece.item, original + piece.shift
                 break
+        if isinstance(fields.get("start"), datetime) and not {"DTEND", "DURATION"} & set(component) and {"end", "duration"} & set(owner.fields):
+            self.instant(owner, original, fields, label)
+            return
         length = length_of(owner.fields)
         override = {"recurrence_id": original}
         start = fields.get("start", original)
