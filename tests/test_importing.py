@@ -675,11 +675,12 @@ KINDS = {
         ("Assemblea", "line 85:", '2025-03-20T21:00 in time zone "Romance Standard Time" as the file defines it is 2025-03-20T20:00 '
          "in the tz database's Europe/Rome; the instant was kept"),
     ]),
-    "this-and-future.ics": (8 + 9 + 24, [
+    "this-and-future.ics": (8 + 9 + 24 + 6, [
         ("Corso di yoga (sera)", "line 15:", "RANGE=THISANDFUTURE: this date and the later ones changed; the series was split, "
          "its dates from 2025-03-24T19:30:00 are an event of their own"),
-        ("Mercato della domenica", "line 40:", "its dates from 2025-03-30 are an event of their own, every date written as an rdate"),
+        ("Mercato della domenica", "line 40:", "its dates from 2025-03-30 are an event of their own"),
         ("Assemblea mensile", "line 55:", "it is the series' first date, so the whole series was changed"),
+        ("Cena sociale", "line 71:", "its dates from 2025-03-30T20:00:00 are an event of their own, every date written as an rdate"),
     ]),
     "changed-without-end.ics": (4, [
         ("Riunione (breve)", "line 14:", "a changed date without DTEND or DURATION ends at its start (RFC 5545); carried as an event of its own "
@@ -1454,6 +1455,12 @@ def test_a_change_of_this_and_future_dates_moves_every_later_date(tmp_path):
     assert len(meeting) == 24 and meeting[0][:2] == (utc((1, 2), 19, 30), utc((1, 2), 21))
     assert meeting[6][:2] == (utc((7, 3), 18, 30), utc((7, 3), 20))  # first Thursday of July, 20:30 in summer time
     assert result.event("Assemblea mensile")["uid"] == "assemblea@casa.example.org"
+    assert result.event("Mercato della domenica")["rrule"] == "FREQ=WEEKLY;BYDAY=SU;UNTIL=2025-04-27"  # BYDAY moved with the date
+    # The last Saturday of the month moved to the day after: no rule gives those Sundays, so they are written out.
+    dinners = [o[0] for o in served if o[2] == "Cena sociale"]
+    rome = zone("Europe/Rome")
+    assert dinners == [datetime(2025, month, day, 20, 0, tzinfo=rome).astimezone(UTC)
+                       for month, day in ((1, 25), (2, 22), (3, 30), (4, 27), (6, 1), (6, 29))]
     assert result.event("Corso di yoga (sera)")["uid"] == "yoga@casa.example.org-da-20250324T180000"
 
 
@@ -1469,3 +1476,27 @@ def test_a_changed_date_without_an_end_ends_at_its_start(tmp_path):
         (at(19, 16), at(19, 17, 30), "Riunione", "confirmed"),
         (at(26, 16), at(26, 17, 30), "Riunione", "confirmed"),
     ]
+
+
+def test_a_change_of_this_and_future_dates_that_cannot_be_carried_whole_is_named(tmp_path):
+    """Two cases the split cannot carry exactly, each named with what to do:
+    a series with several RRULEs (only that date is changed), and an endless
+    rule that, moved to the new date, gives other dates (the first Saturday of
+    each month moved to the Sunday after)."""
+    source = tmp_path / "future.ics"
+    source.write_text("\r\n".join([
+        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//x//x//EN",
+        "BEGIN:VEVENT", "UID:corso@x.example.org", "DTSTART;TZID=Europe/Rome:20250303T180000", "DTEND;TZID=Europe/Rome:20250303T190000",
+        "RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=4", "RRULE:FREQ=WEEKLY;BYDAY=TH", "SUMMARY:Corso", "END:VEVENT",
+        "BEGIN:VEVENT", "UID:corso@x.example.org", "RECURRENCE-ID;RANGE=THISANDFUTURE;TZID=Europe/Rome:20250310T180000",
+        "DTSTART;TZID=Europe/Rome:20250310T183000", "DTEND;TZID=Europe/Rome:20250310T193000", "SUMMARY:Corso", "END:VEVENT",
+        "BEGIN:VEVENT", "UID:parco@x.example.org", "DTSTART;TZID=Europe/Rome:20250104T100000", "DTEND;TZID=Europe/Rome:20250104T120000",
+        "RRULE:FREQ=MONTHLY;BYDAY=1SA", "SUMMARY:Pulizia del parco", "END:VEVENT",
+        "BEGIN:VEVENT", "UID:parco@x.example.org", "RECURRENCE-ID;RANGE=THISANDFUTURE;TZID=Europe/Rome:20250201T100000",
+        "DTSTART;TZID=Europe/Rome:20250202T100000", "DTEND;TZID=Europe/Rome:20250202T120000", "SUMMARY:Pulizia del parco", "END:VEVENT",
+        "END:VCALENDAR", ""]), encoding="utf-8")
+    result = import_file(source, tmp_path)
+    assert result.notes('line 12: "Corso"', "RANGE=THISANDFUTURE cannot be carried (the series has several RRULEs): carried as a change "
+                        "of this date only; the later dates keep the series' times and details: change them by hand")
+    assert result.notes('line 26: "Pulizia del parco"', "RANGE=THISANDFUTURE: the series' rule, moved with this date, gives other dates "
+                        "than the source's from 2025-02-02T10:00:00 on: check them")

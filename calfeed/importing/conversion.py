@@ -112,7 +112,6 @@ class Piece:
     since: datetime
     shift: timedelta
     item: Imported
-    component: Any  # the VEVENT that made it
 
 
 @dataclass
@@ -320,9 +319,9 @@ class Conversion:
                 continue
             items = sorted(items, key=lambda entry: str(entry[0]))
             futures = [entry for entry in items if _this_and_future(entry[1])]
-            pieces = self.split(master, futures) if futures else []
+            pieces, done = self.split(master, futures) if futures else ([], [])
             for original, component, fields, label in items:
-                if not any(component is piece.component for piece in pieces):
+                if not any(component is handled for handled in done):
                     self.change(master, original, component, fields, label, tuple(pieces))
             self.parts += [piece.item for piece in pieces]
         extras = [extra for found in self.extras.values() for extra in found]
@@ -332,18 +331,19 @@ class Conversion:
         events = [item for item in self.masters.values() if not item.dropped]
         return sorted([*events, *extras, *self.parts, *self.loose, *orphans], key=lambda item: item.sort_key)
 
-    def split(self, master: Imported, futures: list) -> list[Piece]:
+    def split(self, master: Imported, futures: list) -> tuple[list[Piece], list]:
         """Changed dates with RANGE=THISANDFUTURE: each changes its date and
         every later one (RFC 5545: shifted by as much as its start moved, with
         its fields). events.toml has no such change, so the series is split:
         it ends before the first such date, and each one starts an event of its
         own (UID ``<uid>-da-<date>``) with the rest of the rule. The source's
-        exdates, rdates and changed dates go to the part they fall in."""
+        exdates, rdates and changed dates go to the part they fall in. Also
+        returns the VEVENTs it carried."""
         fields, uid = master.fields, str(master.fields.get("uid"))
         rule = master.rules[0] if master.rules else None
         first = naive(fields["start"])
         extra = {naive(d) for d in fields.get("rdates", [])} | ({first} if rule is None or next(iter(rule), None) != first else set())
-        cuts = []
+        cuts, done = [], []
         for original, component, changed, label in futures:
             since = naive(self.replaced_date(master, original, component, changed, label))
             if master.clock is not None:  # its new times on the file zone's wall clock, as the series is kept
@@ -361,13 +361,15 @@ class Conversion:
                     f"{label}: RANGE=THISANDFUTURE cannot be carried ({reason}): carried as a change of this date only; the later "
                     "dates keep the series' times and details: change them by hand")
                 self.change(master, original, component, changed, label)
+                done.append(component)
                 continue
             cuts.append((since, naive(new) - since, changed, label, component))
         pieces: list[Piece] = []
         for number, (since, shift, changed, label, component) in enumerate(cuts):
             until = cuts[number + 1][0] if number + 1 < len(cuts) else None
             item = self.part(master, rule, extra, since, until, shift, changed, label)
-            pieces.append(Piece(since, shift, item, component))
+            pieces.append(Piece(since, shift, item))
+            done.append(component)
             listed = ", every date written as an rdate" if "rrule" not in item.fields and "rdates" in item.fields else ""
             whole = number == 0 and since <= min({first, *extra})
             self.report.notes.append(
@@ -378,7 +380,7 @@ class Conversion:
             self.part(master, rule, extra, None, pieces[0].since, timedelta(0), None, "")
             if master.dropped and "uid" in fields:  # the whole series changed: its first part is the series
                 pieces[0].item.fields["uid"] = fields["uid"]
-        return pieces
+        return pieces, done
 
     def part(
         self, master: Imported, rule, extra: set, since: datetime | None, until: datetime | None, shift: timedelta,
@@ -400,6 +402,7 @@ class Conversion:
         base = re.sub(r"(^|;)(UNTIL|COUNT)=[^;]*", "", text).lstrip(";")
         new_text = ""
         if found:
+            base = _moved_weekdays(base, ((found[0] + shift).date() - found[0].date()).days)
             off = int(found[0] != dates[0])  # RFC 5545 counts a start off the rule in COUNT
             if "COUNT=" in text:
                 new_text = f"{base};COUNT={len(found) + off}"
@@ -578,6 +581,23 @@ class Conversion:
         if override.get("start") == original:
             override.pop("start")
         owner.overrides.append(override)
+
+
+_WEEKDAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+
+
+def _moved_weekdays(text: str, days: int) -> str:
+    """A weekly rule's BYDAY moved by ``days`` (a change that moves a Saturday
+    series to Sunday); other rules as they are (the caller checks the dates).
+
+    >>> _moved_weekdays("FREQ=WEEKLY;BYDAY=SA,SU;UNTIL=2025-04-26", 1)
+    'FREQ=WEEKLY;BYDAY=SU,MO;UNTIL=2025-04-26'
+    """
+    found = re.search(r"(?:^|;)BYDAY=([A-Z,]+)(?:;|$)", text)
+    if not days % 7 or "FREQ=WEEKLY" not in text or not found:
+        return text
+    moved = ",".join(_WEEKDAYS[(_WEEKDAYS.index(day) + days) % 7] for day in found.group(1).split(","))
+    return text.replace(f"BYDAY={found.group(1)}", f"BYDAY={moved}")
 
 
 def _this_and_future(component) -> bool:
