@@ -18,6 +18,7 @@ must come through with no difference at all.
 from __future__ import annotations
 
 import tomllib
+import uuid
 from pathlib import Path
 
 import pytest
@@ -155,3 +156,37 @@ def test_a_change_of_this_and_future_dates_is_carried(tmp_path):
     assert [(o.start.isoformat(), o.title) for o in comparison.only_feed] == [("2025-09-21T14:22:00+00:00", "EDITED EVENT")]
     assert 'line 14: "MODIFIED EVENT" (210): RANGE=THISANDFUTURE: this date and the later ones changed' in comparison.report
     assert 'line 32: "EDITED EVENT" (210): RANGE=THISANDFUTURE: this date and the later ones changed' in comparison.report
+
+
+def _custom_zone_file(tzid: str, offsets: tuple[str, str]) -> bytes:
+    """A weekly series in a custom TZID whose VTIMEZONE has the given winter
+    and summer offsets (Europe's change dates)."""
+    winter, summer = offsets
+    return "\r\n".join([
+        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//calfeed tests//custom zone//EN",
+        "BEGIN:VTIMEZONE", f"TZID:{tzid}",
+        "BEGIN:STANDARD", "DTSTART:19701025T030000", f"TZOFFSETFROM:{summer}", f"TZOFFSETTO:{winter}",
+        "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU", "END:STANDARD",
+        "BEGIN:DAYLIGHT", "DTSTART:19700329T020000", f"TZOFFSETFROM:{winter}", f"TZOFFSETTO:{summer}",
+        "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU", "END:DAYLIGHT", "END:VTIMEZONE",
+        "BEGIN:VEVENT", f"UID:sede-{winter}@example.org", "DTSTAMP:20250101T000000Z",
+        f"DTSTART;TZID={tzid}:20250303T180000", f"DTEND;TZID={tzid}:20250303T190000",
+        "RRULE:FREQ=WEEKLY;COUNT=5", "SUMMARY:Sportello", "END:VEVENT", "END:VCALENDAR", ""]).encode()
+
+
+@pytest.mark.parametrize("order", [("rome", "tokyo"), ("tokyo", "rome")])
+def test_the_oracle_reads_each_files_own_custom_zone(order, tmp_path):
+    """Two files define one custom TZID with other rules (Rome's offsets, and
+    Tokyo's +09:00). icalendar keeps the first VTIMEZONE of a name for the
+    whole process, so an oracle reading the raw files would read the second
+    file by the first one's rules, in either order, and find differences
+    that are not there."""
+    tzid = f"Sede centrale {uuid.uuid4().hex[:8]}"  # a name this process has never seen
+    offsets = {"rome": ("+0100", "+0200"), "tokyo": ("+0900", "+0900")}
+    for name in order:
+        source = tmp_path / f"{name}.ics"
+        source.write_bytes(_custom_zone_file(tzid, offsets[name]))
+        folder = tmp_path / name
+        folder.mkdir()
+        comparison = compare(source, folder)
+        assert not comparison.only_source and not comparison.only_feed, f"{name} after {order[0]}: {comparison}"
