@@ -15,8 +15,10 @@ compared (the first ones), which bounds endless series.
 
 from __future__ import annotations
 
+import itertools
 import re
 import tomllib
+import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -73,6 +75,25 @@ def _moments(component) -> list[date | datetime]:
     return found
 
 
+_FILES = itertools.count()
+_IANA = zoneinfo.available_timezones()
+
+
+def own_zones(data: bytes) -> bytes:
+    """The file with each VTIMEZONE whose TZID is no IANA name renamed for this
+    reading alone. icalendar reads such a TZID (a Windows name, a custom one)
+    by the first VTIMEZONE of that name it met in the process: another file's,
+    with other rules, would decide this file's instants. IANA names keep
+    their name, and icalendar's reading of them by the tz database."""
+    suffix = f" (file {next(_FILES)})".encode()
+    for tzid in set(re.findall(rb"^TZID:(.+?)\r?$", data, flags=re.MULTILINE)):
+        if tzid.decode("utf-8", "replace") in _IANA:
+            continue
+        renamed = (tzid + suffix).replace(b"\\", b"\\\\")
+        data = re.sub(rb"TZID([:=])" + re.escape(tzid) + rb"(?=[;:\r\n])", rb"TZID\1" + renamed, data)
+    return data
+
+
 def window(calendar: icalendar.Calendar) -> tuple[datetime, datetime]:
     """A day before the file's earliest date, to YEARS_AFTER after its latest finite one."""
     moments = []
@@ -116,7 +137,7 @@ def compare(source: Path, folder: Path) -> Comparison:
     assert result.exit_code == 0, result.output
     imported = load_calendar(out)
     feed = icalendar.Calendar.from_ical(Published(imported).feed(FeedFilter(), date(2000, 1, 1)).data)
-    original = icalendar.Calendar.from_ical(source.read_bytes())
+    original = icalendar.Calendar.from_ical(own_zones(source.read_bytes()))
     span = window(original)
     theirs = occurrences(original, span, imported.timezone)
     ours = occurrences(feed, span, imported.timezone)

@@ -18,6 +18,7 @@ must come through with no difference at all.
 from __future__ import annotations
 
 import tomllib
+import uuid
 from pathlib import Path
 
 import pytest
@@ -39,7 +40,9 @@ DIFFERING = {
     "recurring-ical-events/fablab_cottbus.ics": "a Europe/Berlin VTIMEZONE an hour off the tz database",
     "recurring-ical-events/issue_148_ignored_exdate.ics": "two series with one UID",
     "recurring-ical-events/issue_28_rrule_with_UTC_endinginZ.ics": "Outlook's all-day UNTIL at 23:00Z read as the next day",
-    "recurring-ical-events/issue_75_range_parameter.ics": "RANGE=THISANDFUTURE, which events.toml cannot hold: left out",
+    # RANGE=THISANDFUTURE is carried (the series split); what differs is its last date, an UNTIL written as a date in a
+    # timed series: calfeed reads the whole day, recurring-ical-events stops at its midnight UTC.
+    "recurring-ical-events/issue_75_range_parameter.ics": "a date UNTIL in a timed series: one date more than the oracle's",
     "icalendar/issue_156_RDATE_with_PERIOD_TZID_khal.ics": "no UID (the oracle keeps one copy per UID)",
     "kcalendarcore/KOrganizer_3.2.ics": "a DTSTART off its rule with COUNT: RFC 5545 counts it, dateutil does not",
     "recurring-ical-events/multiple_rrule.ics": "a DTSTART off its second rule with COUNT: RFC 5545 counts it, dateutil does not",
@@ -140,3 +143,50 @@ def test_an_organizer_address_calfeed_refuses_leaves_only_the_address_out(tmp_pa
     assert "left out, calfeed cannot serve it" not in comparison.report
     assert 'line 4: "Holladiho": ORGANIZER "nobody@nowhere" is not an e-mail address; the address was left out' in comparison.report
     assert "COUNT includes the old start, as RFC 5545 counts it" in comparison.report
+
+
+def test_a_change_of_this_and_future_dates_is_carried(tmp_path):
+    """recurring-ical-events' issue 75: two RANGE=THISANDFUTURE changes (the
+    dates move by -3 h, then by a day and 2 h 22 min, with new lengths and
+    titles) and a changed date between them. Every occurrence but the last
+    (see DIFFERING) is the oracle's; before, both changes were carried as
+    changes of their own date only, without a word."""
+    comparison = compare(CORPUS / "recurring-ical-events/issue_75_range_parameter.ics", tmp_path)
+    assert comparison.only_source == []
+    assert [(o.start.isoformat(), o.title) for o in comparison.only_feed] == [("2025-09-21T14:22:00+00:00", "EDITED EVENT")]
+    assert 'line 14: "MODIFIED EVENT" (210): RANGE=THISANDFUTURE: this date and the later ones changed' in comparison.report
+    assert 'line 32: "EDITED EVENT" (210): RANGE=THISANDFUTURE: this date and the later ones changed' in comparison.report
+
+
+def _custom_zone_file(tzid: str, offsets: tuple[str, str]) -> bytes:
+    """A weekly series in a custom TZID whose VTIMEZONE has the given winter
+    and summer offsets (Europe's change dates)."""
+    winter, summer = offsets
+    return "\r\n".join([
+        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//calfeed tests//custom zone//EN",
+        "BEGIN:VTIMEZONE", f"TZID:{tzid}",
+        "BEGIN:STANDARD", "DTSTART:19701025T030000", f"TZOFFSETFROM:{summer}", f"TZOFFSETTO:{winter}",
+        "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU", "END:STANDARD",
+        "BEGIN:DAYLIGHT", "DTSTART:19700329T020000", f"TZOFFSETFROM:{winter}", f"TZOFFSETTO:{summer}",
+        "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU", "END:DAYLIGHT", "END:VTIMEZONE",
+        "BEGIN:VEVENT", f"UID:sede-{winter}@example.org", "DTSTAMP:20250101T000000Z",
+        f"DTSTART;TZID={tzid}:20250303T180000", f"DTEND;TZID={tzid}:20250303T190000",
+        "RRULE:FREQ=WEEKLY;COUNT=5", "SUMMARY:Sportello", "END:VEVENT", "END:VCALENDAR", ""]).encode()
+
+
+@pytest.mark.parametrize("order", [("rome", "tokyo"), ("tokyo", "rome")])
+def test_the_oracle_reads_each_files_own_custom_zone(order, tmp_path):
+    """Two files define one custom TZID with other rules (Rome's offsets, and
+    Tokyo's +09:00). icalendar keeps the first VTIMEZONE of a name for the
+    whole process, so an oracle reading the raw files would read the second
+    file by the first one's rules, in either order, and find differences
+    that are not there."""
+    tzid = f"Sede centrale {uuid.uuid4().hex[:8]}"  # a name this process has never seen
+    offsets = {"rome": ("+0100", "+0200"), "tokyo": ("+0900", "+0900")}
+    for name in order:
+        source = tmp_path / f"{name}.ics"
+        source.write_bytes(_custom_zone_file(tzid, offsets[name]))
+        folder = tmp_path / name
+        folder.mkdir()
+        comparison = compare(source, folder)
+        assert not comparison.only_source and not comparison.only_feed, f"{name} after {order[0]}: {comparison}"

@@ -263,7 +263,8 @@ def test_every_source_event_is_carried_over_or_reported(name, tmp_path):
     split = len(result.notes("RRULE #", "second event"))  # a further RRULE carried as an event of its own
     # Dates of a series where the file's own VTIMEZONE and the IANA zone disagree, kept as changed dates.
     mended = sum(int(n) for n in re.findall(r"as the file defines it differs from the tz database's \S+ on (\d+) dates", result.report))
-    assert written == len(vevents) + split + mended
+    whole = len(result.notes("RANGE=THISANDFUTURE", "the whole series was changed"))  # the series and its change: one event
+    assert written == len(vevents) + split + mended - whole
     for vevent in vevents:
         lost = [p for p in DROPPED if p in vevent or p == "VALARM" and vevent.walk("VALARM")]
         uid = str(vevent.get("UID", "")).strip()
@@ -673,6 +674,17 @@ KINDS = {
          "add such dates as [[events.overrides]] at the file's times, or end the series before it"),
         ("Assemblea", "line 85:", '2025-03-20T21:00 in time zone "Romance Standard Time" as the file defines it is 2025-03-20T20:00 '
          "in the tz database's Europe/Rome; the instant was kept"),
+    ]),
+    "this-and-future.ics": (8 + 9 + 24 + 6, [
+        ("Corso di yoga (sera)", "line 15:", "RANGE=THISANDFUTURE: this date and the later ones changed; the series was split, "
+         "its dates from 2025-03-24T19:30:00 are an event of their own"),
+        ("Mercato della domenica", "line 40:", "its dates from 2025-03-30 are an event of their own"),
+        ("Assemblea mensile", "line 55:", "it is the series' first date, so the whole series was changed"),
+        ("Cena sociale", "line 71:", "its dates from 2025-03-30T20:00:00 are an event of their own, every date written as an rdate"),
+    ]),
+    "changed-without-end.ics": (4, [
+        ("Riunione (breve)", "line 14:", "a changed date without DTEND or DURATION ends at its start (RFC 5545); carried as an event of its own "
+         "without an end (UID riunione@casa.example.org-20250312T170000), its date 2025-03-12T17:00:00 removed from the series"),
     ]),
     "untitled.ics": (3, [
         ("(senza titolo)", "line 7:", 'no title (SUMMARY) in the source; kept on 2025-04-25 with the title "(senza titolo)"'),
@@ -1413,3 +1425,78 @@ def test_an_import_waits_for_an_editors_save_and_merges_into_its_result(tmp_path
     text = existing.read_text(encoding="utf-8")
     assert text.startswith(saved.rstrip("\n")), "the editor's save was lost"
     assert len(load_calendar(existing).events) > len(tomllib.loads(saved)["events"])
+
+
+def test_a_change_of_this_and_future_dates_moves_every_later_date(tmp_path):
+    """RECURRENCE-ID;RANGE=THISANDFUTURE changes its date and every later one
+    (RFC 5545): the series is split there. Times written by hand: the yoga
+    course moves from Monday 18:00-19:00 to 19:30-21:00 from 24 March on
+    (across the change to summer time, on Rome's clock), keeps its COUNT of
+    10 dates and its two EXDATEs, and its 7 April date is moved to Tuesday;
+    the Saturday market becomes a Sunday one from 30 March, up to the day
+    after its last Saturday; a change of the first date changes the whole series."""
+    result = import_file(CORPUS / "this-and-future.ics", tmp_path)
+    served = sorted(served_occurrences(result), key=lambda o: (type(o[0]) is date, o[0]))  # timed, then all-day
+    utc = lambda day, hour, minute=0: datetime(2025, *day, hour, minute, tzinfo=UTC)  # noqa: E731
+    yoga = [o for o in served if o[2].startswith("Corso di yoga")]
+    assert yoga == [
+        (utc((3, 3), 17), utc((3, 3), 18), "Corso di yoga", "confirmed"),
+        (utc((3, 10), 17), utc((3, 10), 18), "Corso di yoga", "confirmed"),
+        (utc((3, 24), 18, 30), utc((3, 24), 20), "Corso di yoga (sera)", "confirmed"),
+        (utc((3, 31), 17, 30), utc((3, 31), 19), "Corso di yoga (sera)", "confirmed"),
+        (utc((4, 8), 16), utc((4, 8), 17), "Corso di yoga (sera)", "confirmed"),
+        *((utc((month, day), 17, 30), utc((month, day), 19), "Corso di yoga (sera)", "confirmed") for month, day in ((4, 21), (4, 28), (5, 5))),
+    ]
+    market = sorted((o[0], o[2]) for o in served if o[2].startswith("Mercato"))
+    saturdays = [date(2025, 3, day) for day in (1, 8, 15, 22)]
+    sundays = [date(2025, 3, 30), *(date(2025, 4, day) for day in (6, 13, 20, 27))]
+    assert market == [*((d, "Mercato del sabato") for d in saturdays), *((d, "Mercato della domenica") for d in sundays)]
+    meeting = [o for o in served if o[2] == "Assemblea mensile"]
+    assert len(meeting) == 24 and meeting[0][:2] == (utc((1, 2), 19, 30), utc((1, 2), 21))
+    assert meeting[6][:2] == (utc((7, 3), 18, 30), utc((7, 3), 20))  # first Thursday of July, 20:30 in summer time
+    assert result.event("Assemblea mensile")["uid"] == "assemblea@casa.example.org"
+    assert result.event("Mercato della domenica")["rrule"] == "FREQ=WEEKLY;BYDAY=SU;UNTIL=2025-04-27"  # BYDAY moved with the date
+    # The last Saturday of the month moved to the day after: no rule gives those Sundays, so they are written out.
+    dinners = [o[0] for o in served if o[2] == "Cena sociale"]
+    rome = zone("Europe/Rome")
+    assert dinners == [datetime(2025, month, day, 20, 0, tzinfo=rome).astimezone(UTC)
+                       for month, day in ((1, 25), (2, 22), (3, 30), (4, 27), (6, 1), (6, 29))]
+    assert result.event("Corso di yoga (sera)")["uid"] == "yoga@casa.example.org-da-20250324T180000"
+
+
+def test_a_changed_date_without_an_end_ends_at_its_start(tmp_path):
+    """A timed RECURRENCE-ID with neither DTEND nor DURATION ends at its start
+    (RFC 5545 3.6.1; Thunderbird's ical.js and recurring-ical-events read it
+    so), not after the series' 90 minutes. Times written by hand."""
+    result = import_file(CORPUS / "changed-without-end.ics", tmp_path)
+    at = lambda day, hour, minute=0: datetime(2025, 3, day, hour, minute, tzinfo=UTC)  # noqa: E731
+    assert sorted(served_occurrences(result)) == [
+        (at(5, 16), at(5, 17, 30), "Riunione", "confirmed"),
+        (at(12, 16, 30), at(12, 16, 30), "Riunione (breve)", "confirmed"),
+        (at(19, 16), at(19, 17, 30), "Riunione", "confirmed"),
+        (at(26, 16), at(26, 17, 30), "Riunione", "confirmed"),
+    ]
+
+
+def test_a_change_of_this_and_future_dates_that_cannot_be_carried_whole_is_named(tmp_path):
+    """Two cases the split cannot carry exactly, each named with what to do:
+    a series with several RRULEs (only that date is changed), and an endless
+    rule that, moved to the new date, gives other dates (the first Saturday of
+    each month moved to the Sunday after)."""
+    source = tmp_path / "future.ics"
+    source.write_text("\r\n".join([
+        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//x//x//EN",
+        "BEGIN:VEVENT", "UID:corso@x.example.org", "DTSTART;TZID=Europe/Rome:20250303T180000", "DTEND;TZID=Europe/Rome:20250303T190000",
+        "RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=4", "RRULE:FREQ=WEEKLY;BYDAY=TH", "SUMMARY:Corso", "END:VEVENT",
+        "BEGIN:VEVENT", "UID:corso@x.example.org", "RECURRENCE-ID;RANGE=THISANDFUTURE;TZID=Europe/Rome:20250310T180000",
+        "DTSTART;TZID=Europe/Rome:20250310T183000", "DTEND;TZID=Europe/Rome:20250310T193000", "SUMMARY:Corso", "END:VEVENT",
+        "BEGIN:VEVENT", "UID:parco@x.example.org", "DTSTART;TZID=Europe/Rome:20250104T100000", "DTEND;TZID=Europe/Rome:20250104T120000",
+        "RRULE:FREQ=MONTHLY;BYDAY=1SA", "SUMMARY:Pulizia del parco", "END:VEVENT",
+        "BEGIN:VEVENT", "UID:parco@x.example.org", "RECURRENCE-ID;RANGE=THISANDFUTURE;TZID=Europe/Rome:20250201T100000",
+        "DTSTART;TZID=Europe/Rome:20250202T100000", "DTEND;TZID=Europe/Rome:20250202T120000", "SUMMARY:Pulizia del parco", "END:VEVENT",
+        "END:VCALENDAR", ""]), encoding="utf-8")
+    result = import_file(source, tmp_path)
+    assert result.notes('line 12: "Corso"', "RANGE=THISANDFUTURE cannot be carried (the series has several RRULEs): carried as a change "
+                        "of this date only; the later dates keep the series' times and details: change them by hand")
+    assert result.notes('line 26: "Pulizia del parco"', "RANGE=THISANDFUTURE: the series' rule, moved with this date, gives other dates "
+                        "than the source's from 2025-02-02T10:00:00 on: check them")

@@ -101,6 +101,17 @@ class Imported:
     rules: list = field(default_factory=list)  # dateutil rules of its dates, to place changed dates
     clock: Any = None  # the zone the file defines, whose wall clock its dates are written in
     clock_name: str = ""  # that zone's TZID
+    dropped: bool = False  # every date went to the later parts of a split series
+
+
+@dataclass
+class Piece:
+    """A later part of a series split by RANGE=THISANDFUTURE: from the date
+    ``since`` (as the series gives it) on, dates are shifted by ``shift``."""
+
+    since: datetime
+    shift: timedelta
+    item: Imported
 
 
 @dataclass
@@ -119,6 +130,7 @@ class Conversion:
     # By the series' UID: (the date changed, read in its own zone; the VEVENT; its fields; the report's label).
     changes: dict[str, list[tuple[date | datetime, Any, dict[str, Any], str]]] = field(default_factory=dict)
     loose: list[Imported] = field(default_factory=list)  # no UID, or one already taken
+    parts: list[Imported] = field(default_factory=list)  # later parts of series split by RANGE=THISANDFUTURE
 
     def make_places(self, components: list) -> None:
         """A place for each LOCATION used twice, or given with coordinates (GEO needs a place)."""
@@ -305,13 +317,143 @@ class Conversion:
             if master is None:
                 orphans += [self.one_off(original, fields, label) for original, _, fields, label in items]
                 continue
-            for original, component, fields, label in sorted(items, key=lambda entry: str(entry[0])):
-                self.change(master, original, component, fields, label)
+            items = sorted(items, key=lambda entry: str(entry[0]))
+            futures = [entry for entry in items if _this_and_future(entry[1])]
+            pieces, done = self.split(master, futures) if futures else ([], [])
+            for original, component, fields, label in items:
+                if not any(component is handled for handled in done):
+                    self.change(master, original, component, fields, label, tuple(pieces))
+            self.parts += [piece.item for piece in pieces]
         extras = [extra for found in self.extras.values() for extra in found]
-        for item in [*self.masters.values(), *extras, *self.loose]:
-            if item.clock is not None:
+        for item in [*self.masters.values(), *extras, *self.parts, *self.loose]:
+            if item.clock is not None and item.rules and not item.dropped:
                 self.keep_instants(item)
-        return sorted([*self.masters.values(), *extras, *self.loose, *orphans], key=lambda item: item.sort_key)
+        events = [item for item in self.masters.values() if not item.dropped]
+        return sorted([*events, *extras, *self.parts, *self.loose, *orphans], key=lambda item: item.sort_key)
+
+    def split(self, master: Imported, futures: list) -> tuple[list[Piece], list]:
+        """Changed dates with RANGE=THISANDFUTURE: each changes its date and
+        every later one (RFC 5545: shifted by as much as its start moved, with
+        its fields). events.toml has no such change, so the series is split:
+        it ends before the first such date, and each one starts an event of its
+        own (UID ``<uid>-da-<date>``) with the rest of the rule. The source's
+        exdates, rdates and changed dates go to the part they fall in. Also
+        returns the VEVENTs it carried."""
+        fields, uid = master.fields, str(master.fields.get("uid"))
+        rule = master.rules[0] if master.rules else None
+        first = naive(fields["start"])
+        extra = {naive(d) for d in fields.get("rdates", [])} | ({first} if rule is None or next(iter(rule), None) != first else set())
+        cuts, done = [], []
+        for original, component, changed, label in futures:
+            since = naive(self.replaced_date(master, original, component, changed, label))
+            if master.clock is not None:  # its new times on the file zone's wall clock, as the series is kept
+                for key in ("start", "end"):
+                    if key in changed and isinstance(changed[key], datetime):
+                        changed[key] = component.decoded("DTSTART" if key == "start" else "DTEND").astimezone(master.clock).replace(tzinfo=None)
+            new = changed.get("start")
+            reason = (
+                "the series has several RRULEs" if self.extras.get(uid)
+                else "its new start is not on the series' clock" if type(new) is not type(fields["start"]) or getattr(new, "tzinfo", None)
+                else "it names no date of the series" if since not in extra and (rule is None or since not in rule) or since < first
+                else "")
+            if reason:
+                self.report.notes.append(
+                    f"{label}: RANGE=THISANDFUTURE cannot be carried ({reason}): carried as a change of this date only; the later "
+                    "dates keep the series' times and details: change them by hand")
+                self.change(master, original, component, changed, label)
+                done.append(component)
+                continue
+            cuts.append((since, naive(new) - since, changed, label, component))
+        pieces: list[Piece] = []
+        for number, (since, shift, changed, label, component) in enumerate(cuts):
+            until = cuts[number + 1][0] if number + 1 < len(cuts) else None
+            item = self.part(master, rule, extra, since, until, shift, changed, label)
+            pieces.append(Piece(since, shift, item))
+            done.append(component)
+            listed = ", every date written as an rdate" if "rrule" not in item.fields and "rdates" in item.fields else ""
+            whole = number == 0 and since <= min({first, *extra})
+            self.report.notes.append(
+                f"{label}: RANGE=THISANDFUTURE: this date and the later ones changed; "
+                + ("it is the series' first date, so the whole series was changed" if whole
+                   else f"the series was split, its dates from {item.fields['start'].isoformat()} are an event of their own") + listed)
+        if pieces:
+            self.part(master, rule, extra, None, pieces[0].since, timedelta(0), None, "")
+            if master.dropped and "uid" in fields:  # the whole series changed: its first part is the series
+                pieces[0].item.fields["uid"] = fields["uid"]
+        return pieces, done
+
+    def part(
+        self, master: Imported, rule, extra: set, since: datetime | None, until: datetime | None, shift: timedelta,
+        changed: dict[str, Any] | None, label: str,
+    ) -> Imported:
+        """The part of ``master``'s dates from ``since`` (None: its start)
+        until before ``until`` (None: its end), shifted by ``shift``: the
+        master itself when ``changed`` is None, else a new event with those fields."""
+        fields = master.fields
+        all_day = not isinstance(fields["start"], datetime)
+        inside = lambda d: (since is None or d >= since) and (until is None or d < until)  # noqa: E731
+        form = lambda d: (d + shift).date() if all_day else d + shift  # noqa: E731
+        text = fields.get("rrule", "")
+        endless = until is None and not is_bounded(text)
+        dates_after = rule.xafter(since or naive(fields["start"]), inc=True) if rule else iter(())
+        found = list(islice(takewhile(lambda d: until is None or d < until, dates_after), MAX_CHECKED_DATES if endless else 10001))
+        dates = sorted({*found, *(d for d in extra if inside(d))})
+        start = dates[0] + shift if dates else None
+        base = re.sub(r"(^|;)(UNTIL|COUNT)=[^;]*", "", text).lstrip(";")
+        new_text = ""
+        if found:
+            base = _moved_weekdays(base, ((found[0] + shift).date() - found[0].date()).days)
+            off = int(found[0] != dates[0])  # RFC 5545 counts a start off the rule in COUNT
+            if "COUNT=" in text:
+                new_text = f"{base};COUNT={len(found) + off}"
+            elif endless:
+                new_text = base
+            else:
+                last = form(found[-1])
+                new_text = f"{base};UNTIL={last.isoformat()}"
+            made = list(islice(rule_dates(new_text, start), len(found) if endless else len(found) + 1))
+            wrong = next((d for d, m in zip([d + shift for d in found], made) if d != m), None)
+            if endless and (wrong is not None or len(made) < len(found)):
+                self.report.notes.append(
+                    f"{label}: RANGE=THISANDFUTURE: the series' rule, moved with this date, gives other dates than the source's from "
+                    f"{(wrong or made[-1]).isoformat()} on: check them")
+            elif not endless and made != [d + shift for d in found]:
+                new_text = ""  # the moved rule gives other dates (BYDAY after a move across days): every date, as rdates
+        target = master if changed is None else Imported({}, where=master.where, clock=master.clock, clock_name=master.clock_name)
+        if changed is not None:
+            target.fields = {k: v for k, v in changed.items() if k not in ("timezone", "uid", "start", "end", "duration")}
+            if "timezone" in fields:
+                target.fields["timezone"] = fields["timezone"]
+            target.fields["start"] = start.date() if all_day else start
+            if isinstance(changed.get("end"), (date, datetime)) and type(changed["end"]) is type(changed["start"]):
+                target.fields["end"] = target.fields["start"] + (changed["end"] - changed["start"])
+            elif "duration" in changed:
+                target.fields["duration"] = changed["duration"]
+            if "uid" in fields:
+                target.fields["uid"] = f'{fields["uid"]}-da-{since.strftime("%Y%m%d" if all_day else "%Y%m%dT%H%M%S")}'
+            target.sort_key = (instant(target.fields["start"], fields.get("timezone", self.timing.target)), target.fields["title"])
+        mine = target.fields
+        mine.pop("rrule", None)
+        mine.pop("rdates", None)
+        if new_text:
+            mine["rrule"] = new_text
+        rdates = [form(d) for d in dates if d + shift != start and (not new_text or d not in found)]
+        if rdates:
+            mine["rdates"] = rdates
+        exdates = [form(naive(d)) for d in fields.get("exdates", []) if inside(naive(d))]
+        mine.pop("exdates", None)
+        if exdates:
+            mine["exdates"] = exdates
+        target.rules = [rule_dates(new_text, start)] if new_text else []
+        moved = [o for o in master.overrides if inside(naive(o["recurrence_id"]))]
+        if changed is None:
+            master.overrides = moved
+            if start is None:
+                master.dropped = True
+            return master
+        for override in moved:  # an RDATE period's end, shifted with its date
+            target.overrides.append({k: (form(naive(v)) if isinstance(v, (date, datetime)) else v) for k, v in override.items()})
+        return target
 
     def keep_instants(self, item: Imported) -> None:
         """A series written in a zone the file defines is kept on that zone's
@@ -365,10 +507,9 @@ class Conversion:
             f"{label}: a changed date (RECURRENCE-ID {shown}) of a series not in the source; imported as a one-off event")
         return Imported(fields, sort_key=(instant(fields["start"], self.timing.target), fields["title"]))
 
-    def change(self, master: Imported, original: date | datetime, component, fields: dict[str, Any], label: str) -> None:
-        """Put one changed date under its series (or the event of the series'
-        further RRULE that has that date), its times read on the series' clock."""
-        read = original  # in its own zone, as the report shows it
+    def replaced_date(self, master: Imported, original: date | datetime, component, fields: dict[str, Any], label: str) -> date | datetime:
+        """The date a changed date replaces, on its series' clock and in the
+        form of its start; ``fields`` get its new times on that clock."""
         written = component.decoded("RECURRENCE-ID")
         timed = isinstance(master.fields["start"], datetime)
         if not timed and isinstance(written, datetime):
@@ -381,12 +522,47 @@ class Conversion:
                 fields.pop(key, None)
             fields.update(times_of(component, self.timing, name, label, Report()))
         (original,) = like_start(original, master.fields["start"], master.rules)[:1]
-        if isinstance(written, datetime) != isinstance(master.fields["start"], datetime):
+        return original
+
+    def instant(self, owner: Imported, original: datetime, fields: dict[str, Any], label: str) -> None:
+        """A timed changed date without DTEND or DURATION ends at its start
+        (RFC 5545; Thunderbird's ical.js and recurring-ical-events read it so).
+        A changed date in events.toml without an end takes the series' length,
+        so the date leaves the series and becomes an event of its own, without an end."""
+        owner.fields["exdates"] = [*owner.fields.get("exdates", []), original]
+        alone = {key: value for key, value in fields.items() if key not in ("timezone", "uid", "end", "duration")}
+        name = owner.fields.get("timezone", self.timing.target)
+        if "timezone" in owner.fields:
+            alone["timezone"] = name
+        if "uid" in owner.fields:
+            alone["uid"] = f'{owner.fields["uid"]}-{naive(original).strftime("%Y%m%dT%H%M%S")}'
+        self.loose.append(Imported(alone, sort_key=(instant(alone["start"], name), alone["title"]), where=owner.where))
+        self.report.notes.append(
+            f"{label}: a changed date without DTEND or DURATION ends at its start (RFC 5545); carried as an event of its own without an "
+            f"end{' (UID ' + alone['uid'] + ')' if 'uid' in alone else ''}, its date {original.isoformat()} removed from the series: "
+            "give it an end if it has one")
+
+    def change(
+        self, master: Imported, original: date | datetime, component, fields: dict[str, Any], label: str, pieces: tuple = (),
+    ) -> None:
+        """Put one changed date under its series (or the event of the series'
+        further RRULE, or the part of a split series, that has that date), its
+        times read on the series' clock."""
+        read = original  # in its own zone, as the report shows it
+        original = self.replaced_date(master, original, component, fields, label)
+        if isinstance(component.decoded("RECURRENCE-ID"), datetime) != isinstance(master.fields["start"], datetime):
             _note_form(self.report, label, "RECURRENCE-ID", read, master.fields["start"], [original])
         candidates = [master, *self.extras.get(str(master.fields.get("uid")), [])]
         given = {naive(master.fields["start"]), *(naive(d) for d in master.fields.get("rdates", []))}  # DTSTART, short rules' dates
         mine = naive(original) in given or any(naive(original) in r for r in master.rules)
         owner = next((c for c in candidates[1:] if not mine and naive(original) in c.rules[0]), master)
+        for piece in reversed(pieces):  # a later part of a series split by RANGE=THISANDFUTURE: its dates are shifted
+            if piece.since <= naive(original):
+                owner, original = piece.item, original + piece.shift
+                break
+        if isinstance(fields.get("start"), datetime) and not {"DTEND", "DURATION"} & set(component) and {"end", "duration"} & set(owner.fields):
+            self.instant(owner, original, fields, label)
+            return
         length = length_of(owner.fields)
         override = {"recurrence_id": original}
         start = fields.get("start", original)
@@ -405,6 +581,27 @@ class Conversion:
         if override.get("start") == original:
             override.pop("start")
         owner.overrides.append(override)
+
+
+_WEEKDAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+
+
+def _moved_weekdays(text: str, days: int) -> str:
+    """A weekly rule's BYDAY moved by ``days`` (a change that moves a Saturday
+    series to Sunday); other rules as they are (the caller checks the dates).
+
+    >>> _moved_weekdays("FREQ=WEEKLY;BYDAY=SA,SU;UNTIL=2025-04-26", 1)
+    'FREQ=WEEKLY;BYDAY=SU,MO;UNTIL=2025-04-26'
+    """
+    found = re.search(r"(?:^|;)BYDAY=([A-Z,]+)(?:;|$)", text)
+    if not days % 7 or "FREQ=WEEKLY" not in text or not found:
+        return text
+    moved = ",".join(_WEEKDAYS[(_WEEKDAYS.index(day) + days) % 7] for day in found.group(1).split(","))
+    return text.replace(f"BYDAY={found.group(1)}", f"BYDAY={moved}")
+
+
+def _this_and_future(component) -> bool:
+    return str(component["RECURRENCE-ID"].params.get("RANGE", "")).upper() == "THISANDFUTURE"
 
 
 def _length(component, start: date | datetime) -> timedelta:
