@@ -6,14 +6,13 @@ in ``calfeed.web``, while loading, validation and compiling know nothing of HTTP
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
+from typing import TYPE_CHECKING, Any
 
 from calfeed.model import Calendar
 from calfeed.published import Published
-from calfeed.store import SETTLE_SECONDS, CalendarStore
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 class Loaded:
@@ -35,6 +34,14 @@ def create_app(test_config: dict[str, Any] | None = None, calendar: Calendar | N
     Raises ``CalendarErrors`` when the file is bad: the service does not start
     on a calendar it cannot serve.
     """
+    # Imported here, not above: a program that only compiles feeds (``import
+    # calfeed.published``) does not pay for Flask and the store, a fifth of its time.
+    from flask import Flask
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from calfeed.store import SETTLE_SECONDS, CalendarStore
+    from calfeed.web import api, component, editor, errors, fastpath, feeds, month, pages, proposals, qr, security, status
+
     # No static folder: the one script is served by a view, with an ETag
     # from its content (file times differ between machines).
     app = Flask(__name__, static_folder=None)
@@ -42,7 +49,6 @@ def create_app(test_config: dict[str, Any] | None = None, calendar: Calendar | N
     app.config.from_prefixed_env("CALFEED", loads=str)
     if test_config:
         app.config.update(test_config)
-    from calfeed.web import api, component, editor, errors, fastpath, feeds, month, pages, proposals, qr, security, status
 
     app.extensions["calfeed"] = Loaded(calendar) if calendar is not None else CalendarStore(
         app.config["EVENTS"],

@@ -8,10 +8,8 @@ the web layer's ``Site``: the build itself knows nothing of HTTP.
 
 from __future__ import annotations
 
-import gc
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -19,6 +17,7 @@ from pathlib import Path
 from calfeed import forked
 from calfeed.buildcache import Keys, Previous, manifest
 from calfeed.forked import Forked, ForkFailed
+from calfeed.heap import collections_paused
 from calfeed.model import Event
 from calfeed.published import FeedFilter, Published
 from calfeed.staging import Staging
@@ -186,20 +185,6 @@ def fill_in_parallel(groups: Files, workers: int) -> None:
     finally:
         for child in children:
             child.cancel()
-
-
-@contextmanager
-def collections_paused() -> Iterator[None]:
-    """No garbage collection inside: what a build allocates before it writes
-    (the calendar, the list of files) lives until it ends, and each collection
-    would scan it all again (most of the time spent listing 40,000 files)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def write_site(site: Site, writer: Writer, previous: Previous, workers: int | None = None) -> None:

@@ -12,8 +12,9 @@ from pathlib import Path
 import click
 
 from calfeed.accounts import AccountError, Editors, LoginThrottle, check_password, editors_path
-from calfeed.build import BuildFailed, BuildRefused, build_site, collections_paused
+from calfeed.build import BuildFailed, BuildRefused, build_site
 from calfeed.errors import CalendarErrors
+from calfeed.heap import collections_paused
 from calfeed.model import Calendar
 from calfeed.timezones import zone
 from calfeed.validation import load_calendar

@@ -4,9 +4,11 @@ compared with UTC times written by hand, and the raw bytes checked line by line.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timezone
 
+import icalendar
 import pytest
+import recurring_ical_events
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -378,6 +380,30 @@ def test_mixed_local_start_and_offset_end(make_client):
     assert event.DTEND.astimezone(UTC) == datetime(2022, 7, 1, 17, 0, tzinfo=UTC)
     assert second.events[0].dtend.astimezone(UTC) == datetime(2022, 7, 1, 17, 0, tzinfo=UTC)
     assert b"DTEND;TZID=Europe/Rome:20220701T190000\r\n" in body
+
+
+@pytest.mark.parametrize("zone_name", ["UTC", "Etc/UTC"])
+def test_a_series_in_utc_keeps_utcs_clock_for_readers_that_apply_x_wr_timezone(make_client, zone_name):
+    """Google-style readers move times of a zone named "UTC" into X-WR-TIMEZONE's
+    zone; recurring-ical-events does so by default (through x-wr-timezone)."""
+    body = make_client(f"""
+        [[events]]
+        id = "riunione-utc"
+        title = "Riunione in UTC"
+        start = 2026-01-05T10:00:00
+        end = 2026-01-05T11:00:00
+        timezone = "{zone_name}"
+        rrule = "FREQ=WEEKLY;COUNT=30"
+    """).get("/calendar.ics").data
+    calendar = icalendar.Calendar.from_ical(body)
+    dates = recurring_ical_events.of(calendar).between(date(2026, 1, 1), date(2026, 8, 1))
+    starts = sorted(o["DTSTART"].dt.astimezone(UTC) for o in dates)
+    # Written by hand: every Monday at 10:00 UTC, winter and summer alike.
+    assert starts[0] == datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
+    assert datetime(2026, 6, 22, 10, 0, tzinfo=UTC) in starts  # Rome is at +02:00 then
+    assert {s.time() for s in starts} == {time(10, 0)} and len(starts) == 30
+    first, second = parse_both(body)
+    assert [e.dtstart.astimezone(UTC) for e in second.events] == [datetime(2026, 1, 5, 10, 0, tzinfo=UTC)]
 
 
 # Text an editor could type: any character but the control ones calfeed refuses.

@@ -42,6 +42,7 @@ DIFFERING = {
     "recurring-ical-events/issue_75_range_parameter.ics": "RANGE=THISANDFUTURE, which events.toml cannot hold: left out",
     "icalendar/issue_156_RDATE_with_PERIOD_TZID_khal.ics": "no UID (the oracle keeps one copy per UID)",
     "kcalendarcore/KOrganizer_3.2.ics": "a DTSTART off its rule with COUNT: RFC 5545 counts it, dateutil does not",
+    "recurring-ical-events/multiple_rrule.ics": "a DTSTART off its second rule with COUNT: RFC 5545 counts it, dateutil does not",
 }
 
 

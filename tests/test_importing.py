@@ -24,6 +24,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import socket
@@ -52,7 +53,7 @@ from calfeed.cli import cli
 from calfeed.model import Calendar
 from calfeed.occurrences import expand
 from calfeed.published import FeedFilter, Published
-from calfeed.timezones import zone, zone_names
+from calfeed.timezones import zone
 from calfeed.validation import load_calendar
 
 CORPUS = Path(__file__).resolve().parent / "data" / "import"
@@ -145,14 +146,18 @@ def _key(start, end, title: str, status: str, local_zone) -> tuple:
     return _instant(start, local_zone), _instant(end, local_zone), title, status.lower()
 
 
+_RENAMED = itertools.count()
+
+
 def as_the_file_defines(data: bytes) -> bytes:
-    """The file with each VTIMEZONE named by an IANA name renamed, so that
-    icalendar reads its times by the file's rules (RFC 5545) rather than by
-    the tz database's rules for that name."""
+    """The file with every VTIMEZONE given a TZID of its own, so that
+    icalendar reads its times by the file's rules (RFC 5545): it reads an IANA
+    name by the tz database's rules for that name, and any other name by the
+    first VTIMEZONE of that name it met in the process (another file's)."""
+    suffix = f" (as file {next(_RENAMED)} defines it)".encode()
     for tzid in set(re.findall(rb"^TZID:(.+?)\r?$", data, flags=re.MULTILINE)):
-        if tzid.decode() in zone_names():
-            renamed = tzid + b" (as the file defines it)"
-            data = re.sub(rb"TZID([:=])" + re.escape(tzid) + rb"(?=[;:\r\n])", rb"TZID\1" + renamed.replace(b"\\", b"\\\\"), data)
+        renamed = (tzid + suffix).replace(b"\\", b"\\\\")
+        data = re.sub(rb"TZID([:=])" + re.escape(tzid) + rb"(?=[;:\r\n])", rb"TZID\1" + renamed, data)
     return data
 
 
@@ -663,7 +668,9 @@ KINDS = {
          "(2025-03-10T18:00, 2025-03-24T18:00, 2025-10-27T18:00); the series follows Europe/Rome's clock and those dates were "
          "written as changed dates at the file's times"),
         ("Sportello casa", "line 77:", 'time zone "Ufficio Torino" as the file defines it differs from the tz database\'s Europe/Rome on 30 dates'),
-        ("Sportello casa", "line 77:", "its dates after 2035-05-03 follow Europe/Rome's clock: check them"),
+        ("Sportello casa", "line 77:", "its dates from 2035-05-07T10:00 on (after 10 years or 5000 dates) were not compared and follow "
+         "Europe/Rome's clock; the first one off is 2035-05-07T10:00, which the file puts at 2035-05-07T11:00 on that clock: "
+         "add such dates as [[events.overrides]] at the file's times, or end the series before it"),
         ("Assemblea", "line 85:", '2025-03-20T21:00 in time zone "Romance Standard Time" as the file defines it is 2025-03-20T20:00 '
          "in the tz database's Europe/Rome; the instant was kept"),
     ]),
@@ -736,7 +743,9 @@ def test_an_iana_tzid_is_read_by_the_files_own_vtimezone(tmp_path):
     assert result.event("Incontro mensile (online)")["timezone"] == "America/Sao_Paulo"
     assert result.notes('line 23: "Incontro mensile (online)"', 'time zone "America/Sao_Paulo" as the file defines it differs from '
                         "the tz database's America/Sao_Paulo on 32 dates (2019-11-06T19:00, 2019-12-04T19:00, 2020-01-01T19:00, ...)",
-                        "its dates after 2028-09-30 follow America/Sao_Paulo's clock: check them")
+                        "its dates from 2028-10-04T19:00 on (after 10 years or 5000 dates) were not compared and follow "
+                        "America/Sao_Paulo's clock; the first one off is 2028-12-06T19:00, which the file puts at 2028-12-06T18:00 "
+                        "on that clock: add such dates as [[events.overrides]] at the file's times, or end the series before it")
     assert result.notes('line 31: "Festa di fine anno (online)"', '2025-12-13T18:00 in time zone "America/Sao_Paulo" as the file '
                         "defines it is 2025-12-13T17:00 in the tz database's America/Sao_Paulo; the instant was kept")
 

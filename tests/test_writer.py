@@ -416,7 +416,8 @@ def test_a_symlinked_file_stays_a_link(tmp_path):
 
 
 def test_the_writing_process_serves_its_save_at_once(sample):
-    store = CalendarStore(sample, settle=3600.0)  # would not reload by itself for an hour
+    # Would not reload by itself for an hour, nor hear the save from the kernel.
+    store = CalendarStore(sample, settle=3600.0, signal=False)
     source = SourceFile(sample, now=fixed)
     saved = source.save_event("pulizia-parco-dora", {"title": "Cura del Parco Dora"}, source.version_of("pulizia-parco-dora"), "anna")
     assert store.current().calendar.event("pulizia-parco-dora").title != "Cura del Parco Dora"

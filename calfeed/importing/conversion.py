@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from itertools import islice
+from itertools import islice, takewhile
 from typing import Any
 
 import icalendar
@@ -24,7 +24,7 @@ from calfeed.importing.details import details, text_of
 from calfeed.importing.report import Report
 from calfeed.importing.timing import (
     Timing, dates_of, file_zone, instant, is_bounded, length_of, like_start, period_ends, rule_dates, rule_texts, times_of,
-    zone_for,
+    wall_day, zone_for,
 )
 from calfeed.occurrences import naive
 from calfeed.slugs import slugify
@@ -51,18 +51,20 @@ def standard(calendar: icalendar.Calendar, report: Report) -> icalendar.Calendar
 
 
 def _with_file_rules(calendar: icalendar.Calendar) -> None:
-    """Times whose TZID is an IANA name read by the file's own VTIMEZONE of
-    that name, as RFC 5545 says (icalendar reads them by the tz database):
-    an old export's rules are what its author's calendar showed. Where they
-    agree with the tz database nothing changes (``keep_instants``)."""
+    """Times read by the file's own VTIMEZONE of their TZID, as RFC 5545 says.
+    icalendar reads an IANA name by the tz database instead, and any other
+    TZID by the first VTIMEZONE of that name it met in the process (it keeps
+    them by name): a second file whose "W. Europe Standard Time" or "Ufficio"
+    has other rules would be read by the first one's. An old export's rules
+    are what its author's calendar showed; where they agree with the tz
+    database nothing changes (``keep_instants``)."""
     rules = {}
     for vtimezone in calendar.walk("VTIMEZONE"):
         tzid = str(vtimezone.get("TZID", ""))
-        if tzid in zone_names():
-            try:
-                rules[tzid] = vtimezone.to_tz(lookup_tzid=False)
-            except Exception:  # rules icalendar cannot read: the tz database's stay
-                continue
+        try:
+            rules[tzid] = vtimezone.to_tz(lookup_tzid=False)
+        except Exception:  # rules icalendar cannot read: its own reading stays
+            continue
     if not rules:
         return
     for component in calendar.walk("VEVENT"):
@@ -71,7 +73,7 @@ def _with_file_rules(calendar: icalendar.Calendar) -> None:
             for value in values if isinstance(values, list) else [values] if values is not None else []:
                 own = rules.get(value.params.get("TZID", ""))
                 for item in value.dts if hasattr(value, "dts") else [value]:
-                    if own is not None and isinstance(item.dt, datetime) and getattr(item.dt.tzinfo, "key", None) in rules:
+                    if own is not None and isinstance(item.dt, datetime) and item.dt.tzinfo is not None and item.dt.tzinfo is not UTC:
                         item.dt = item.dt.replace(tzinfo=own)
 
 
@@ -114,7 +116,8 @@ class Conversion:
     place_of: dict[str, str] = field(default_factory=dict)  # LOCATION text → slug
     masters: dict[str, Imported] = field(default_factory=dict)  # by UID
     extras: dict[str, list[Imported]] = field(default_factory=dict)  # further RRULEs of a series, by its UID
-    changes: dict[str, list[tuple[date | datetime, dict[str, Any], str]]] = field(default_factory=dict)  # by the series' UID
+    # By the series' UID: (the date changed, read in its own zone; the VEVENT; its fields; the report's label).
+    changes: dict[str, list[tuple[date | datetime, Any, dict[str, Any], str]]] = field(default_factory=dict)
     loose: list[Imported] = field(default_factory=list)  # no UID, or one already taken
 
     def make_places(self, components: list) -> None:
@@ -173,7 +176,7 @@ class Conversion:
             # In a zone the file defines, the series is kept on that zone's wall clock (see ``keep_instants``).
             clock = file_zone(original)
             value = original.astimezone(clock).replace(tzinfo=None) if clock else timing.value(original, zone_name)
-            self.changes.setdefault(uid, []).append((value, fields, label))
+            self.changes.setdefault(uid, []).append((value, component, fields, label))
             return
         clock = file_zone(start) if "RRULE" in component else None
         if clock is not None:  # the series keeps the file's wall clock; ``keep_instants`` mends the dates that differ
@@ -191,7 +194,9 @@ class Conversion:
         ends, periods = period_ends(component), []
 
         def read(written: date | datetime) -> date | datetime:
-            """A time of this event, on the wall clock it is kept on."""
+            """A time of this event, on the wall clock it is kept on (in an all-day series, the day it names)."""
+            if not isinstance(fields["start"], datetime) and isinstance(written, datetime):
+                return wall_day(written, zone_name)
             return written.astimezone(clock).replace(tzinfo=None) if clock and isinstance(written, datetime) and written.tzinfo else timing.value(written, zone_name)
 
         for key, name in (("rdates", "RDATE"), ("exdates", "EXDATE")):
@@ -233,12 +238,21 @@ class Conversion:
         first = naive(fields["start"])
         all_day = not isinstance(fields["start"], datetime)
         extras = []
-        for number, (text, rule) in enumerate(zip(texts[1:], rules[1:]), start=2):
-            dates = list(islice(rule, MAX_RULE_RDATES + 1)) if is_bounded(text) else []
-            if is_bounded(text) and len(dates) <= MAX_RULE_RDATES:
+
+        def short(text: str, rule) -> bool:
+            return is_bounded(text) and len(list(islice(rule, MAX_RULE_RDATES + 1))) <= MAX_RULE_RDATES
+
+        further, removed = list(enumerate(zip(texts[1:], rules[1:]), start=2)), set()
+        # The rdates first: the events of the other rules leave out every date already given.
+        for number, (text, rule) in sorted(further, key=lambda entry: not short(*entry[1])):
+            counted = ("; its COUNT includes DTSTART, which is off this rule, as RFC 5545 counts it (some apps count it apart "
+                       "and show one date more): check the last date") if "COUNT=" in text and next(iter(rule), None) != first else ""
+            if short(text, rule):
+                dates = list(rule)
                 taken = {naive(d) for d in fields.get("rdates", [])}
-                added = [d for d in dates if d != first and d not in taken and not any(d in r for r in rules[:1])]
+                added = [d for d in dates if d != first and d not in taken | removed and not any(d in r for r in rules[:1])]
                 excluded = {naive(d) for d in fields.get("exdates", [])} & set(added)
+                removed |= excluded  # also when a later rule gives them
                 if excluded:  # removed dates of this rule: simply not added
                     added = [d for d in added if d not in excluded]
                     fields["exdates"] = [d for d in fields["exdates"] if naive(d) not in excluded]
@@ -248,22 +262,24 @@ class Conversion:
                 if not fields["rdates"]:
                     del fields["rdates"]
                 self.report.notes.append(
-                    f"{label}: RRULE #{number} ({text}) carried as {len(added)} rdates of the same event")
+                    f"{label}: RRULE #{number} ({text}) carried as {len(added)} rdates of the same event{counted}")
                 continue
             following = next((d for d in islice(rule, 2) if d != first), None)
             if following is None:
                 continue
             extra = Imported(dict(fields), sort_key=item.sort_key, where=item.where, rules=[rule], clock=item.clock, clock_name=item.clock_name)
-            extra.fields["rrule"] = _counted_from(text, rule, first)
+            extra.fields["rrule"] = _counted_from(text)
             extra.fields["start"] = following.date() if all_day else following
             if isinstance(fields.get("end"), (date, datetime)):
                 extra.fields["end"] = fields["end"] + (following - first)
             extra.fields.pop("rdates", None)
             # Dates both rules give stay once, in the first event (RFC 5545 counts them once).
             horizon = list(islice(rule, 1000))
-            shared = set(rules[0].between(first, horizon[-1], inc=True)) | {first} | {naive(d) for d in fields.get("rdates", [])}
-            own = [d for d in fields.get("exdates", []) if naive(d) in rule]
-            exdates = sorted({*(naive(d) for d in own), *(d for d in horizon if d in shared and d != first)})
+            shared = {first, *(naive(d) for d in fields.get("rdates", []))}
+            for earlier in [rules[0], *(e.rules[0] for e in extras)]:
+                shared |= set(earlier.between(first, horizon[-1], inc=True))
+            own = {naive(d) for d in fields.get("exdates", []) if naive(d) in rule} | {d for d in removed if d in rule}
+            exdates = sorted({*own, *(d for d in horizon if d in shared and d != first)})
             if exdates:
                 extra.fields["exdates"] = [d.date() if all_day else d for d in exdates]
             else:
@@ -277,7 +293,7 @@ class Conversion:
                 extra.fields["uid"] = f'{fields["uid"]}-rrule{number}'
             self.report.notes.append(
                 f"{label}: RRULE #{number} ({text}) has no end or over {MAX_RULE_RDATES} dates; carried as a second event"
-                + (f' with UID {extra.fields["uid"]}' if "uid" in extra.fields else "") + " and the same fields")
+                + (f' with UID {extra.fields["uid"]}' if "uid" in extra.fields else "") + f" and the same fields{counted}")
             extras.append(extra)
         return extras
 
@@ -287,10 +303,10 @@ class Conversion:
         for uid, items in self.changes.items():
             master = self.masters.get(uid)
             if master is None:
-                orphans += [self.one_off(original, fields, label) for original, fields, label in items]
+                orphans += [self.one_off(original, fields, label) for original, _, fields, label in items]
                 continue
-            for original, fields, label in sorted(items, key=lambda entry: str(entry[0])):
-                self.change(master, original, fields, label)
+            for original, component, fields, label in sorted(items, key=lambda entry: str(entry[0])):
+                self.change(master, original, component, fields, label)
         extras = [extra for found in self.extras.values() for extra in found]
         for item in [*self.masters.values(), *extras, *self.loose]:
             if item.clock is not None:
@@ -306,21 +322,41 @@ class Conversion:
         name = fields.get("timezone", self.timing.target)
         first = fields["start"]
         horizon = first + timedelta(days=365 * MAX_CHECKED_YEARS)
-        dates = {first, *islice(item.rules[0].between(first, horizon, inc=True), MAX_CHECKED_DATES)}
-        dates |= {d for d in fields.get("rdates", []) if isinstance(d, datetime) and d.tzinfo is None}
-        dates -= {naive(d) for d in fields.get("exdates", [])}
+        checked = list(islice(takewhile(lambda d: d <= horizon, item.rules[0].xafter(first, inc=True)), MAX_CHECKED_DATES))
+        removed = {naive(d) for d in fields.get("exdates", [])}
+        dates = {first, *checked} | {d for d in fields.get("rdates", []) if isinstance(d, datetime) and d.tzinfo is None}
+        dates -= removed
         dates -= {naive(o["recurrence_id"]) for o in item.overrides}  # a changed date has its own instant
         moved = sorted(d for d in dates if _disagree(d, item.clock, zone(name)))
         for day in moved:
             item.overrides.append({"recurrence_id": day, "start": self.timing.value(day.replace(tzinfo=item.clock), name)})
-        later = item.rules[0].after(horizon) if moved else None
-        if moved:
-            label = f'{item.where}"{fields["title"][:50]}"' + (f' ({fields["uid"]})' if "uid" in fields else "")
-            shown = ", ".join(d.isoformat(timespec="minutes") for d in moved[:3]) + (", ..." if len(moved) > 3 else "")
-            self.report.notes.append(
-                f'{label}: time zone "{item.clock_name}" as the file defines it differs from the tz database\'s {name} on {len(moved)} dates '
-                f"({shown}); the series follows {name}'s clock and those dates were written as changed dates at the file's times"
-                + (f"; its dates after {horizon.date().isoformat()} follow {name}'s clock: check them" if later else ""))
+        if not moved:
+            return
+        label = f'{item.where}"{fields["title"][:50]}"' + (f' ({fields["uid"]})' if "uid" in fields else "")
+        shown = ", ".join(d.isoformat(timespec="minutes") for d in moved[:3]) + (", ..." if len(moved) > 3 else "")
+        self.report.notes.append(
+            f'{label}: time zone "{item.clock_name}" as the file defines it differs from the tz database\'s {name} on {len(moved)} dates '
+            f"({shown}); the series follows {name}'s clock and those dates were written as changed dates at the file's times"
+            + self.unchecked(item, checked[-1] if checked else first, removed, name))
+
+    def unchecked(self, item: Imported, last: datetime, removed: set, name: str) -> str:
+        """What the report says of the dates after those compared (an endless
+        or long series): from which date on they follow the IANA zone's clock,
+        the first of them the file shows at another time, and what to do."""
+        later = item.rules[0].after(last)
+        if later is None:
+            return ""
+        ahead = (d for d in islice(item.rules[0].xafter(later, inc=True), MAX_CHECKED_DATES) if d not in removed)
+        off = next((d for d in ahead if _disagree(d, item.clock, zone(name))), None)
+        told = (f"; its dates from {later.isoformat(timespec='minutes')} on (after {MAX_CHECKED_YEARS} years or {MAX_CHECKED_DATES} "
+                f"dates) were not compared and follow {name}'s clock")
+        if off is None:
+            return told + f", and none of the next {MAX_CHECKED_DATES} differs from the file's"
+        at_file = self.timing.value(off.replace(tzinfo=item.clock), name)
+        return (told + f"; the first one off is {off.isoformat(timespec='minutes')}, which the file puts at "
+                f"{at_file.isoformat(timespec='minutes')} on that clock: add such dates as [[events.overrides]] at the file's "
+                "times, or end the series before it")
+
 
     def one_off(self, original: date | datetime, fields: dict[str, Any], label: str) -> Imported:
         """A changed date whose series is not in the source: an event of its own."""
@@ -329,26 +365,43 @@ class Conversion:
             f"{label}: a changed date (RECURRENCE-ID {shown}) of a series not in the source; imported as a one-off event")
         return Imported(fields, sort_key=(instant(fields["start"], self.timing.target), fields["title"]))
 
-    def change(self, master: Imported, original: date | datetime, fields: dict[str, Any], label: str) -> None:
+    def change(self, master: Imported, original: date | datetime, component, fields: dict[str, Any], label: str) -> None:
         """Put one changed date under its series (or the event of the series'
-        further RRULE that has that date)."""
-        written = original
+        further RRULE that has that date), its times read on the series' clock."""
+        read = original  # in its own zone, as the report shows it
+        written = component.decoded("RECURRENCE-ID")
+        timed = isinstance(master.fields["start"], datetime)
+        if not timed and isinstance(written, datetime):
+            original = wall_day(written, self.timing.target)
+        name = master.fields.get("timezone", self.timing.target)
+        if timed and isinstance(written, datetime) and written.tzinfo is not None:
+            original = written.astimezone(master.clock).replace(tzinfo=None) if master.clock else self.timing.value(written, name)
+        if timed and isinstance(component.decoded("DTSTART"), datetime):  # its new times, on the same clock
+            for key in ("start", "end", "duration"):
+                fields.pop(key, None)
+            fields.update(times_of(component, self.timing, name, label, Report()))
         (original,) = like_start(original, master.fields["start"], master.rules)[:1]
         if isinstance(written, datetime) != isinstance(master.fields["start"], datetime):
-            _note_form(self.report, label, "RECURRENCE-ID", written, master.fields["start"], [original])
+            _note_form(self.report, label, "RECURRENCE-ID", read, master.fields["start"], [original])
         candidates = [master, *self.extras.get(str(master.fields.get("uid")), [])]
-        owner = next((c for c in candidates[1:] if naive(original) in c.rules[0] and not any(naive(original) in r for r in master.rules)), master)
+        given = {naive(master.fields["start"]), *(naive(d) for d in master.fields.get("rdates", []))}  # DTSTART, short rules' dates
+        mine = naive(original) in given or any(naive(original) in r for r in master.rules)
+        owner = next((c for c in candidates[1:] if not mine and naive(original) in c.rules[0]), master)
         length = length_of(owner.fields)
         override = {"recurrence_id": original}
         start = fields.get("start", original)
+        lasts = "end" in fields  # else one day (or an instant), whatever the series' length
         if length is not None and fields.get("end") is not None and type(start) is type(fields["end"]):
             if start + length == fields["end"]:
                 fields.pop("end")  # the same length as the series: implied
-        if not isinstance(start, datetime) and isinstance(owner.fields["start"], datetime) and "end" not in fields:
-            fields["end"] = start  # a timed date made all-day lasts its days, not the series' hours
+        if not isinstance(start, datetime) and not lasts and (isinstance(owner.fields["start"], datetime) or "end" in owner.fields):
+            fields["end"] = start  # an all-day changed date without DTEND lasts one day, not the series' hours or days
         for key, value in fields.items():
             if key in _CHANGEABLE and owner.fields.get(key) != value:
                 override[key] = value
+        # The changed date replaces the occurrence whole (RFC 5545): what it lacks is not the series'.
+        if "status" in owner.fields and "status" not in fields:
+            override["status"] = "confirmed"
         if override.get("start") == original:
             override.pop("start")
         owner.overrides.append(override)
@@ -398,11 +451,12 @@ def _note_form(report: Report, label: str, name: str, written: date | datetime, 
     report.notes.append(f"{label}: {name} {written.isoformat()} is {what} in {kind} series; read as {read}")
 
 
-def _counted_from(text: str, rule, first: datetime) -> str:
+def _counted_from(text: str) -> str:
     """A further rule as an event of its own, which starts at the rule's
-    first date other than DTSTART: a COUNT that included DTSTART is one less."""
+    first date other than DTSTART: its COUNT, which includes DTSTART (RFC
+    5545, also when DTSTART is off the rule), is one less."""
     count = re.search(r"COUNT=(\d+)", text)
-    if count and next(iter(rule), None) == first:
+    if count:
         return text.replace(count.group(0), f"COUNT={int(count.group(1)) - 1}")
     return text
 

@@ -27,6 +27,8 @@ def repaired(events: list[Imported], errors: CalendarErrors, offset: int, report
         position = None if problem.index is None else problem.index - offset
         if position is None or not 0 <= position < len(events):
             raise ImportFailed(f"the imported calendar would not be valid, so nothing was written:\n{errors.report()}")
+        if problem.code == "not-compared":
+            continue  # waits for another problem of the event: compared again once that is repaired
         if not _repair(events[position], problem, report):
             bad.setdefault(position, f"{problem.field}: {problem.message}")
     kept = []
@@ -71,21 +73,36 @@ def _repair(event: Imported, problem: Problem, report: Report) -> bool:
         return True
     if problem.code == "start-not-first-date" and "first" in problem.data and "rrule" in event.fields:
         first = problem.data["first"]
-        if _moved_start(event, first):
-            counted = "; COUNT includes the old start, as RFC 5545 counts it (some apps count it apart and show one date more): check the last date" if "COUNT=" in event.fields["rrule"] else ""
-            report.notes.append(f"{label}: DTSTART is off the rule; the series starts on {first} and the old start is kept as an RDATE{counted}")
+        done = _moved_start(event, first)
+        if done:
+            report.notes.append(f"{label}: DTSTART is off the rule; {done}")
             return True
     return False
 
 
-def _moved_start(event: Imported, first: str) -> bool:
-    """RFC 5545 counts a DTSTART off the rule as an occurrence; calfeed wants
-    the first date of the rule: start there and keep the old start as an rdate."""
+def _moved_start(event: Imported, first: str) -> str | None:
+    """RFC 5545 counts a DTSTART off the rule as an occurrence, the first of a
+    COUNT; calfeed wants the first date of the rule: start there and keep the
+    old start as an rdate. With COUNT=1 the old start is the only date."""
     fields = event.fields
     old = fields["start"]
     new = _local(first, old)
     if isinstance(old, datetime) != isinstance(new, datetime):
-        return False
+        return None
+    if re.search(r"(^|;)COUNT=1(;|$)", fields["rrule"]):
+        del fields["rrule"]
+        done = "with COUNT=1 the old start is the rule's only date; the rule was dropped"
+        if "rdates" in fields:
+            return done
+        if naive(old) in {naive(d) for d in fields.pop("exdates", [])}:
+            return None  # its only date removed too: nothing to serve, the event is left out
+        for override in [o for o in event.overrides if naive(o["recurrence_id"]) == naive(old)]:  # that date changed: the event is it
+            changed = {key: value for key, value in override.items() if key != "recurrence_id"}
+            if "start" in changed and isinstance(fields.get("end"), datetime) and "end" not in changed:
+                changed["end"] = changed["start"] + (fields["end"] - old)
+            fields.update(changed)
+        event.overrides.clear()  # the other dates are gone with the rule
+        return done
     shift = new - old
     fields["start"] = new
     if isinstance(fields.get("end"), (date, datetime)):
@@ -93,6 +110,6 @@ def _moved_start(event: Imported, first: str) -> bool:
     fields["rdates"] = [old, *fields.get("rdates", [])]
     count = re.search(r"COUNT=(\d+)", fields["rrule"])  # the rule as the import wrote it
     if count:  # the old start was one of the COUNT
-        remaining = int(count.group(1)) - 1
-        fields["rrule"] = fields["rrule"].replace(count.group(0), f"COUNT={remaining}") if remaining else re.sub(r";?COUNT=\d+", "", fields["rrule"]) + ";COUNT=1"
-    return True
+        fields["rrule"] = fields["rrule"].replace(count.group(0), f"COUNT={int(count.group(1)) - 1}")
+    counted = "; COUNT includes the old start, as RFC 5545 counts it (some apps count it apart and show one date more): check the last date"
+    return f"the series starts on {first} and the old start is kept as an RDATE" + (counted if count else "")

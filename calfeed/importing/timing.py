@@ -94,6 +94,21 @@ def _in_utc(value: datetime, tzid: str | None) -> bool:
     return value.utcoffset() == timedelta(0) and (key or tzid or "").replace("Etc/", "") in _UTC_NAMES
 
 
+def wall_day(value: datetime, target: str) -> date:
+    """The day a date-time names in an all-day series: its date on its own
+    clock (Exchange writes the organiser's midnight with the organiser's
+    TZID), a UTC time's on the calendar's clock (Google writes the calendar's
+    midnight in UTC).
+
+    >>> sydney = datetime(2026, 5, 26, 0, 0, tzinfo=zone("Australia/Sydney"))
+    >>> wall_day(sydney, "Europe/Rome"), wall_day(sydney.astimezone(UTC), "Europe/Rome")
+    (datetime.date(2026, 5, 26), datetime.date(2026, 5, 25))
+    """
+    if value.tzinfo is None or not _in_utc(value, None):
+        return value.date()
+    return value.astimezone(zone(target)).date()
+
+
 def zone_for(component, timing: Timing, report: Report | None = None, label: str = "") -> str:
     """The zone an event is kept in: the calendar's, unless its DTSTART names
     another zone whose clocks differ. A one-off event in UTC is an instant,
@@ -158,16 +173,23 @@ def _rule_text(rule, start: date | datetime, clock: tzinfo) -> str:
 
 def rule_dates(text: str, start: date | datetime) -> rrule:
     """The wall-clock starts of one rule written by ``rule_texts``, from ``start``
-    (a date UNTIL of a timed series includes that whole day, as in events.toml).
+    (a date UNTIL of a timed series includes that whole day, as in events.toml;
+    a start off the rule is one of its COUNT).
 
     >>> list(rule_dates("FREQ=DAILY;UNTIL=2025-03-05", datetime(2025, 3, 4, 18, 0)))[-1]
     datetime.datetime(2025, 3, 5, 18, 0)
+    >>> [d.day for d in rule_dates("FREQ=WEEKLY;BYDAY=MO;COUNT=3", datetime(2025, 3, 4, 18, 0))]
+    [10, 17]
     """
     def basic(match: re.Match) -> str:
         until = match.group(1).replace("-", "").replace(":", "")
         return f"UNTIL={until}" + ("T235959" if "T" not in until and isinstance(start, datetime) else "")
 
-    return rrulestr(re.sub(r"UNTIL=([0-9T:-]+)", basic, text), dtstart=naive(start))
+    rule = rrulestr(re.sub(r"UNTIL=([0-9T:-]+)", basic, text), dtstart=naive(start))
+    count = re.search(r"(?:^|;)COUNT=(\d+)", text)
+    if count and next(iter(rule), None) != naive(start):  # RFC 5545: DTSTART is the first of COUNT, also off the rule
+        rule = rule.replace(count=int(count.group(1)) - 1)
+    return rule
 
 
 def is_bounded(text: str) -> bool:

@@ -12,7 +12,7 @@ from calfeed.model import Category, Place
 from calfeed.slugs import slugify
 from calfeed.timezones import UTC
 from calfeed.validation.fields import MAX_CATEGORY, STATUSES, Table, kind, plain
-from calfeed.validation.times import moment
+from calfeed.validation.times import moment, shared
 
 
 @lru_cache(maxsize=4096)
@@ -62,7 +62,8 @@ def details(table: Table, raw: dict, places: dict[str, Place], tz_name: str | No
                 table.error("categories", f'"{name}" has no letters or digits to make its URL from', "bad-category", value=plain(name))
             elif (found_category := category(name.strip())) not in categories:
                 categories.append(found_category)
-        found["categories"] = tuple(categories)
+        # Shared by the names: categories are equal by slug, and each event shows its own spelling.
+        found["categories"] = table.checker.shared(tuple(categories), ("categories", *(c.name for c in categories)))
     if "status" in raw:
         found["status"] = table.text("status", one_line=True) or "confirmed"
         if found["status"] not in STATUSES:
@@ -78,7 +79,7 @@ def details(table: Table, raw: dict, places: dict[str, Place], tz_name: str | No
                 "wrong-type", value=plain(raw["updated"]), found=kind(raw["updated"]), expected="a date-time",
             )
             updated = None
-        found["updated"] = updated.astimezone(UTC) if updated else None
+        found["updated"] = shared(table, updated.astimezone(UTC)) if updated else None
     if "description" in raw:
         found["description"] = table.text("description")
     for key in ("url", "image"):

@@ -13,8 +13,6 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from icalendar.prop import vDuration
-
 from calfeed import loading
 from calfeed.errors import Problem
 from calfeed.model import Organizer
@@ -46,7 +44,12 @@ OVERRIDE_KEYS = (
 
 # Control characters other than tab and newline (\r\n became \n on reading).
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# What no URL holds: white space (``\s`` is str.isspace), backslashes and control characters.
+_NOT_IN_URL = re.compile(r"[\s\\\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
+# RFC 5545's dur-value, as icalendar's vDuration reads it (the same pattern):
+# written here because importing icalendar took a tenth of compiling a feed.
+_DURATION = re.compile(r"([-+]?)P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?\Z")
 
 
 def kind(value: Any) -> str:
@@ -83,7 +86,7 @@ def is_http_url(text: str) -> bool:
     >>> is_http_url("https://www.labsus.org/x"), is_http_url("javascript:alert(1)")
     (True, False)
     """
-    if any(c.isspace() for c in text) or CONTROL_CHARACTERS.search(text) or "\\" in text:
+    if _NOT_IN_URL.search(text):
         return False
     try:
         parts = urlsplit(text)
@@ -91,6 +94,24 @@ def is_http_url(text: str) -> bool:
     except ValueError:
         return False
     return parts.scheme in ("http", "https") and bool(host)
+
+
+def parse_duration(text: str) -> timedelta | None:
+    """An iCalendar DURATION as a timedelta; None when it is not one (or too long for one).
+
+    >>> parse_duration("P1DT2H30M"), parse_duration("-PT15M"), parse_duration("1h30")
+    (datetime.timedelta(days=1, seconds=9000), datetime.timedelta(days=-1, seconds=85500), None)
+    """
+    match = _DURATION.match(text)
+    if not match:
+        return None
+    sign, *parts = match.groups("0")
+    try:
+        weeks, days, hours, minutes, seconds = map(int, parts)
+        length = timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
+    except (OverflowError, ValueError):  # more digits than int() or timedelta take
+        return None
+    return -length if sign == "-" else length
 
 
 def suggest(name: str, allowed: list[str] | tuple[str, ...]) -> str | None:
@@ -106,6 +127,13 @@ class Checker:
         self.source = source
         self.problems: list[Problem] = []
         self.overrides_seen = 0  # [[events.overrides]] are numbered across the file
+        self._shared: dict = {}
+
+    def shared(self, value: Any, key: Any = None) -> Any:
+        """One object for equal values found in the file (by ``key`` when
+        equality is not enough): texts, organizers and lists of categories
+        repeat from event to event, and every worker holds the calendar."""
+        return self._shared.setdefault(value if key is None else key, value)
 
 
 class Table:
@@ -171,7 +199,7 @@ class Table:
         if required and not text.strip():
             self.error(key, "must not be empty", "empty-text")
             return None
-        return text
+        return self.checker.shared(text)
 
     def url(self, key: str, value: Any = None, required: bool = False) -> str | None:
         text = self.text(key, value=value, one_line=True, required=required)
@@ -210,11 +238,8 @@ class Table:
         text = self.text(key, one_line=True)
         if text is None:
             return None
-        try:
-            length = vDuration.from_ical(text)
-        except Exception:
-            length = None
-        if not isinstance(length, timedelta) or length <= timedelta(0):
+        length = parse_duration(text)
+        if length is None or length <= timedelta(0):
             self.error(
                 key, f'"{text}" is not a positive ISO 8601 duration such as "PT1H30M", "P1D" or "P1W"',
                 "bad-duration", value=plain(text),
@@ -247,4 +272,4 @@ class Table:
         if email is not None and not _EMAIL.match(email):
             self.error(key, f'"{email}" is not an e-mail address such as info@example.org', "bad-email", value=plain(email))
             email = None
-        return Organizer(name, email) if name or email else None
+        return self.checker.shared(Organizer(name, email)) if name or email else None

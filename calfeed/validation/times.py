@@ -31,6 +31,13 @@ def dst_error(table: Table, key: str, local: datetime, tz: Any, error: LocalTime
     table.error(key, str(error), "dst-gap" if gap else "dst-overlap", value=local.isoformat(), zone=tz.key)
 
 
+def shared(table: Table, when: When | None) -> When | None:
+    """One object for equal moments of the file (same zone, same fold)."""
+    if when is None:
+        return None
+    return table.checker.shared(when, ("moment", when, getattr(when, "tzinfo", None), getattr(when, "fold", 0)))
+
+
 def in_range(table: Table, key: str, value: date) -> bool:
     """Whether a date or date-time is in the years calfeed takes (else reported)."""
     if FIRST_YEAR <= value.year <= LAST_YEAR:
@@ -130,4 +137,4 @@ def times(
                 )
             else:
                 end = start + timedelta(days=length.days)
-    return start, end
+    return shared(table, start), shared(table, end)

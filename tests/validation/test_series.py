@@ -140,3 +140,15 @@ def test_a_rule_whose_days_come_rarely_is_not_empty(write_events):
     code, errors = check(path)
     assert code == 1
     assert reported(errors, "start", "start the series on its first date, 2024-02-29T10:00:00"), errors
+
+
+def test_rdates_count_towards_the_limit_of_dates(write_events):
+    """A rule of MAX_DATES days is allowed; two more dates given as rdates are not."""
+    rule = f'start = 2022-01-01T10:00:00\nrrule = "FREQ=DAILY;COUNT={MAX_DATES}"\n'
+    path = one_event(write_events, rule + "rdates = [2021-12-30T10:00:00, 2021-12-31T10:00:00]\n")
+    code, errors = check(path)
+    assert reported(errors, "rrule", f"more than {MAX_DATES} dates"), errors
+    path = one_event(write_events, 'start = 2022-01-01T10:00:00\nrrule = "FREQ=DAILY;UNTIL=2049-05-18"\n')
+    assert check(path)[0] == 0  # 10,000 days
+    path = one_event(write_events, 'start = 2022-01-01T10:00:00\nrrule = "FREQ=DAILY;UNTIL=2049-05-19"\n')
+    assert reported(check(path)[1], "rrule", f"more than {MAX_DATES} dates")
