@@ -134,16 +134,20 @@ def event_keys(site: Site, published: Published) -> dict[str, str]:
 
 def site_files(site: Site, published: Published) -> Files:
     """Every file of the site and what makes it, in groups of similar cost
-    (a feed, a page, an event's four files): feeds straight from the compiler,
-    the rest from the site's pages. Call it inside ``site.rendering()``."""
+    (a feed, a page, an event's four files; a group is made by one process):
+    feeds straight from the compiler, the rest from the site's pages. Call it
+    inside ``site.rendering()``."""
     calendar = published.calendar
     selections = [FeedFilter()]
     selections += [FeedFilter(categories=frozenset({c.slug})) for c in calendar.categories]
     selections += [FeedFilter(places=frozenset({p.slug})) for p in calendar.places]
-    files = [(s.path().lstrip("/"), partial(_feed, published, s, site.today)) for s in selections]
-    files += [(static_file(path), partial(site.page, path)) for path in site.paths(calendar)]
-    files.append(("404.html", site.not_found))
-    return [[file] for file in files] + [_event_files(site, published, event) for event in calendar.events]
+    groups = [[(s.path().lstrip("/"), partial(_feed, published, s, site.today))] for s in selections]
+    # A feed's RSS and Atom (one path but for the extension) share their items: one group.
+    pages: dict[str, list[tuple[str, Callable[[], bytes]]]] = {}
+    for path in site.paths(calendar):
+        pages.setdefault(os.path.splitext(path)[0], []).append((static_file(path), partial(site.page, path)))
+    groups += [*pages.values(), [("404.html", site.not_found)]]
+    return groups + [_event_files(site, published, event) for event in calendar.events]
 
 
 def available_cores() -> int:

@@ -9,6 +9,7 @@ counts octets and never splits a UTF-8 character.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from calfeed.model import Calendar, Event, Place, Recurrence
@@ -242,9 +243,13 @@ def head(
         lines.append(f"SOURCE;VALUE=URI:{source}")
     if subscribed:
         lines += [f"REFRESH-INTERVAL;VALUE=DURATION:{refresh}", f"X-PUBLISHED-TTL:{refresh}"]
-    for tzid, (earliest, latest) in _zone_ranges(events).items():
-        lines += vtimezone_lines(tzid, earliest, latest)
-    return folded(lines)
+    zones = [_vtimezone(vtimezone_lines(tzid, earliest, latest)) for tzid, (earliest, latest) in _zone_ranges(events).items()]
+    return b"".join([folded(lines), *zones])
+
+
+@lru_cache(maxsize=1024)  # most events of a calendar share one VTIMEZONE: each event's file has it
+def _vtimezone(lines: tuple[str, ...]) -> bytes:
+    return folded(list(lines))
 
 
 def vevent(event: Event, stamp: datetime) -> bytes:

@@ -275,14 +275,33 @@ def _observance(
     return lines
 
 
-def vtimezone_lines(name: str, earliest: datetime, latest: datetime) -> list[str]:
+# VTIMEZONEs made, by what makes their lines; a build asks one for each event's file.
+_VTIMEZONES: dict[tuple, tuple[str, ...]] = {}
+_VTIMEZONES_KEPT = 4096
+
+
+def vtimezone_lines(name: str, earliest: datetime, latest: datetime) -> tuple[str, ...]:
     """A VTIMEZONE (unfolded content lines) valid for every instant from
     ``earliest`` to ``latest``: the zone's current yearly rules as an RRULE
     pair, and one dated observance per earlier transition the range needs.
+
+    The lines depend on ``earliest`` only through the transition in force
+    then (or on ``earliest`` itself, before any), and on ``latest`` through
+    its year and the transition in force then: ranges alike share them.
     """
+    in_force = _transition_before(name, earliest)
+    key = (name, in_force or earliest, _transition_before(name, latest), latest.year)
+    lines = _VTIMEZONES.get(key)
+    if lines is None:
+        if len(_VTIMEZONES) >= _VTIMEZONES_KEPT:
+            _VTIMEZONES.clear()
+        lines = _VTIMEZONES[key] = tuple(_vtimezone_lines(name, earliest, latest, in_force))
+    return lines
+
+
+def _vtimezone_lines(name: str, earliest: datetime, latest: datetime, in_force: Transition | None) -> list[str]:
     tz = zone(name)
     rules = current_rules(name)
-    in_force = _transition_before(name, earliest)
     lines = ["BEGIN:VTIMEZONE", f"TZID:{name}", f"X-LIC-LOCATION:{name}"]
     if in_force is None:
         # Older than any transition: one observance from a date before earliest.

@@ -213,3 +213,22 @@ def test_build_writes_the_feeds_as_served(tmp_path, client):
     assert len(feeds) == 2 * (1 + 7 + 3)
     for name in feeds:
         assert (tmp_path / "site" / name).read_bytes() == client.get("/" + name).data, name
+
+
+def test_each_calendar_and_filter_gets_its_own_items(make_client, client):
+    """RSS and Atom of one feed share their items: never with another feed,
+    nor with another calendar asked the same feed on the same day."""
+    other = make_client(
+        """
+        [[events]]
+        id = "altro"
+        title = "Altro"
+        start = 2021-12-01T17:00:00
+        """,
+        TODAY="2021-11-25",  # the day of ``client``'s calendar
+    )
+    mine = links(read(client.get("/feed.rss")))
+    theirs = links(read(other.get("/feed.atom")))
+    assert [link.rsplit("/", 1)[-1] for link in theirs] == ["altro"]
+    assert links(read(client.get("/feed.atom"))) == mine
+    assert set(links(read(client.get("/categories/corsi.atom")))) < set(mine)

@@ -152,3 +152,20 @@ def test_awkward_zones_still_get_a_usable_vtimezone(name, moment):
     component, from_text = _read_vtimezone(vtimezone_lines(name, moment, moment))
     assert component.subcomponents
     assert moment.astimezone(from_text).utcoffset() == moment.astimezone(ZoneInfo(name)).utcoffset()
+
+
+@pytest.mark.parametrize("name", [*ZONES, "Africa/Casablanca", "Australia/Lord_Howe"])
+def test_a_vtimezone_kept_for_one_range_is_right_for_the_next(name):
+    """Ranges that share a VTIMEZONE get the kept one; a range that starts
+    or ends across a transition, or in another year, gets its own."""
+    from calfeed import timezones
+
+    tz = ZoneInfo(name)
+    edges = [t.at for year in (1995, 2011, 2024, 2025, 2026) for t in timezones.year_transitions(name, year)]
+    moments = sorted({(at + timedelta(seconds=step)).astimezone(tz) for at in edges for step in (-1, 0, 1)})
+    moments += [datetime(2025, 12, 31, 23, 30, tzinfo=tz), datetime(2026, 1, 1, 0, 30, tzinfo=tz)]
+    ranges = [(low, high) for low in moments[::3] for high in moments if low <= high]
+    kept = [timezones.vtimezone_lines(name, low, high) for low, high in ranges]
+    for (low, high), lines in zip(ranges, kept):
+        timezones._VTIMEZONES.clear()
+        assert lines == timezones.vtimezone_lines(name, low, high), (low, high)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import lru_cache
 
 from calfeed.model import Calendar
 from calfeed.occurrences import Occurrence, end_of
@@ -25,6 +26,7 @@ def urlencode(query: dict[str, str]) -> str:
     return "&".join(f"{_quote_plus(key)}={_quote_plus(value)}" for key, value in query.items())
 
 
+@lru_cache(maxsize=256)  # an event page quotes its description twice (Google's link, Outlook's)
 def _quote_plus(text: str) -> str:
     # One replace for each kind of byte to escape, "%" first: the escapes
     # themselves are made of "%", digits and capitals.

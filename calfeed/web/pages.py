@@ -71,6 +71,7 @@ def local_day(start: date | datetime, zone: tzinfo) -> date:
     return start.astimezone(zone).date() if isinstance(start, datetime) else start
 
 
+@lru_cache(maxsize=8192)  # a site has a few thousand days, and Babel takes ~7 µs a part
 def date_block(day: date, language: str) -> tuple[str, str, str]:
     """A day as the pages' date blocks show it: weekday, day number and
     month, the names abbreviated as CLDR writes them.
@@ -204,6 +205,8 @@ def _shown(event: Event, moment: datetime, zone: tzinfo) -> tuple[Occurrence, tu
     upcoming = expand(event, moment, moment + HORIZON, zone, NEXT_DATES + 1)
     if upcoming:
         return upcoming[0], tuple(upcoming)
+    if event.recurrence is None:  # its one date, over or beyond the horizon: no walk back needed
+        return Occurrence(event, event.start, event.end), ()
     latest = ended(Selection((event,)), moment, zone, 1)
     return (latest[0] if latest else Occurrence(event, event.start, event.end)), ()
 

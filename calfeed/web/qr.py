@@ -24,20 +24,27 @@ bp = Blueprint("qr", __name__)
 SVG_TYPE = "image/svg+xml"
 # Pixels a module, and the quiet zone of white modules around the code (ISO/IEC 18004 asks for 4).
 SCALE, QUIET = 4, 4
-# A run of dark modules, a run of light ones (with the end of its row), or a row's end.
-_RUN = re.compile(rb"\x00++|\xff++\n?|\n")
+# A run of dark modules with the run of light ones after it (and the end of
+# its row), a run of light modules that starts a row, or a row's end.
+_RUN = re.compile(rb"\x00++\xff*+\n?|\xff++\n?|\n")
 
 
 @cache
 def _pieces(size: int) -> dict[bytes, str]:
     """The path piece of each run in a code of ``size`` modules a side: every
     move is relative, so the path is made by lookups alone, with no arithmetic
-    a run (a code has hundreds of runs, and a build thousands of codes)."""
-    pieces = {b"\n": f"m-{size} 1"}
+    a run (a code has hundreds of runs, and a build thousands of codes); a
+    dark run and the light one after it are one lookup."""
+    light = {b"": "", b"\n": f"m-{size} 1"}
     for length in range(1, size + 1):
-        pieces[b"\x00" * length] = f"h{length}"
-        pieces[b"\xff" * length] = f"m{length} 0"
-        pieces[b"\xff" * length + b"\n"] = f"m{length - size} 1"
+        light[b"\xff" * length] = f"m{length} 0"
+        light[b"\xff" * length + b"\n"] = f"m{length - size} 1"
+    pieces = dict(light)
+    for length in range(1, size + 1):
+        dark = b"\x00" * length
+        for after, piece in light.items():
+            if len(after.rstrip(b"\n")) <= size - length:
+                pieces[dark + after] = f"h{length}{piece}"
     return pieces
 
 

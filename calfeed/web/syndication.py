@@ -10,6 +10,7 @@ clock), so every worker and ``calfeed build`` give the same file.
 from __future__ import annotations
 
 import html
+import weakref
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from feedgen.feed import FeedGenerator
@@ -62,10 +63,32 @@ def _title(item: Entry, published: Published) -> str:
     return shown.title
 
 
+# The items last made, for the other kind of the same feed (RSS, then Atom):
+# (the version, held weakly, the selection, the day), and the items.
+_last: tuple[tuple, list[tuple[Entry, str, str, str, datetime]]] | None = None
+
+
+def _items(published: Published, selection: FeedFilter, today: date) -> list[tuple[Entry, str, str, str, datetime]]:
+    """Each item's entry, address, title, HTML and date: the same in the RSS
+    and the Atom of a feed, so made once for both."""
+    global _last
+    key = (selection, today)
+    last = _last
+    if last is not None and last[0][0]() is published and last[0][1:] == key:
+        return last[1]
+    calendar = published.calendar
+    zone = timezones.zone(calendar.timezone)
+    found = []
+    for item in upcoming(select(calendar, selection.categories, selection.places), today, zone):
+        stamp = item.next.event.updated or item.event.updated or published.last_modified
+        found.append((item, page_url(calendar, item.event.id), _title(item, published), _text(item, published), stamp))
+    _last = ((weakref.ref(published), *key), found)
+    return found
+
+
 def syndication(published: Published, selection: FeedFilter, today: date, kind: str) -> bytes:
     """The RSS (``kind`` "rss") or Atom ("atom") of ``selection``'s upcoming events."""
     calendar = published.calendar
-    zone = timezones.zone(calendar.timezone)
     names = [c.name for c in calendar.categories if c.slug in selection.categories]
     names += [p.name for p in calendar.places if p.slug in selection.places]
     title = f"{calendar.name}: {' + '.join(names)}" if names else calendar.name
@@ -82,15 +105,13 @@ def syndication(published: Published, selection: FeedFilter, today: date, kind: 
     feed.author({"name": calendar.name})
     feed.generator("calfeed")
     feed.updated(published.last_modified)
-    for item in upcoming(select(calendar, selection.categories, selection.places), today, zone):
-        url = page_url(calendar, item.event.id)
+    for item, url, heading, text, stamp in _items(published, selection, today):
         entry = feed.add_entry(order="append")
         entry.id(url)
         entry.guid(url, permalink=True)
-        entry.title(_title(item, published))
+        entry.title(heading)
         entry.link(href=url, rel="alternate")
-        entry.summary(_text(item, published), type="html")
-        stamp = item.next.event.updated or item.event.updated or published.last_modified
+        entry.summary(text, type="html")
         entry.updated(stamp)
         entry.published(stamp)
         for category in item.event.categories:
