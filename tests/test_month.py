@@ -61,6 +61,31 @@ def test_all_day_event_shows_on_each_of_its_days(site):
     assert page.count("Festa della Casa di Quartiere") == 2
 
 
+def test_a_night_past_midnight_shows_on_both_days_and_an_end_at_midnight_on_one(make_client):
+    client = make_client("""
+        [[events]]
+        id = "notte-bianca"
+        title = "Notte bianca"
+        start = 2022-03-04T21:00:00
+        end = 2022-03-05T02:00:00
+
+        [[events]]
+        id = "cena"
+        title = "Cena sociale"
+        start = 2022-03-10T20:00:00
+        end = 2022-03-11T00:00:00
+    """, TODAY="2022-03-01")
+    cells = client.get("/month/2022-03").data.decode().split("<td")[1:]
+
+    def day(number: int) -> str:
+        return Page("<td" + next(c for c in cells if f'<span class="number">{number}</span>' in c and "other" not in c.split(">")[0])).text
+
+    assert "21:00" in day(4) and "Notte bianca" in day(4)
+    # The next day shows it too, said to go on, not at a start time it does not have.
+    assert "Notte bianca" in day(5) and "continua" in day(5) and "21:00" not in day(5)
+    assert "Cena sociale" in day(10) and "Cena sociale" not in day(11)
+
+
 QUIET = 4  # modules of white around a code
 
 

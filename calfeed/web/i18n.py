@@ -329,6 +329,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "look_upcoming_of": "I prossimi eventi di {name}.",
         "look_past_of": "Gli eventi passati di {name}.",
         "look_month_of": "Gli eventi di {name} in {month}.",
+        "month_continued": "continua",
     },
     "en": {
         "upcoming": "Upcoming events",
@@ -642,6 +643,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "look_upcoming_of": "Upcoming events of {name}.",
         "look_past_of": "Past events of {name}.",
         "look_month_of": "Events of {name} in {month}.",
+        "month_continued": "continued",
     },
 }
 

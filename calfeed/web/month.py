@@ -15,7 +15,7 @@ from calfeed.model import Calendar
 from calfeed.occurrences import Occurrence, last_day_of, listing, select
 from calfeed.web.http import current_calendar, refuse, selection, today
 from calfeed.published import FeedFilter, Published
-from calfeed.web.pages import kept_page, page_context
+from calfeed.web.pages import kept_page, local_day, page_context
 
 bp = Blueprint("month", __name__)
 
@@ -24,10 +24,18 @@ MONTH_LIMIT = 2000
 
 
 @dataclass
+class Shown:
+    """An occurrence in a day's cell; ``continued`` on the days after its first."""
+
+    occurrence: Occurrence
+    continued: bool = False
+
+
+@dataclass
 class Day:
     day: date
     in_month: bool
-    occurrences: list[Occurrence] = field(default_factory=list)
+    occurrences: list[Shown] = field(default_factory=list)
 
 
 def weeks(year: int, month: int, first_weekday: int) -> list[list[Day]]:
@@ -41,11 +49,19 @@ def weeks(year: int, month: int, first_weekday: int) -> list[list[Day]]:
     return [[Day(d, d.month == month) for d in week] for week in grid]
 
 
-def _days_covered(occurrence: Occurrence, zone) -> list[date]:
-    start = occurrence.start
-    if isinstance(start, datetime):
-        return [start.astimezone(zone).date()]
-    return [start + timedelta(days=n) for n in range((last_day_of(occurrence, zone) - start).days + 1)]
+def days_covered(occurrence: Occurrence, zone, first: date, last: date) -> list[date]:
+    """The days from ``first`` to ``last`` the occurrence takes place on, in
+    ``zone``: a weekend festival, or a night that goes past midnight, shows
+    on each of its days (an end at midnight does not touch the next day).
+
+    >>> from calfeed.model import Event
+    >>> from calfeed.timezones import UTC
+    >>> night = Event("n", "n@x", "N", datetime(2022, 3, 4, 21, tzinfo=UTC), datetime(2022, 3, 5, 2, tzinfo=UTC))
+    >>> [d.day for d in days_covered(Occurrence(night, night.start, night.end), UTC, date(2022, 3, 1), date(2022, 3, 31))]
+    [4, 5]
+    """
+    since, until = max(local_day(occurrence.start, zone), first), min(last_day_of(occurrence, zone), last)
+    return [since + timedelta(days=n) for n in range((until - since).days + 1)]
 
 
 def month_range(calendar: Calendar, today: date) -> tuple[date, date]:
@@ -86,9 +102,9 @@ def _page(published: Published, chosen: FeedFilter, year: int, month: int, now_d
     )
     by_day = {d.day: d for week in rows for d in week}
     for occurrence in found:
-        for day in _days_covered(occurrence, zone):
-            if day in by_day:
-                by_day[day].occurrences.append(occurrence)
+        opening = local_day(occurrence.start, zone)
+        for day in days_covered(occurrence, zone, first, last):
+            by_day[day].occurrences.append(Shown(occurrence, continued=day != opening))
     previous = date(year, month, 1) - timedelta(days=1)
     following = date(year, month, 28) + timedelta(days=7)
     earliest, latest = month_range(cal, now_day)
