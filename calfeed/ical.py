@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from calfeed.model import Calendar, Event, Place, Recurrence
 from calfeed.occurrences import last_instant
-from calfeed.timezones import UTC, vtimezone_lines
+from calfeed.timezones import UTC, UTC_ZONE_NAME, is_utc_name, vtimezone_lines
 
 PRODID = "-//calfeed//calfeed 0.1//EN"
 DEFAULT_STAMP = datetime(2000, 1, 1, tzinfo=UTC)
@@ -64,18 +64,11 @@ def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-# UTC's own names. Readers that apply X-WR-TIMEZONE as Google does (the
-# x-wr-timezone library, recurring-ical-events through it) move a time in a
-# zone called "UTC" into the calendar's zone: a weekly series at 10:00 UTC
-# would come out at 10:00 Rome time, an hour off all summer. Etc/GMT is the
-# same zone under a name they leave alone (calfeed import writes it too).
-_UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Universal", "Etc/Zulu", "Zulu"})
-
-
 def _tzid(moment: object) -> str | None:
-    """The TZID a zoned time is written with; None for a fixed offset (or none)."""
+    """The TZID a zoned time is written with (UTC's as ``UTC_ZONE_NAME``);
+    None for a fixed offset (or none)."""
     key = getattr(getattr(moment, "tzinfo", None), "key", None)
-    return "Etc/GMT" if key in _UTC_NAMES else key
+    return UTC_ZONE_NAME if key is not None and is_utc_name(key) else key
 
 
 def _when(name: str, value: date | datetime) -> str:

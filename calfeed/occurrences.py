@@ -107,6 +107,11 @@ def end_instant(occurrence: Occurrence | Event, zone: tzinfo) -> datetime:
     return instant(end_of(occurrence), zone)
 
 
+def local_day(moment: date | datetime, zone: tzinfo) -> date:
+    """The calendar day of ``moment`` in ``zone`` (a date is its own day)."""
+    return moment.astimezone(zone).date() if isinstance(moment, datetime) else moment
+
+
 def last_day_of(occurrence: Occurrence | Event, zone: tzinfo) -> date:
     """The last calendar day, in ``zone``, an occurrence takes place on: for an
     all-day one the day before its end, the ``end`` events.toml writes.

@@ -15,6 +15,24 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 UTC = timezone.utc
+# UTC's names in the tz database, each also under "Etc/".
+_UTC_NAMES = frozenset({"UTC", "UCT", "GMT", "Zulu", "Universal", "Greenwich", "GMT0", "GMT+0", "GMT-0"})
+# The one name calfeed writes for UTC's clock (a feed's TZID, an import's
+# timezone): readers that apply X-WR-TIMEZONE as Google does (the
+# x-wr-timezone library, recurring-ical-events through it) move a time whose
+# zone is called "UTC" into the calendar's zone, so a weekly series at 10:00
+# UTC would come out at 10:00 Rome time, an hour off all summer; they leave
+# Etc/GMT (tzname "GMT") alone.
+UTC_ZONE_NAME = "Etc/GMT"
+
+
+def is_utc_name(name: str) -> bool:
+    """Whether ``name`` is one of UTC's names in the tz database.
+
+    >>> is_utc_name("UTC"), is_utc_name("Etc/Zulu"), is_utc_name("Europe/London")
+    (True, True, False)
+    """
+    return name.removeprefix("Etc/") in _UTC_NAMES
 # Beyond the last rule change tzdata lists, zoneinfo follows the zone's POSIX
 # rule; years up to this one are checked against the RRULE pair we emit.
 RULE_CHECKED_UNTIL = 2100

@@ -18,13 +18,8 @@ from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from calfeed.importing.report import Report
 from calfeed.occurrences import naive
-from calfeed.timezones import UTC, LocalTimeError, current_rules, localize, zone, zone_names
+from calfeed.timezones import UTC, UTC_ZONE_NAME, LocalTimeError, current_rules, is_utc_name, localize, zone, zone_names
 
-# The zone of a series written in UTC: UTC's clock, under a name (tzname "GMT")
-# that readers applying the feed's X-WR-TIMEZONE (x-wr-timezone, hence
-# recurring-ical-events) leave alone; they move times named "UTC" into it.
-UTC_SERIES_ZONE = "Etc/GMT"
-_UTC_NAMES = {"UTC", "UCT", "GMT", "Zulu", "Universal", "Greenwich", "GMT0", "GMT+0", "GMT-0"}
 
 
 @dataclass
@@ -37,7 +32,7 @@ class Timing:
         """The IANA zone a date-time is written in (a Windows name mapped to
         its IANA zone); None for UTC and for zones known by offsets only."""
         key = getattr(value.tzinfo, "key", None) or WINDOWS_TO_OLSON.get(tzid or "") or tzid
-        if key not in zone_names() or value.utcoffset() == timedelta(0) and key.replace("Etc/", "") in _UTC_NAMES:
+        if key not in zone_names() or value.utcoffset() == timedelta(0) and is_utc_name(key):
             return None
         return key
 
@@ -91,7 +86,7 @@ def _same_clock(first: str, second: str, since: datetime) -> bool:
 def _in_utc(value: datetime, tzid: str | None) -> bool:
     """Whether a date-time is written in UTC (``Z``, or a TZID naming UTC)."""
     key = getattr(value.tzinfo, "key", None) or ("UTC" if value.tzinfo is UTC else None)
-    return value.utcoffset() == timedelta(0) and (key or tzid or "").replace("Etc/", "") in _UTC_NAMES
+    return value.utcoffset() == timedelta(0) and is_utc_name(key or tzid or "")
 
 
 def wall_day(value: datetime, target: str) -> date:
@@ -119,9 +114,9 @@ def zone_for(component, timing: Timing, report: Report | None = None, label: str
         named = timing.zone_of(start, tzid)
         if named is None and "RRULE" in component and _in_utc(start, tzid) and _ever_shifts(timing.target, start):
             if report is not None:
-                report.notes.append(f'{label}: a series in UTC; kept on UTC\'s clock (timezone = "{UTC_SERIES_ZONE}"), since '
+                report.notes.append(f'{label}: a series in UTC; kept on UTC\'s clock (timezone = "{UTC_ZONE_NAME}"), since '
                                     f"{timing.target}'s clock differs from UTC's on some of its dates")
-            return UTC_SERIES_ZONE
+            return UTC_ZONE_NAME
         if named is None or named == timing.target or _same_clock(named, timing.target, start):
             return timing.target
         return named

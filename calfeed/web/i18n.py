@@ -11,7 +11,7 @@ from babel.dates import format_date, format_time, get_day_names
 from babel.lists import format_list
 
 from calfeed.model import Event
-from calfeed.occurrences import Occurrence, last_day, last_day_of
+from calfeed.occurrences import Occurrence, last_day, last_day_of, local_day
 
 STRINGS: dict[str, dict[str, str]] = {
     "it": {
@@ -841,7 +841,7 @@ def rule_words(event: Event, zone: tzinfo, language: str) -> str | None:
         text += ", " + time_of_day
     until = recurrence.until
     if until is not None:
-        last = until.astimezone(zone).date() if isinstance(until, datetime) else until
+        last = local_day(until, zone)
     else:
         last = last_day(event, zone) if counted else None
     if last is not None:

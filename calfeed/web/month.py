@@ -12,10 +12,10 @@ from flask import Blueprint, Response, render_template, request
 
 from calfeed import timezones
 from calfeed.model import Calendar
-from calfeed.occurrences import Occurrence, last_day_of, listing, select
+from calfeed.occurrences import Occurrence, last_day_of, listing, local_day, select
 from calfeed.web.http import current_calendar, refuse, selection, today
 from calfeed.published import FeedFilter, Published
-from calfeed.web.pages import kept_page, local_day, page_context
+from calfeed.web.pages import kept_page, page_context
 
 bp = Blueprint("month", __name__)
 

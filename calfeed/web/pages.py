@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from calfeed import timezones
 from calfeed.model import Event
-from calfeed.occurrences import HORIZON, Entry, Occurrence, Selection, ended, entries, expand, last_day_of, naive, select
+from calfeed.occurrences import HORIZON, Entry, Occurrence, Selection, ended, entries, expand, last_day_of, local_day, naive, select
 from calfeed.published import Body, FeedFilter, Published
 from calfeed.web import component
 from calfeed.web.http import current_calendar, event_or_404, feed_response, limit_of, now, selection
@@ -64,11 +64,6 @@ def paragraphs(text: str | None) -> Markup:
         linked = _URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped)
         out.append("<p>" + linked.replace("\n", "<br>\n") + "</p>")
     return Markup("\n".join(out))
-
-
-def local_day(start: date | datetime, zone: tzinfo) -> date:
-    """The day an occurrence starts on, in the calendar's zone."""
-    return start.astimezone(zone).date() if isinstance(start, datetime) else start
 
 
 @lru_cache(maxsize=8192)  # a site has a few thousand days, and Babel takes ~7 µs a part
