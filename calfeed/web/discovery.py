@@ -31,10 +31,9 @@ def _lastmod(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat() if moment else None
 
 
-def _updated(event: Event) -> datetime | None:
-    """When the event's page last changed: its newest ``updated``, overrides included."""
-    stamps = [part.updated for part in (event, *event.overrides) if part.updated]
-    return max(stamps, default=None)
+def _newest(events: Iterable[Event]) -> datetime | None:
+    """When these events' pages last changed: their newest ``updated``, overrides included."""
+    return max((part.updated for event in events for part in (event, *event.overrides) if part.updated), default=None)
 
 
 def events_sitemaps(calendar: Calendar) -> int:
@@ -69,8 +68,7 @@ def sitemap_index(calendar: Calendar) -> bytes:
     event is made once per version."""
     children = [(LISTS_PATH, calendar.last_modified)]
     for number in range(1, events_sitemaps(calendar) + 1):
-        stamps = [stamp for event in _slice(calendar, number) if (stamp := _updated(event))]
-        children.append((events_path(number), max(stamps, default=None)))
+        children.append((events_path(number), _newest(_slice(calendar, number))))
     return _document("sitemapindex", "sitemap", children, calendar.base_url)
 
 
@@ -81,7 +79,7 @@ def lists_sitemap(calendar: Calendar) -> bytes:
 
 def events_sitemap(calendar: Calendar, number: int) -> bytes:
     """The ``number``-th child of event pages, from 1 to ``events_sitemaps``."""
-    pages = [(f"/events/{event.id}", _updated(event)) for event in _slice(calendar, number)]
+    pages = [(f"/events/{event.id}", _newest((event,))) for event in _slice(calendar, number)]
     return _document("urlset", "url", pages, calendar.base_url)
 
 
