@@ -150,13 +150,6 @@ def site_files(site: Site, published: Published) -> Files:
     return groups + [_event_files(site, published, event) for event in calendar.events]
 
 
-def available_cores() -> int:
-    """The cores this process may run on."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
-
-
 def _fill(groups: Files) -> None:
     for group in groups:
         for target, make in group:
@@ -201,7 +194,7 @@ def write_site(site: Site, writer: Writer, previous: Previous, workers: int | No
                     target = writer.claim(name)
                     claimed.append((target, previous.maker(name, keys[name], target, make) if name in keys else make))
                 groups.append(claimed)
-        fill_in_parallel(groups, workers or available_cores())
+        fill_in_parallel(groups, workers or forked.available_cores())
 
 
 def build_site(site: Site, out: Path, workers: int | None = None) -> list[str]:

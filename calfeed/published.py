@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from threading import Lock
 
-from calfeed import ical, libc
+from calfeed import forked, ical, libc
 from calfeed.model import Calendar, Event
 from calfeed.occurrences import select
 
@@ -45,6 +45,30 @@ WINDOW = 32 * 2**10
 # writes it: the same bytes on every machine and at every hour.
 GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
 _LAST_BLOCK = b"\x03\x00"  # an empty final deflate block
+# From this many VEVENTs to compile on, a second process compiles half of them
+# where a second core is free: a large calendar's first load, build and check
+# take half the time to compile (10,000 events: 0.5 s alone). A reload
+# compiles only the events an edit changed, in one process.
+COMPILE_IN_TWO_FROM = 2000
+# A child that has not answered by then is left, and its half compiled here.
+COMPILE_TIMEOUT = 120.0
+
+
+def compile_vevents(events: list[Event], stamp: datetime) -> list[bytes]:
+    """The VEVENTs of ``events``, in order: bytes equal to ``ical.vevent``'s,
+    however many processes made them."""
+    half = len(events) // 2
+    if len(events) < COMPILE_IN_TWO_FROM or forked.available_cores() < 2 or not forked.available():
+        return [ical.vevent(event, stamp) for event in events]
+    try:
+        child = forked.Forked(lambda: [ical.vevent(event, stamp) for event in events[half:]])
+    except OSError:  # no process to spare
+        return [ical.vevent(event, stamp) for event in events]
+    made = [ical.vevent(event, stamp) for event in events[:half]]
+    try:
+        return made + child.result(timeout=COMPILE_TIMEOUT)
+    except forked.ForkFailed:
+        return made + [ical.vevent(event, stamp) for event in events[half:]]
 
 
 def _fingerprint(data: memoryview) -> bytes:
@@ -156,13 +180,11 @@ class _Compiled:
         holds (the same objects, so the same definitions), compiled for the rest."""
         known = {id(event): i for i, event in enumerate(self.events)} if stamp == self.stamp else {}
         view = memoryview(self.data)
+        made = iter(compile_vevents([event for event in events if id(event) not in known], stamp))
         found: list[bytes | memoryview] = []
         for event in events:
             i = known.get(id(event))
-            if i is None:
-                found.append(ical.vevent(event, stamp))
-            else:
-                found.append(view[self.starts[i] : self.starts[i + 1]])
+            found.append(next(made) if i is None else view[self.starts[i] : self.starts[i + 1]])
         return found
 
 
@@ -226,7 +248,7 @@ class Published:
         """``ical.feed``'s bytes, with VEVENTs reused from the last whole feed compiled."""
         stamp = ical.stamp(self.calendar)
         compiled = self._compiled
-        vevents = compiled.vevents(events, stamp) if compiled else [ical.vevent(e, stamp) for e in events]
+        vevents = compiled.vevents(events, stamp) if compiled else compile_vevents(list(events), stamp)
         head = ical.head(self.calendar, events, title, source)
         data = b"".join([head, *vevents, ical.FOOTER])
         if whole:  # lent to the filtered feeds and to the next version

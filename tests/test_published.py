@@ -4,6 +4,7 @@ byte for byte what compiling from scratch gives."""
 from __future__ import annotations
 
 import gzip
+import os
 import pickle
 import subprocess
 import zlib
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from calfeed import ical, loading
+from calfeed import ical, loading, published
 from calfeed.occurrences import select
 from calfeed.published import WINDOW, FeedFilter, Published
 from calfeed.validation import EventReuse, build_calendar
@@ -128,3 +129,25 @@ def test_a_reload_recompresses_only_the_segments_an_edit_changed(monkeypatch):
     assert 1 <= len(made) <= 2  # the edited event's segment, and the next one when the edit is in its last 32 kB
     # The same bytes as a version gzipped from scratch.
     assert body.gzipped == Published(edited).feed(FeedFilter(), TODAY).gzipped
+
+
+def test_a_long_feed_compiled_by_two_processes_is_the_same_feed(monkeypatch):
+    calendar = build_calendar(loading.parse(_synthetic(300), "events.toml"))
+    alone = Published(calendar).feed(FeedFilter(), TODAY).data
+    children = []
+    forked_class = published.forked.Forked
+    monkeypatch.setattr(published.forked, "Forked", lambda work: children.append(1) or forked_class(work))
+    monkeypatch.setattr(published.forked, "available_cores", lambda: 2)
+    monkeypatch.setattr(published, "COMPILE_IN_TWO_FROM", 100)
+    assert Published(calendar).feed(FeedFilter(), TODAY).data == alone == _from_scratch(Published(calendar), FeedFilter())
+    assert children == [1]
+
+
+def test_when_the_second_process_fails_its_half_is_compiled_here(monkeypatch):
+    calendar = build_calendar(loading.parse(_synthetic(300), "events.toml"))
+    alone = Published(calendar).feed(FeedFilter(), TODAY).data
+    monkeypatch.setattr(published.forked, "available_cores", lambda: 2)
+    monkeypatch.setattr(published, "COMPILE_IN_TWO_FROM", 100)
+    forked_class = published.forked.Forked
+    monkeypatch.setattr(published.forked, "Forked", lambda work: forked_class(lambda: os._exit(3)))  # the child dies
+    assert Published(calendar).feed(FeedFilter(), TODAY).data == alone
