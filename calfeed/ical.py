@@ -8,12 +8,12 @@ counts octets and never splits a UTF-8 character.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from urllib.parse import urlsplit
 
 from calfeed.model import Calendar, Event, Place, Recurrence
-from calfeed.occurrences import last_instant
+from calfeed.occurrences import is_bounded, last_instant, last_start_bound, length, naive
 from calfeed.timezones import UTC, UTC_ZONE_NAME, is_utc_name, vtimezone_lines
 
 PRODID = "-//calfeed//calfeed 0.1//EN"
@@ -180,20 +180,76 @@ def event_lines(event: Event, stamp: datetime) -> list[str]:
     return lines
 
 
+# How far, either way, an instant's wall-clock time in its zone can be
+# from the wall-clock time an offset change leaves it at (offsets span 26 hours).
+_CLOCK_MARGIN = timedelta(days=2)
+
+
 def _zone_ranges(events: tuple[Event, ...]) -> dict[str, tuple[datetime, datetime]]:
-    """For each TZID the events use, the earliest and latest instant it must cover."""
-    ranges: dict[str, tuple[datetime, datetime]] = {}
+    """For each TZID the events use, the earliest and latest instant it must cover.
+
+    A bounded series' last instant takes a walk of its rule: it is looked
+    for only when the series can move its zone's range, that is when a
+    bound known without the walk (``last_start_bound``) reaches past the
+    latest instant found so far, or its start is near the earliest. Each
+    zone's instants are kept in the events' order (the last instants in
+    their places) and taken whole by min and max, so that equal ones
+    resolve as they always have.
+    """
+    found: dict[tzinfo, list[datetime]] = {}
+    series: list[tuple[Event, list[datetime], int]] = []  # a series, its zone's instants, its last instant's place
     for event in events:
         for part in (event, *event.overrides):
             moments = [part.start, part.end, part.recurrence_id]
             if part.recurrence is not None:
-                moments += [*part.recurrence.rdates, *part.recurrence.exdates, last_instant(part)]
+                moments += [*part.recurrence.rdates, *part.recurrence.exdates]
             for moment in moments:
-                tzid = _tzid(moment)
-                if isinstance(moment, datetime) and tzid is not None:
-                    low, high = ranges.get(tzid, (moment, moment))
-                    ranges[tzid] = (min(low, moment), max(high, moment))
+                if isinstance(moment, datetime):
+                    found.setdefault(moment.tzinfo, []).append(moment)
+            # An endless series' last instant is FOREVER, in UTC; an all-day
+            # one's a UTC midnight; in a fixed offset, none has a TZID.
+            if part.recurrence is not None and isinstance(part.start, datetime) and _tzid(part.start) is not None and is_bounded(part):
+                listed = found[part.start.tzinfo]
+                series.append((part, listed, len(listed)))
+    _add_last_instants(series)
+    ranges: dict[str, tuple[datetime, datetime]] = {}
+    for moments in found.values():
+        tzid = _tzid(moments[0])
+        if tzid is not None:
+            low, high = min(moments), max(moments)
+            if tzid in ranges:  # UTC's names: one TZID
+                low, high = min(ranges[tzid][0], low), max(ranges[tzid][1], high)
+            ranges[tzid] = (low, high)
     return dict(sorted(ranges.items()))
+
+
+def _add_last_instants(series: list[tuple[Event, list[datetime], int]]) -> None:
+    """Put the last instant of each series that can move its zone's range
+    into that zone's instants, at its place."""
+    zones = {id(listed): listed for _, listed, _ in series}
+    extremes = {key: (min(listed), max(listed)) for key, listed in zones.items()}
+    scored = []
+    for order, (part, listed, place) in enumerate(series):
+        bound, span = last_start_bound(part), length(part) or timedelta(0)
+        reach = None if bound is None else bound + max(span, timedelta(0)) + _CLOCK_MARGIN
+        floor = naive(part.start) + min(span, timedelta(0)) - _CLOCK_MARGIN
+        scored.append((reach, floor, order, part, listed, place))
+    # Those with no bound, then the farthest-reaching: the latest instant
+    # grows at once, and the rest fall short of it.
+    scored.sort(key=lambda item: (item[0] is None, item[0] or datetime.min), reverse=True)
+    added = []
+    for reach, floor, order, part, listed, place in scored:
+        low, high = extremes[id(listed)]
+        # Within one zone instants compare by wall clock: those the margin
+        # keeps apart cannot be the earliest or the latest.
+        if reach is not None and reach < high.replace(tzinfo=None) and floor > low.replace(tzinfo=None):
+            continue
+        last = last_instant(part)
+        if last.tzinfo is part.start.tzinfo:  # else FOREVER: a rule with too many dates
+            extremes[id(listed)] = (min(low, last), max(high, last))
+            added.append((place, order, listed, last))
+    for place, _, listed, last in sorted(added, key=lambda item: item[:2], reverse=True):
+        listed.insert(place, last)
 
 
 FOOTER = b"END:VCALENDAR\r\n"
