@@ -76,15 +76,11 @@ def _utc(moment: datetime) -> str:
 
 
 @lru_cache(maxsize=1024)
-def _zone_tzid(zone: tzinfo | None) -> str | None:
+def _tzid(zone: tzinfo | None) -> str | None:
+    """The TZID the times of a zone are written with (UTC's as
+    ``UTC_ZONE_NAME``); None for a fixed offset (or none)."""
     key = getattr(zone, "key", None)
     return UTC_ZONE_NAME if key is not None and is_utc_name(key) else key
-
-
-def _tzid(moment: object) -> str | None:
-    """The TZID a zoned time is written with (UTC's as ``UTC_ZONE_NAME``);
-    None for a fixed offset (or none)."""
-    return _zone_tzid(getattr(moment, "tzinfo", None))
 
 
 def _when(name: str, value: date | datetime) -> str:
@@ -92,7 +88,7 @@ def _when(name: str, value: date | datetime) -> str:
     the TZID of its zone."""
     if not isinstance(value, datetime):
         return f"{name};VALUE=DATE:{_DATE % (value.year, value.month, value.day)}"
-    tzid = _zone_tzid(value.tzinfo)
+    tzid = _tzid(value.tzinfo)
     if tzid is None:
         return f"{name}:{_utc(value)}"
     return f"{name};TZID={tzid}:{_local(value)}"
@@ -240,13 +236,14 @@ def _zone_ranges(events: tuple[Event, ...]) -> dict[str, tuple[datetime, datetim
                     found.setdefault(moment.tzinfo, []).append(moment)
             # An endless series' last instant is FOREVER, in UTC; an all-day
             # one's a UTC midnight; in a fixed offset, none has a TZID.
-            if part.recurrence is not None and isinstance(part.start, datetime) and _tzid(part.start) is not None and is_bounded(part):
+            zoned = isinstance(part.start, datetime) and _tzid(part.start.tzinfo) is not None
+            if part.recurrence is not None and zoned and is_bounded(part):
                 listed = found[part.start.tzinfo]
                 series.append((part, listed, len(listed)))
     _add_last_instants(series)
     ranges: dict[str, tuple[datetime, datetime]] = {}
     for moments in found.values():
-        tzid = _tzid(moments[0])
+        tzid = _tzid(moments[0].tzinfo)
         if tzid is not None:
             low, high = min(moments), max(moments)
             if tzid in ranges:  # UTC's names: one TZID

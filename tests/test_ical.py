@@ -467,7 +467,7 @@ def test_a_series_ending_after_the_other_events_extends_its_vtimezone(make_clien
     """The feed's own VTIMEZONE (read by icalendar, not looked up by name)
     gives the series' last date the offset of its day."""
     rule, last = SAO_PAULO_SERIES[name]
-    body = make_client(f"""
+    body = make_client("""
         [[events]]
         id = "before"
         title = "Before summer time"
