@@ -13,7 +13,6 @@ is the one zint would choose, in less than half the time.
 from __future__ import annotations
 
 import html
-import re
 from dataclasses import dataclass
 from functools import cache
 
@@ -29,9 +28,10 @@ bp = Blueprint("qr", __name__)
 SVG_TYPE = "image/svg+xml"
 # Pixels a module, and the quiet zone of white modules around the code (ISO/IEC 18004 asks for 4).
 SCALE, QUIET = 4, 4
-# A run of dark modules with the run of light ones after it (and the end of
-# its row), a run of light modules that starts a row, or a row's end.
-_RUN = re.compile(rb"\x00++\xff*+\n?|\xff++\n?|\n")
+# Cut before each run of dark modules that follows a light one, and after
+# each row's end: the pieces are a dark run with the light run after it (and
+# the end of its row), or a run of light modules that starts a row.
+_CUT = b"\x01"
 
 
 @cache
@@ -177,8 +177,9 @@ def qr_svg(text: str, title: str) -> bytes:
     <path stroke="#000" d="M4 4.5h7m2 0h1
     """
     pixels, size = qr_modules(text)
-    rows = b"\n".join(pixels[start : start + size] for start in range(0, size * size, size))
-    path = "".join(map(_pieces(size).__getitem__, _RUN.findall(rows.rstrip(b"\xff"))))
+    rows = b"\n\x01".join(pixels[start : start + size] for start in range(0, size * size, size))
+    runs = rows.rstrip(b"\xff").replace(b"\xff\x00", b"\xff\x01\x00").split(_CUT)
+    path = "".join(map(_pieces(size).__getitem__, runs))
     side = size + 2 * QUIET
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{side * SCALE}" height="{side * SCALE}" '
