@@ -115,23 +115,24 @@ class EventFiles:
     whose key it finds there (the keys cost a third of a second at 10,000
     events: shared by the processes, not before they fork)."""
 
-    def __init__(self, site: Site, published: Published, keys: Keys, previous: Previous, event: Event, targets: list[str]):
+    def __init__(self, site: Site, published: Published, keys: Keys, previous: Previous, writer: Writer, event: Event):
         self.names = _event_names(event)
-        self._event, self._targets, self._keys, self._previous = event, targets, keys, previous
-        self._url = site.event_url(published.calendar, event)
-        self._makers = (
+        self._targets = [writer.claim(name) for name in self.names]
+        self._site, self._published, self._keys, self._previous, self._event = site, published, keys, previous, event
+
+    def keyed(self) -> tuple[dict[str, str], Group]:
+        """The files' keys by name, and the files with what makes (or links) each."""
+        site, published, event = self._site, self._published, self._event
+        makers = (
             lambda: published.event_feed(event).data,
             partial(site.event_page, event),
             partial(site.print_page, event),
             partial(site.event_qr, published.calendar, event),
         )
-
-    def keyed(self) -> tuple[dict[str, str], Group]:
-        """The files' keys by name, and the files with what makes (or links) each."""
-        keys = dict(zip(self.names, self._keys.event(self._event, self._url)))
+        keys = dict(zip(self.names, self._keys.event(event, site.event_url(published.calendar, event))))
         return keys, [
             (target, self._previous.maker(name, keys[name], target, make))
-            for name, target, make in zip(self.names, self._targets, self._makers)
+            for name, target, make in zip(self.names, self._targets, makers)
         ]
 
 
@@ -211,10 +212,7 @@ def write_site(site: Site, writer: Writer, previous: Previous, workers: int | No
                 [(writer.claim(name), make) for name, make in group] for group in site_files(site, published)
             ]
             keys = Keys(published.calendar, site.today, site.settings())
-            events = [
-                EventFiles(site, published, keys, previous, event, [writer.claim(name) for name in _event_names(event)])
-                for event in published.calendar.events
-            ]
+            events = [EventFiles(site, published, keys, previous, writer, event) for event in published.calendar.events]
         found = fill_in_parallel(groups + events, workers or available_cores())
     writer.write(MARKER, MARKER_TEXT + manifest({name: found[name] for files in events for name in files.names}))
 
