@@ -49,6 +49,7 @@ PAGES = (
     "/feed.rss",
     "/categories/laboratori.atom",
     "/sitemap.xml",
+    "/sitemap-events-1.xml",
     "/qr/calendar.svg",
 )
 

@@ -153,13 +153,6 @@ def site_files(site: Site, published: Published) -> list[list[tuple[str, Callabl
     return groups + [*pages.values(), [("404.html", site.not_found)]]
 
 
-def available_cores() -> int:
-    """The cores this process may run on."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
-
-
 def _fill(groups: list[Group | EventFiles]) -> dict[str, str]:
     """Make the groups' files (and their folders); the keys of the event files."""
     keys: dict[str, str] = {}
@@ -213,7 +206,7 @@ def write_site(site: Site, writer: Writer, previous: Previous, workers: int | No
             ]
             keys = Keys(published.calendar, site.today, site.settings())
             events = [EventFiles(site, published, keys, previous, writer, event) for event in published.calendar.events]
-        found = fill_in_parallel(groups + events, workers or available_cores())
+        found = fill_in_parallel(groups + events, workers or forked.available_cores())
     writer.write(MARKER, MARKER_TEXT + manifest({name: found[name] for files in events for name in files.names}))
 
 

@@ -32,6 +32,13 @@ def available() -> bool:
     return hasattr(os, "fork") and signal.getsignal(signal.SIGCHLD) != signal.SIG_IGN
 
 
+def available_cores() -> int:
+    """The cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 class ForkFailed(Exception):
     """The child failed (the message ends with its traceback), died, or did
     not finish in time."""

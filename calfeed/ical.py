@@ -8,12 +8,13 @@ counts octets and never splits a UTF-8 character.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+import re
+from datetime import date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from calfeed.model import Calendar, Event, Place, Recurrence
-from calfeed.occurrences import last_instant
+from calfeed.model import Calendar, Event, Organizer, Place, Recurrence
+from calfeed.occurrences import is_bounded, last_instant, last_start_bound, length, naive
 from calfeed.timezones import UTC, UTC_ZONE_NAME, is_utc_name, vtimezone_lines
 
 PRODID = "-//calfeed//calfeed 0.1//EN"
@@ -32,20 +33,20 @@ def escape_text(text: str) -> str:
     )
 
 
+# As many octets as fit, up to 75 (74 after the space that starts a
+# continuation line), and no fewer than make whole characters: the
+# match backs off over UTF-8 continuation bytes (0x80-0xBF).
+_FIRST_PIECE = re.compile(rb"(?s).{1,%d}(?![\x80-\xbf])" % _LINE_OCTETS)
+_NEXT_PIECE = re.compile(rb"(?s).{1,%d}(?![\x80-\xbf])" % (_LINE_OCTETS - 1))
+
+
 def _folded(data: bytes) -> bytes:
     """One encoded content line, CRLF-terminated, folded at 75 octets
     without splitting a UTF-8 character."""
     if len(data) <= _LINE_OCTETS:
         return data + b"\r\n"
-    pieces = []
-    start, room = 0, _LINE_OCTETS
-    while start < len(data):
-        end = min(start + room, len(data))
-        while end < len(data) and data[end] & 0xC0 == 0x80:
-            end -= 1  # back off to the first byte of the character
-        pieces.append(data[start:end])
-        start, room = end, _LINE_OCTETS - 1  # continuation lines start with a space
-    return b"\r\n ".join(pieces) + b"\r\n"
+    first = _FIRST_PIECE.match(data).group()
+    return b"\r\n ".join([first, *_NEXT_PIECE.findall(data, len(first))]) + b"\r\n"
 
 
 def folded(lines: list[str]) -> bytes:
@@ -60,14 +61,25 @@ def folded(lines: list[str]) -> bytes:
     )
 
 
+# DATE and DATE-TIME values (calfeed's years have four digits); formatting
+# the fields is three times as fast as strftime, and a feed has 30,000.
+_DATE = "%04d%02d%02d"
+_TIME = "%04d%02d%02dT%02d%02d%02d"
+
+
+def _local(moment: datetime) -> str:
+    return _TIME % (moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
+
+
 def _utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return _local(moment.astimezone(UTC)) + "Z"
 
 
-def _tzid(moment: object) -> str | None:
-    """The TZID a zoned time is written with (UTC's as ``UTC_ZONE_NAME``);
-    None for a fixed offset (or none)."""
-    key = getattr(getattr(moment, "tzinfo", None), "key", None)
+@lru_cache(maxsize=1024)
+def _tzid(zone: tzinfo | None) -> str | None:
+    """The TZID the times of a zone are written with (UTC's as
+    ``UTC_ZONE_NAME``); None for a fixed offset (or none)."""
+    key = getattr(zone, "key", None)
     return UTC_ZONE_NAME if key is not None and is_utc_name(key) else key
 
 
@@ -75,18 +87,18 @@ def _when(name: str, value: date | datetime) -> str:
     """DTSTART, DTEND, RDATE...: a DATE, a UTC instant, or a local time with
     the TZID of its zone."""
     if not isinstance(value, datetime):
-        return f"{name};VALUE=DATE:{value:%Y%m%d}"
-    tzid = _tzid(value)
+        return f"{name};VALUE=DATE:{_DATE % (value.year, value.month, value.day)}"
+    tzid = _tzid(value.tzinfo)
     if tzid is None:
         return f"{name}:{_utc(value)}"
-    return f"{name};TZID={tzid}:{value:%Y%m%dT%H%M%S}"
+    return f"{name};TZID={tzid}:{_local(value)}"
 
 
 def _rrule(recurrence: Recurrence) -> str:
     until = recurrence.until
     if isinstance(until, datetime):
         return recurrence.rule.with_until(_utc(until))
-    return recurrence.rule.with_until(f"{until:%Y%m%d}" if until else None)
+    return recurrence.rule.with_until(_DATE % (until.year, until.month, until.day) if until else None)
 
 
 def _parameter(text: str) -> str:
@@ -137,9 +149,27 @@ def _structured_location(place: Place) -> str:
     )
 
 
-def event_lines(event: Event, stamp: datetime) -> list[str]:
-    """The VEVENT of one event, as unfolded content lines."""
-    lines = ["BEGIN:VEVENT", f"UID:{escape_text(event.uid)}", f"DTSTAMP:{_utc(event.updated or stamp)}"]
+@lru_cache(maxsize=1024)  # most events are at one of a few places
+def _place_lines(place: Place) -> bytes:
+    """LOCATION, and GEO with Apple's pin where the place has coordinates."""
+    lines = [f"LOCATION:{escape_text(text)}"] if (text := place.location_text()) else []
+    if place.geo:
+        latitude, longitude = place.geo
+        lines += [f"GEO:{latitude:.6f};{longitude:.6f}", _structured_location(place)]
+    return folded(lines)
+
+
+@lru_cache(maxsize=1024)
+def _organizer_line(organizer: Organizer) -> bytes:
+    name = f";CN={_parameter(organizer.name)}" if organizer.name else ""
+    return folded([f"ORGANIZER{name}:mailto:{organizer.email}"])
+
+
+def _add_vevent(event: Event, stamp: datetime, pieces: list[bytes]) -> None:
+    """Add the VEVENT of one event to ``pieces``, folded; the lines of its
+    place and organizer, which many events share, folded once."""
+    updated = _utc(event.updated) if event.updated else None
+    lines = ["BEGIN:VEVENT", f"UID:{escape_text(event.uid)}", f"DTSTAMP:{updated or _utc(stamp)}"]
     if event.recurrence_id is not None:
         lines.append(_when("RECURRENCE-ID", event.recurrence_id))
     lines.append(_when("DTSTART", event.start))
@@ -153,23 +183,21 @@ def event_lines(event: Event, stamp: datetime) -> list[str]:
     lines.append(f"SUMMARY:{escape_text(event.title)}")
     if description := _description(event):
         lines.append(f"DESCRIPTION:{escape_text(description)}")
-    if location := event.location_text:
-        lines.append(f"LOCATION:{escape_text(location)}")
-    if event.place and event.place.geo:
-        latitude, longitude = event.place.geo
-        lines.append(f"GEO:{latitude:.6f};{longitude:.6f}")
-        lines.append(_structured_location(event.place))
+    if event.place:
+        pieces += [folded(lines), _place_lines(event.place)]
+        lines = []
+    elif event.location:
+        lines.append(f"LOCATION:{escape_text(event.location)}")
     if event.url:
         lines.append(f"URL:{event.url}")
     if event.categories:
-        lines.append("CATEGORIES:" + ",".join(escape_text(c.name) for c in event.categories))
-    lines.append(f"STATUS:{event.status.upper()}")
-    lines.append(f"SEQUENCE:{event.sequence}")
-    if event.updated:
-        lines.append(f"LAST-MODIFIED:{_utc(event.updated)}")
+        lines.append("CATEGORIES:" + ",".join([escape_text(c.name) for c in event.categories]))
+    lines += [f"STATUS:{event.status.upper()}", f"SEQUENCE:{event.sequence}"]
+    if updated:
+        lines.append(f"LAST-MODIFIED:{updated}")
     if event.organizer and event.organizer.email:
-        name = f";CN={_parameter(event.organizer.name)}" if event.organizer.name else ""
-        lines.append(f"ORGANIZER{name}:mailto:{event.organizer.email}")
+        pieces += [folded(lines), _organizer_line(event.organizer)]
+        lines = []
     for url in event.online:
         label = _parameter(urlsplit(url).hostname or url)
         lines.append(f"CONFERENCE;VALUE=URI;FEATURE=VIDEO;LABEL={label}:{url}")
@@ -177,23 +205,80 @@ def event_lines(event: Event, stamp: datetime) -> list[str]:
     if event.image:
         lines.append(f"IMAGE;VALUE=URI;DISPLAY=BADGE:{event.image}")
     lines.append("END:VEVENT")
-    return lines
+    pieces.append(folded(lines))
+
+
+# How far, either way, an instant's wall-clock time in its zone can be
+# from the wall-clock time an offset change leaves it at (offsets span 26 hours).
+_CLOCK_MARGIN = timedelta(days=2)
 
 
 def _zone_ranges(events: tuple[Event, ...]) -> dict[str, tuple[datetime, datetime]]:
-    """For each TZID the events use, the earliest and latest instant it must cover."""
-    ranges: dict[str, tuple[datetime, datetime]] = {}
+    """For each TZID the events use, the earliest and latest instant it must cover.
+
+    A bounded series' last instant takes a walk of its rule: it is looked
+    for only when the series can move its zone's range, that is when a
+    bound known without the walk (``last_start_bound``) reaches past the
+    latest instant found so far, or its start is near the earliest. Each
+    zone's instants are kept in the events' order (the last instants in
+    their places) and taken whole by min and max, so that equal ones
+    resolve as they always have.
+    """
+    found: dict[tzinfo, list[datetime]] = {}
+    series: list[tuple[Event, list[datetime], int]] = []  # a series, its zone's instants, its last instant's place
     for event in events:
         for part in (event, *event.overrides):
             moments = [part.start, part.end, part.recurrence_id]
             if part.recurrence is not None:
-                moments += [*part.recurrence.rdates, *part.recurrence.exdates, last_instant(part)]
+                moments += [*part.recurrence.rdates, *part.recurrence.exdates]
             for moment in moments:
-                tzid = _tzid(moment)
-                if isinstance(moment, datetime) and tzid is not None:
-                    low, high = ranges.get(tzid, (moment, moment))
-                    ranges[tzid] = (min(low, moment), max(high, moment))
+                if isinstance(moment, datetime):
+                    found.setdefault(moment.tzinfo, []).append(moment)
+            # An endless series' last instant is FOREVER, in UTC; an all-day
+            # one's a UTC midnight; in a fixed offset, none has a TZID.
+            zoned = isinstance(part.start, datetime) and _tzid(part.start.tzinfo) is not None
+            if part.recurrence is not None and zoned and is_bounded(part):
+                listed = found[part.start.tzinfo]
+                series.append((part, listed, len(listed)))
+    _add_last_instants(series)
+    ranges: dict[str, tuple[datetime, datetime]] = {}
+    for moments in found.values():
+        tzid = _tzid(moments[0].tzinfo)
+        if tzid is not None:
+            low, high = min(moments), max(moments)
+            if tzid in ranges:  # UTC's names: one TZID
+                low, high = min(ranges[tzid][0], low), max(ranges[tzid][1], high)
+            ranges[tzid] = (low, high)
     return dict(sorted(ranges.items()))
+
+
+def _add_last_instants(series: list[tuple[Event, list[datetime], int]]) -> None:
+    """Put the last instant of each series that can move its zone's range
+    into that zone's instants, at its place."""
+    zones = {id(listed): listed for _, listed, _ in series}
+    extremes = {key: (min(listed), max(listed)) for key, listed in zones.items()}
+    scored = []
+    for order, (part, listed, place) in enumerate(series):
+        bound, span = last_start_bound(part), length(part) or timedelta(0)
+        reach = None if bound is None else bound + max(span, timedelta(0)) + _CLOCK_MARGIN
+        floor = naive(part.start) + min(span, timedelta(0)) - _CLOCK_MARGIN
+        scored.append((reach, floor, order, part, listed, place))
+    # Those with no bound, then the farthest-reaching: the latest instant
+    # grows at once, and the rest fall short of it.
+    scored.sort(key=lambda item: (item[0] is None, item[0] or datetime.min), reverse=True)
+    added = []
+    for reach, floor, order, part, listed, place in scored:
+        low, high = extremes[id(listed)]
+        # Within one zone instants compare by wall clock: those the margin
+        # keeps apart cannot be the earliest or the latest.
+        if reach is not None and reach < high.replace(tzinfo=None) and floor > low.replace(tzinfo=None):
+            continue
+        last = last_instant(part)
+        if last.tzinfo is part.start.tzinfo:  # else FOREVER: a rule with too many dates
+            extremes[id(listed)] = (min(low, last), max(high, last))
+            added.append((place, order, listed, last))
+    for place, _, listed, last in sorted(added, key=lambda item: item[:2], reverse=True):
+        listed.insert(place, last)
 
 
 FOOTER = b"END:VCALENDAR\r\n"
@@ -247,10 +332,10 @@ def _vtimezone(lines: tuple[str, ...]) -> bytes:
 
 def vevent(event: Event, stamp: datetime) -> bytes:
     """One event and its overrides, as folded VEVENT components."""
-    lines = event_lines(event, stamp)
-    for override in event.overrides:
-        lines += event_lines(override, stamp)
-    return folded(lines)
+    pieces: list[bytes] = []
+    for part in (event, *event.overrides):
+        _add_vevent(part, stamp, pieces)
+    return b"".join(pieces)
 
 
 def feed(

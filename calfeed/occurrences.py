@@ -32,7 +32,7 @@ from dateutil.rrule import rrule, rrulestr
 
 from calfeed import timezones
 from calfeed.model import Calendar, Event, When
-from calfeed.rrules import MAX_COUNT
+from calfeed.rrules import MAX_COUNT, WEEKDAYS
 from calfeed.timezones import UTC
 
 MAX_PER_EVENT = 1000
@@ -154,12 +154,17 @@ def rule_of(event: Event) -> rrule | None:
     recurrence = event.recurrence
     if recurrence is None or recurrence.rule is None:
         return None
-    until = recurrence.until
+    return _dateutil_rule(recurrence.rule.text, naive(event.start), _until(event))
+
+
+def _until(event: Event) -> datetime | None:
+    """The series' UNTIL in its own wall-clock time, as dateutil takes it."""
+    until = event.recurrence.until
     if isinstance(until, datetime):
-        until = until.astimezone(event.start.tzinfo).replace(tzinfo=None)
-    elif isinstance(until, date):
-        until = datetime.combine(until, time())
-    return _dateutil_rule(recurrence.rule.text, naive(event.start), until)
+        return until.astimezone(event.start.tzinfo).replace(tzinfo=None)
+    if isinstance(until, date):
+        return datetime.combine(until, time())
+    return None
 
 
 def _walk(event: Event, low: datetime | None, high: datetime | None) -> Iterator[datetime]:
@@ -221,8 +226,11 @@ def starts(event: Event, low: datetime | None = None, high: datetime | None = No
 
 
 def is_bounded(event: Event) -> bool:
-    rule = rule_of(event)
-    return rule is None or event.recurrence.until is not None or "COUNT" in dict(event.recurrence.rule.parts)
+    """Whether the event has a last date (told from its rule's parts, unparsed)."""
+    recurrence = event.recurrence
+    if recurrence is None or recurrence.rule is None or recurrence.until is not None:
+        return True
+    return "COUNT" in dict(recurrence.rule.parts)
 
 
 @lru_cache(maxsize=65536)  # a reload's loading process inherits the worker's: unchanged series are not walked again
@@ -241,6 +249,53 @@ def last_start(event: Event) -> datetime | None:
         candidates += dates[-1:]
     candidates += [naive(o.start) for o in event.overrides]
     return max(candidates)
+
+
+# Wall-clock length a period of each frequency can have, at most.
+_LONGEST_PERIOD = {
+    "HOURLY": timedelta(hours=1), "DAILY": timedelta(days=1), "WEEKLY": timedelta(days=7),
+    "MONTHLY": timedelta(days=31), "YEARLY": timedelta(days=366),
+}
+
+
+def last_start_bound(event: Event) -> datetime | None:
+    """A wall-clock time no earlier than ``last_start`` of a bounded series,
+    known without walking its rule: the rule's UNTIL, or for a COUNT where
+    every period of the rule holds a date (no BYxxx part but a WEEKLY rule's
+    plain weekdays; a monthly or yearly day no later than the 28th), COUNT
+    periods after the start. None when only the walk can tell.
+
+    >>> from calfeed.model import Recurrence
+    >>> from calfeed.rrules import parse_rule
+    >>> def series(rule):
+    ...     return Event("a", "a@x", "A", datetime(2024, 1, 31, 18), recurrence=Recurrence(parse_rule(rule)))
+    >>> last_start(series("FREQ=WEEKLY;BYDAY=WE,FR;COUNT=3")), last_start_bound(series("FREQ=WEEKLY;BYDAY=WE,FR;COUNT=3"))
+    (datetime.datetime(2024, 2, 7, 18, 0), datetime.datetime(2024, 2, 21, 18, 0))
+    >>> last_start_bound(series("FREQ=MONTHLY;COUNT=3")) is None  # the 31st: not every month has one
+    True
+    """
+    recurrence = event.recurrence
+    first = naive(event.start)
+    found = [first, *map(naive, recurrence.rdates), *(naive(o.start) for o in event.overrides)]
+    if recurrence.rule is not None:
+        parts = dict(recurrence.rule.parts)
+        reach = _until(event) if recurrence.until is not None else _counted_reach(parts, first)
+        if reach is None:
+            return None
+        found.append(reach)
+    return max(found)
+
+
+def _counted_reach(parts: dict[str, str], first: datetime) -> datetime | None:
+    """Where COUNT periods of a rule in which each period holds a date end."""
+    freq, others = parts["FREQ"], parts.keys() - {"FREQ", "COUNT", "INTERVAL", "WKST"}
+    plain_weekdays = freq == "WEEKLY" and others == {"BYDAY"} and set(parts["BYDAY"].split(",")) <= set(WEEKDAYS)
+    if not (plain_weekdays or not others) or freq in ("MONTHLY", "YEARLY") and first.day > 28:
+        return None
+    try:
+        return first + _LONGEST_PERIOD[freq] * (int(parts["COUNT"]) * int(parts.get("INTERVAL", "1")))
+    except OverflowError:  # past the year 9999: the walk tells
+        return None
 
 
 @lru_cache(maxsize=65536)

@@ -12,6 +12,8 @@ import importlib.resources
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
+from itertools import compress, repeat
+from operator import ne
 from zoneinfo import ZoneInfo
 
 UTC = timezone.utc
@@ -105,25 +107,22 @@ def year_transitions(name: str, year: int) -> tuple[Transition, ...]:
     tz = zone(name)
     start = int(datetime(year, 1, 1, tzinfo=UTC).timestamp())
     stop = int(datetime(year + 1, 1, 1, tzinfo=UTC).timestamp())
+    # The state of each day at once (a zone's rules are checked over a century of years).
+    stamps = [*range(start, stop, _DAY), stop]
+    moments = list(map(datetime.fromtimestamp, stamps, repeat(tz)))
+    states = list(zip(map(datetime.utcoffset, moments), map(datetime.tzname, moments), map(bool, map(datetime.dst, moments))))
     found = []
-    previous_ts, previous = start, _state(tz, start)
-    for ts in [*range(start + _DAY, stop, _DAY), stop]:
-        current = _state(tz, ts)
-        if current != previous:
-            low, high = previous_ts, ts  # state(low) is old, state(high) is new
-            while high - low > 1:
-                middle = (low + high) // 2
-                if _state(tz, middle) == previous:
-                    low = middle
-                else:
-                    high = middle
-            offset, abbreviation, dst = _state(tz, high)
-            found.append(
-                Transition(
-                    datetime.fromtimestamp(high, UTC), previous[0], offset, abbreviation, dst
-                )
-            )
-        previous_ts, previous = ts, current
+    for day in compress(range(1, len(states)), map(ne, states, states[1:])):
+        previous = states[day - 1]
+        low, high = stamps[day - 1], stamps[day]  # state(low) is old, state(high) is new
+        while high - low > 1:
+            middle = (low + high) // 2
+            if _state(tz, middle) == previous:
+                low = middle
+            else:
+                high = middle
+        offset, abbreviation, dst = _state(tz, high)
+        found.append(Transition(datetime.fromtimestamp(high, UTC), previous[0], offset, abbreviation, dst))
     return tuple(found)
 
 

@@ -188,6 +188,12 @@ def test_gzip_when_asked(static, site):
         f"/events/{EVENT}",
         f"/events/{SERIES}",
         f"/events/{EVENT}/print",
+        "/sitemap.xml",
+        "/sitemap-pages.xml",
+        "/sitemap-events-1.xml",
+        "/robots.txt",
+        "/feed.rss",
+        "/feed.atom",
     ],
 )
 def test_every_url_answers_as_calfeed_does(static, calfeed, path):

@@ -4,7 +4,7 @@ compared with UTC times written by hand, and the raw bytes checked line by line.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 import icalendar
 import pytest
@@ -433,3 +433,61 @@ def test_any_typed_text_reads_back_unchanged(title, description):
     assert second.events[0].summary == title
     if description.strip():
         assert str(parsed["DESCRIPTION"]) == description.strip()
+
+
+# Written by hand: São Paulo kept summer time (UTC-2) from 4 November 2018 to
+# 17 February 2019, its last; UTC-3 before and after. Each series starts in
+# summer and its last date (or its end) falls after the change, later than
+# the single events of the zone (the last two days before it): only the
+# series carry the range there.
+_WEDNESDAY = "start = 2018-11-07T18:00:00\n"
+SAO_PAULO_SERIES = {
+    "weekly-count": (_WEDNESDAY + 'rrule = "FREQ=WEEKLY;BYDAY=WE;COUNT=17"', datetime(2019, 2, 27, 18)),
+    "weekly-until": (_WEDNESDAY + 'rrule = "FREQ=WEEKLY;BYDAY=WE,FR;UNTIL=2019-02-27"', datetime(2019, 2, 27, 18)),
+    "every-second-week": (_WEDNESDAY + 'rrule = "FREQ=WEEKLY;INTERVAL=2;BYDAY=WE;COUNT=9"', datetime(2019, 3, 6, 18)),
+    "daily-count": (_WEDNESDAY + 'rrule = "FREQ=DAILY;INTERVAL=10;COUNT=13"', datetime(2019, 3, 1, 18)),
+    "daily-on-wednesdays": (_WEDNESDAY + 'rrule = "FREQ=DAILY;BYDAY=WE;COUNT=17"', datetime(2019, 2, 27, 18)),
+    "some-months": (_WEDNESDAY + 'rrule = "FREQ=MONTHLY;BYDAY=1WE;BYMONTH=11,3;COUNT=2"', datetime(2019, 3, 6, 18)),
+    "monthly-31st": ('start = 2018-12-31T18:00:00\nrrule = "FREQ=MONTHLY;COUNT=3"', datetime(2019, 3, 31, 18)),
+    "rdate-last": (
+        _WEDNESDAY + 'rrule = "FREQ=WEEKLY;COUNT=3"\nrdates = [2019-02-10T18:00:00]\nduration = "P10D"', datetime(2019, 2, 20, 17)
+    ),
+    "long-occurrences": (_WEDNESDAY + 'rrule = "FREQ=WEEKLY;COUNT=3"\nduration = "P100D"', datetime(2019, 3, 1, 17)),
+    # The series' length taken from a date moved later, which is itself short.
+    "moved-later": (
+        _WEDNESDAY + 'rrule = "FREQ=WEEKLY;COUNT=3"\nduration = "P10D"\n[[events.overrides]]\n'
+        "recurrence_id = 2018-11-14T18:00:00\nstart = 2019-02-10T18:00:00\nend = 2019-02-10T19:00:00",
+        datetime(2019, 2, 20, 18),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", SAO_PAULO_SERIES)
+def test_a_series_ending_after_the_other_events_extends_its_vtimezone(make_client, name):
+    """The feed's own VTIMEZONE (read by icalendar, not looked up by name)
+    gives the series' last date the offset of its day."""
+    rule, last = SAO_PAULO_SERIES[name]
+    body = make_client("""
+        [[events]]
+        id = "before"
+        title = "Before summer time"
+        timezone = "America/Sao_Paulo"
+        start = 2018-11-01T10:00:00
+
+        [[events]]
+        id = "summer"
+        title = "Two days before the change"
+        timezone = "America/Sao_Paulo"
+        start = 2019-02-15T10:00:00
+
+        [[events]]
+        id = "series"
+        title = "Series"
+        timezone = "America/Sao_Paulo"
+    """ + rule).get("/calendar.ics").data
+    first, _ = parse_both(body)
+    (vtimezone,) = first.walk("VTIMEZONE")
+    tz = vtimezone.to_tz(lookup_tzid=False)
+    assert last.replace(tzinfo=tz).astimezone(UTC) == (last + timedelta(hours=3)).replace(tzinfo=UTC)
+    summer = datetime(2018, 12, 12, 18)
+    assert summer.replace(tzinfo=tz).astimezone(UTC) == (summer + timedelta(hours=2)).replace(tzinfo=UTC)

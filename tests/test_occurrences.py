@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from calfeed import loading, occurrences
 from calfeed.errors import CalendarErrors
+from calfeed.model import Event, Recurrence
 from calfeed.occurrences import MAX_PER_EVENT, NEXT_LOOK, Entry, entries, expand, last_start, listing, select
 from calfeed.published import FeedFilter, Published
 from calfeed.rrules import parse_rule
@@ -435,3 +436,38 @@ def test_entries_walk_only_the_series_that_can_be_nearest(monkeypatch):
     found = listing(chosen, later, later + timedelta(days=400), ROME, 20, daily=True)
     assert len(walked) <= 60
     assert found == listing(tuple(calendar.events), later, later + timedelta(days=400), ROME, 20)
+
+
+@st.composite
+def counted_rules(draw):
+    """A start and a COUNT rule of any frequency whose BYxxx parts hold the
+    start (so that it is the rule's first date, as validation wants)."""
+    start = datetime(2021, 1, 1, 18) + timedelta(days=draw(st.integers(0, 4 * 366)))
+    freq = draw(st.sampled_from(["DAILY", "WEEKLY", "MONTHLY", "YEARLY"]))
+    parts = [f"FREQ={freq}", f"INTERVAL={draw(st.integers(1, 3))}", f"COUNT={draw(st.integers(1, 12))}"]
+    weekdays = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+    if draw(st.booleans()):
+        days = {weekdays[start.weekday()]} | draw(st.sets(st.sampled_from(weekdays), max_size=3))
+        parts.append("BYDAY=" + ",".join(sorted(days)))
+    if freq != "WEEKLY" and draw(st.booleans()):
+        parts.append("BYMONTHDAY=" + ",".join(map(str, sorted({start.day} | draw(st.sets(st.integers(1, 31), max_size=2))))))
+    if draw(st.booleans()):
+        parts.append("BYMONTH=" + ",".join(map(str, sorted({start.month} | draw(st.sets(st.integers(1, 12), max_size=2))))))
+    return start, ";".join(parts)
+
+
+@settings(max_examples=300, deadline=None)
+@given(counted_rules())
+@example((datetime(2018, 10, 31, 18), "FREQ=MONTHLY;COUNT=4"))  # November and February have no 31st
+@example((datetime(2019, 1, 2, 18), "FREQ=DAILY;BYDAY=WE;COUNT=5"))  # one day of seven
+def test_the_bound_of_a_last_date_is_never_before_it(case):
+    """``last_start_bound`` (the VTIMEZONE's range skips walking series with
+    it) against the last date recurring-ical-events finds in the same rule."""
+    start, rule = case
+    component = icalendar.Calendar.from_ical(
+        f"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nDTSTART:{start:%Y%m%dT%H%M%S}\r\nRRULE:{rule}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    last = max(o["DTSTART"].dt for o in recurring_ical_events.of(component).between(date(2018, 1, 1), date(2100, 1, 1)))
+    event = Event("a", "a@x", "A", start, recurrence=Recurrence(parse_rule(rule)))
+    bound = occurrences.last_start_bound(event)
+    assert bound is None or bound >= last

@@ -294,7 +294,8 @@ def test_the_cap_holds_for_concurrent_writers(tmp_path):
 def test_a_pending_proposal_is_nowhere_public(app, visitor, events, tmp_path):
     assert propose(visitor, app).status_code == 303
     for path in ("/", "/past", "/month", "/month/2021-12", "/calendar.ics", "/events.json", "/embed", "/feed.rss",
-                 "/feed.atom", "/categories/feste.ics", "/places/cascina-roccafranca.ics", "/sitemap.xml"):
+                 "/feed.atom", "/categories/feste.ics", "/places/cascina-roccafranca.ics", "/sitemap.xml",
+                 "/sitemap-events-1.xml"):
         answer = visitor.get(path)
         assert answer.status_code == 200, path
         assert TITLE not in answer.get_data(as_text=True), path

@@ -3,15 +3,19 @@ byte for byte what compiling from scratch gives."""
 
 from __future__ import annotations
 
+import gzip
+import os
 import pickle
+import subprocess
+import zlib
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-from calfeed import ical, loading
+from calfeed import ical, loading, published
 from calfeed.occurrences import select
-from calfeed.published import FeedFilter, Published
+from calfeed.published import WINDOW, FeedFilter, Published
 from calfeed.validation import EventReuse, build_calendar
 
 SAMPLE = (Path(__file__).resolve().parent.parent / "events.toml").read_text(encoding="utf-8")
@@ -88,3 +92,62 @@ def test_a_version_pickled_to_another_process_serves_the_same_bytes():
     assert copy.feed(FILTERS[1], TODAY).data == published.feed(FILTERS[1], TODAY).data
     start = copy.calendar.events[0].start
     assert start.tzinfo is published.calendar.events[0].start.tzinfo  # the zones are rebuilt by name
+
+
+def _synthetic(count: int, retitled: int | None = None) -> str:
+    """``count`` events a day apart; event ``retitled`` with another title."""
+    head = '[calendar]\nname = "Prova"\nbase_url = "https://example.org"\n'
+    return head + "".join(
+        f'[[events]]\nid = "e{n}"\ntitle = "{"Cambiato" if n == retitled else "Incontro"} numero {n}"\n'
+        f"start = {date.fromordinal(date(2025, 1, 1).toordinal() + n)}T18:00:00\n"
+        f'duration = "PT1H"\ndescription = "Descrizione dell\'incontro {n * 7919 % 1000}."\n'
+        for n in range(count)
+    )
+
+
+def test_the_whole_feed_gzip_is_read_by_gunzip_and_as_small_as_one_pass(tmp_path):
+    published = Published(build_calendar(loading.parse(_synthetic(3000), "events.toml")))
+    body = published.feed(FeedFilter(), TODAY)
+    packed = tmp_path / "calendar.ics.gz"
+    packed.write_bytes(body.gzipped)
+    # GNU gzip, not Python's zlib, reads it back; and it checks the CRC and length.
+    assert subprocess.run(["gzip", "-dc", str(packed)], capture_output=True, check=True).stdout == body.data
+    assert len(body.data) > 20 * WINDOW  # many segments
+    assert len(body.gzipped) <= 1.02 * len(gzip.compress(body.data, compresslevel=6, mtime=0))
+
+
+def test_a_reload_recompresses_only_the_segments_an_edit_changed(monkeypatch):
+    first = Published(build_calendar(loading.parse(_synthetic(3000), "events.toml")))
+    first.feed(FeedFilter(), TODAY).gzipped
+    made = []
+    compressobj = zlib.compressobj
+    monkeypatch.setattr(zlib, "compressobj", lambda *args, **kwargs: made.append(1) or compressobj(*args, **kwargs))
+    edited = build_calendar(loading.parse(_synthetic(3000, retitled=1500), "events.toml"))
+    body = Published(edited, previous=first).feed(FeedFilter(), TODAY)
+    assert b"Cambiato numero 1500" in gzip.decompress(body.gzipped)
+    assert len(body.segments.ends) > 20
+    assert 1 <= len(made) <= 2  # the edited event's segment, and the next one when the edit is in its last 32 kB
+    # The same bytes as a version gzipped from scratch.
+    assert body.gzipped == Published(edited).feed(FeedFilter(), TODAY).gzipped
+
+
+def test_a_long_feed_compiled_by_two_processes_is_the_same_feed(monkeypatch):
+    calendar = build_calendar(loading.parse(_synthetic(300), "events.toml"))
+    alone = Published(calendar).feed(FeedFilter(), TODAY).data
+    children = []
+    forked_class = published.forked.Forked
+    monkeypatch.setattr(published.forked, "Forked", lambda work: children.append(1) or forked_class(work))
+    monkeypatch.setattr(published.forked, "available_cores", lambda: 2)
+    monkeypatch.setattr(published, "COMPILE_IN_TWO_FROM", 100)
+    assert Published(calendar).feed(FeedFilter(), TODAY).data == alone == _from_scratch(Published(calendar), FeedFilter())
+    assert children == [1]
+
+
+def test_when_the_second_process_fails_its_half_is_compiled_here(monkeypatch):
+    calendar = build_calendar(loading.parse(_synthetic(300), "events.toml"))
+    alone = Published(calendar).feed(FeedFilter(), TODAY).data
+    monkeypatch.setattr(published.forked, "available_cores", lambda: 2)
+    monkeypatch.setattr(published, "COMPILE_IN_TWO_FROM", 100)
+    forked_class = published.forked.Forked
+    monkeypatch.setattr(published.forked, "Forked", lambda work: forked_class(lambda: os._exit(3)))  # the child dies
+    assert Published(calendar).feed(FeedFilter(), TODAY).data == alone

@@ -111,11 +111,13 @@ SEGMENTS = st.sampled_from([
     "%2e%2e", "%2F", "..%2f..%2fetc%2fpasswd", "etc", "passwd", "2021-12", "9999-99", "print", "qr.svg",
     "%00", "%ff%fe", "calfeed.js", "wsgi.py", "events.toml", "~root", "a" * 300, "calendar.svg",
     "feed.rss", "feed.atom", "webinar.rss", "bagni-pubblici.atom", "sitemap.xml", "robots.txt",
+    "sitemap-events-1.xml", "sitemap-events-01.xml",
 ])
 # Whole paths of the site, so that the fuzz reaches each view with its queries.
 PATHS = st.sampled_from(["/", "/past", "/embed", "/month", "/month/2021-12", "/events.json", "/calendar.ics",
                          "/qr/calendar.svg", "/feed.rss", "/events/generare-prossimita", "/nope.json",
-                         "/feed.atom", "/categories/webinar.rss", "/places/bagni-pubblici.atom", "/sitemap.xml", "/robots.txt"])
+                         "/feed.atom", "/categories/webinar.rss", "/places/bagni-pubblici.atom", "/sitemap.xml", "/robots.txt",
+                         "/sitemap-pages.xml", "/sitemap-events-1.xml"])
 # The fuzz's calendar has 60 categories more, with long names: enough of them
 # in one filter make a feed address too long for a QR code.
 LONG_NAMES = [f"Categoria numero {n} per provare i codici QR" for n in range(60)]

@@ -44,6 +44,8 @@ OVERRIDE_KEYS = (
 
 # Control characters other than tab and newline (\r\n became \n on reading).
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# The same, with the line break: what a one-line text must not hold.
+_NOT_ONE_LINE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 # What no URL holds: white space (``\s`` is str.isspace), backslashes and control characters.
 _NOT_IN_URL = re.compile(r"[\s\\\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
@@ -183,7 +185,14 @@ class Table:
         return value
 
     def text(self, key: str, required: bool = False, one_line: bool = False, value: Any = None) -> str | None:
-        text = value if value is not None else self.value(key, (str,), "text in quotes", required)
+        text = self.data.get(key) if value is None else value
+        if text.__class__ is str and not (_NOT_ONE_LINE if one_line else CONTROL_CHARACTERS).search(text):
+            if required and not text.strip():
+                self.error(key, "must not be empty", "empty-text")
+                return None
+            return self.checker.shared(text)  # nearly every text: one search, no other checks
+        if value is None:
+            text = self.value(key, (str,), "text in quotes", required)
         if text is None:
             return None
         if match := CONTROL_CHARACTERS.search(text):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, abort
 
 from calfeed.published import FeedFilter, Published
 from calfeed.web import discovery
@@ -14,6 +14,7 @@ from calfeed.web.http import checked, current_calendar, event_or_404, feed_respo
 from calfeed.web.syndication import TYPES, syndication
 
 bp = Blueprint("feeds", __name__)
+XML = "application/xml; charset=utf-8"
 
 
 def compile_main_feed(published: Published, config: Mapping) -> None:
@@ -76,10 +77,30 @@ def place_feed(slug: str, kind: str) -> Response:
 
 @bp.get("/sitemap.xml")
 def sitemap_xml() -> Response:
-    """The public pages, for search engines."""
+    """The index of the sitemaps, for search engines."""
     published = current_calendar()
-    body = published.kept(("sitemap",), lambda: discovery.sitemap(published.calendar))
-    return feed_response(body, published, "application/xml; charset=utf-8")
+    body = published.kept(("sitemap",), lambda: discovery.sitemap_index(published.calendar))
+    return feed_response(body, published, XML)
+
+
+@bp.get(discovery.LISTS_PATH)
+def lists_sitemap_xml() -> Response:
+    published = current_calendar()
+    body = published.kept(("sitemap", "lists"), lambda: discovery.lists_sitemap(published.calendar))
+    return feed_response(body, published, XML)
+
+
+@bp.get("/sitemap-events-<number>.xml")
+def events_sitemap_xml(number: str) -> Response:
+    """One child of event pages; 404 past the last, and for any spelling of
+    its number but the index's ("01" would be a second address of a child)."""
+    published = current_calendar()
+    calendar = published.calendar
+    canonical = number.isascii() and number.isdigit() and len(number) <= 9 and number == str(int(number))
+    if not canonical or not 1 <= int(number) <= discovery.events_sitemaps(calendar):
+        abort(404)
+    body = published.kept(("sitemap", "events", int(number)), lambda: discovery.events_sitemap(calendar, int(number)))
+    return feed_response(body, published, XML)
 
 
 @bp.get("/robots.txt")

@@ -14,7 +14,7 @@ from werkzeug.exceptions import NotFound
 
 from calfeed.model import Calendar, Event
 from calfeed.published import Published
-from calfeed.web import component, pages, qr
+from calfeed.web import component, discovery, pages, qr
 from calfeed.web.links import page_url
 from calfeed.web.month import month_range
 
@@ -44,7 +44,8 @@ class Site:
         """Every page, JSON, image, RSS and Atom URL of the site but the
         iCalendar feeds and each event's files, which the build asks for apart."""
         paths = ["/", "/past", "/embed", "/events.json", "/month", "/qr/calendar.svg", "/static/calfeed.js", "/favicon.svg", component.PATH]
-        paths += ["/sitemap.xml", "/robots.txt", "/feed.rss", "/feed.atom"]
+        paths += ["/sitemap.xml", discovery.LISTS_PATH, "/robots.txt", "/feed.rss", "/feed.atom"]
+        paths += [discovery.events_path(number) for number in range(1, discovery.events_sitemaps(calendar) + 1)]
         paths += [f"/{family}/{s.slug}.{kind}" for family, found in (("categories", calendar.categories), ("places", calendar.places)) for s in found for kind in ("rss", "atom")]
         paths += self._months(calendar)
         paths += [f"/qr/categories/{c.slug}.svg" for c in calendar.categories]
