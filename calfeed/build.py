@@ -27,9 +27,9 @@ from calfeed.web.site import Site
 # It lists the keys of the event files too, for the next build (``buildcache``).
 MARKER = ".calfeed-build"
 MARKER_TEXT = b"Written by calfeed build; the whole folder is replaced on each build.\n"
-# The site's files in groups made by one process: (file, what makes its bytes,
+# A group of the site's files made by one process: (file, what makes its bytes,
 # or None when it took the file from the previous build instead).
-Files = list[list[tuple[str, Callable[[], bytes | None]]]]
+Group = list[tuple[str, Callable[[], bytes | None]]]
 
 
 class BuildRefused(Exception):
@@ -43,15 +43,14 @@ class BuildFailed(Exception):
 class Writer:
     """The one writer of a build folder: each file once, and only inside it.
 
-    A file is claimed first (refused outside the folder or claimed twice, its
-    folder made), then filled: a build claims every file before it forks, so
-    its processes fill files that no other one will touch.
+    A file is claimed first (refused outside the folder or claimed twice),
+    then filled: a build claims every file before it forks, so its processes
+    fill files that no other one will touch; they make the folders too.
     """
 
     def __init__(self, root: Path):
         self.root = root
         self.written: set[str] = set()
-        self._folders = {""}
 
     def claim(self, relative: str) -> str:
         """The file's path in the folder, for one write (plain strings: a
@@ -68,14 +67,12 @@ class Writer:
         if relative in self.written:
             raise ValueError(f"{relative} would be written twice")
         self.written.add(relative)
-        folder = os.path.dirname(relative)
-        if folder not in self._folders:
-            os.makedirs(os.path.join(self.root, folder), exist_ok=True)
-            self._folders.add(folder)
         return os.path.join(self.root, relative)
 
     def write(self, relative: str, data: bytes) -> None:
-        fill(self.claim(relative), data)
+        target = self.claim(relative)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        fill(target, data)
 
 
 def fill(target: str, data: bytes) -> None:
@@ -112,31 +109,38 @@ def _event_names(event: Event) -> tuple[str, str, str, str]:
     return f"events/{event.id}.ics", f"events/{event.id}.html", f"events/{event.id}/print.html", f"events/{event.id}/qr.svg"
 
 
-def _event_files(site: Site, published: Published, event: Event) -> list[tuple[str, Callable[[], bytes]]]:
-    makers = (
-        lambda: published.event_feed(event).data,
-        partial(site.event_page, event),
-        partial(site.print_page, event),
-        partial(site.event_qr, published.calendar, event),
-    )
-    return list(zip(_event_names(event), makers))
+class EventFiles:
+    """An event's four files, claimed: the process that makes them works out
+    their keys (``buildcache``) and takes from the previous build the files
+    whose key it finds there (the keys cost a third of a second at 10,000
+    events: shared by the processes, not before they fork)."""
+
+    def __init__(self, site: Site, published: Published, keys: Keys, previous: Previous, writer: Writer, event: Event):
+        self.names = _event_names(event)
+        self._targets = [writer.claim(name) for name in self.names]
+        self._site, self._published, self._keys, self._previous, self._event = site, published, keys, previous, event
+
+    def keyed(self) -> tuple[dict[str, str], Group]:
+        """The files' keys by name, and the files with what makes (or links) each."""
+        site, published, event = self._site, self._published, self._event
+        makers = (
+            lambda: published.event_feed(event).data,
+            partial(site.event_page, event),
+            partial(site.print_page, event),
+            partial(site.event_qr, published.calendar, event),
+        )
+        keys = dict(zip(self.names, self._keys.event(event, site.event_url(published.calendar, event))))
+        return keys, [
+            (target, self._previous.maker(name, keys[name], target, make))
+            for name, target, make in zip(self.names, self._targets, makers)
+        ]
 
 
-def event_keys(site: Site, published: Published) -> dict[str, str]:
-    """The key of every event file (see ``buildcache``), by file name."""
-    calendar = published.calendar
-    keys = Keys(calendar, site.today, site.settings())
-    found = {}
-    for event in calendar.events:
-        found.update(zip(_event_names(event), keys.event(event, site.event_url(calendar, event))))
-    return found
-
-
-def site_files(site: Site, published: Published) -> Files:
-    """Every file of the site and what makes it, in groups of similar cost
-    (a feed, a page, an event's four files; a group is made by one process):
-    feeds straight from the compiler, the rest from the site's pages. Call it
-    inside ``site.rendering()``."""
+def site_files(site: Site, published: Published) -> list[list[tuple[str, Callable[[], bytes]]]]:
+    """Every file of the site but the events' own (``EventFiles``) and what
+    makes it, in groups of similar cost (a feed, a page; a group is made by
+    one process): feeds straight from the compiler, the rest from the site's
+    pages. Call it inside ``site.rendering()``."""
     calendar = published.calendar
     selections = [FeedFilter()]
     selections += [FeedFilter(categories=frozenset({c.slug})) for c in calendar.categories]
@@ -146,35 +150,46 @@ def site_files(site: Site, published: Published) -> Files:
     pages: dict[str, list[tuple[str, Callable[[], bytes]]]] = {}
     for path in site.paths(calendar):
         pages.setdefault(os.path.splitext(path)[0], []).append((static_file(path), partial(site.page, path)))
-    groups += [*pages.values(), [("404.html", site.not_found)]]
-    return groups + [_event_files(site, published, event) for event in calendar.events]
+    return groups + [*pages.values(), [("404.html", site.not_found)]]
 
 
-def _fill(groups: Files) -> None:
+def _fill(groups: list[Group | EventFiles]) -> dict[str, str]:
+    """Make the groups' files (and their folders); the keys of the event files."""
+    keys: dict[str, str] = {}
+    folders: set[str] = set()
     for group in groups:
+        if isinstance(group, EventFiles):
+            found, group = group.keyed()
+            keys.update(found)
         for target, make in group:
+            folder = os.path.dirname(target)
+            if folder not in folders:
+                os.makedirs(folder, exist_ok=True)
+                folders.add(folder)
             data = make()
             if data is not None:
                 fill(target, data)
+    return keys
 
 
-def fill_in_parallel(groups: Files, workers: int) -> None:
+def fill_in_parallel(groups: list[Group | EventFiles], workers: int) -> dict[str, str]:
     """Fill the claimed files in ``workers`` forked processes, each with every
-    ``workers``-th group; raises ``BuildFailed`` if any process failed."""
+    ``workers``-th group; the keys of the event files. Raises ``BuildFailed``
+    if any process failed."""
     if workers < 2 or not forked.available():
-        _fill(groups)
-        return
+        return _fill(groups)
     children: list[Forked] = []
     try:
         children = [Forked(partial(_fill, groups[share::workers])) for share in range(workers)]
-        failures = []
+        keys, failures = {}, []
         for child in children:
             try:
-                child.result()
+                keys.update(child.result())
             except ForkFailed as failure:
                 failures.append(str(failure))
         if failures:
             raise BuildFailed("\n".join(failures))
+        return keys
     finally:
         for child in children:
             child.cancel()
@@ -182,19 +197,17 @@ def fill_in_parallel(groups: Files, workers: int) -> None:
 
 def write_site(site: Site, writer: Writer, previous: Previous, workers: int | None = None) -> None:
     """The whole site, in ``workers`` processes (default: one a core), with
-    the files of ``previous`` whose keys did not change linked, not made."""
+    the files of ``previous`` whose keys did not change linked, not made;
+    the marker, with the keys, last."""
     with site.rendering() as published:
         with collections_paused():
-            keys = event_keys(site, published)
-            writer.write(MARKER, MARKER_TEXT + manifest(keys))
-            groups = []
-            for group in site_files(site, published):
-                claimed = []
-                for name, make in group:
-                    target = writer.claim(name)
-                    claimed.append((target, previous.maker(name, keys[name], target, make) if name in keys else make))
-                groups.append(claimed)
-        fill_in_parallel(groups, workers or forked.available_cores())
+            groups: list[Group | EventFiles] = [
+                [(writer.claim(name), make) for name, make in group] for group in site_files(site, published)
+            ]
+            keys = Keys(published.calendar, site.today, site.settings())
+            events = [EventFiles(site, published, keys, previous, writer, event) for event in published.calendar.events]
+        found = fill_in_parallel(groups + events, workers or forked.available_cores())
+    writer.write(MARKER, MARKER_TEXT + manifest({name: found[name] for files in events for name in files.names}))
 
 
 def build_site(site: Site, out: Path, workers: int | None = None) -> list[str]:

@@ -101,6 +101,16 @@ def test_the_home_page_and_the_past_events_link_to_the_form_while_editing_is_on(
     assert "Set-Cookie" not in visitor.get("/").headers
 
 
+def test_an_event_page_links_to_the_form_only_while_editing_is_on(app, visitor):
+    """The masthead of the event pages is rendered once per calendar version
+    (it is the same on each): it still follows editing turned off under it."""
+    assert Page(visitor.get("/events/generare-prossimita").text).href("Proponi un evento") == "/propose"
+    app.extensions["calfeed.editor"].editors.path.unlink()
+    page = visitor.get("/events/generare-prossimita")
+    assert page.status_code == 200 and "/propose" not in page.text
+    assert "/propose" not in visitor.get("/").text
+
+
 # --------------------------------------------------------------------------- sending
 
 

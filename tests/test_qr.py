@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import random
+import string
+
 import pytest
 import segno
+import zxingcpp
 from segno import DataOverflowError
 
+from calfeed.web.qr import qr_modules
 from conftest import Page
 
 CATEGORIES = [f"Categoria numero {n} per provare i codici QR" for n in range(60)]
@@ -39,3 +44,20 @@ def test_a_feed_qr_code_too_long_for_any_code_is_a_bad_request(many):
     page = Page(response.data)
     assert "400 Richiesta non valida" in page.text and "Troppi filtri per un solo codice QR" in page.text
     assert b"Traceback" not in response.data
+
+
+def test_the_mask_calfeed_chooses_is_the_one_zint_chooses_for_itself():
+    """calfeed scores the eight masks itself (quicker than zint's own scoring):
+    every code must be the one zint makes when it chooses, at every size and
+    for texts with runs of digits, accents and symbols."""
+    rng = random.Random(17)
+    texts = [f"https://eventi.example.org/events/evento-{n:05d}-festa" for n in range(150)]
+    texts += ["https://e.example.org/events/" + "".join(rng.choices(string.ascii_lowercase + "-0123456789", k=rng.randint(1, 400))) for _ in range(250)]
+    texts += ["webcal://città.example.org/?" + "".join(rng.choices("àèé&=?-abc19", k=rng.randint(1, 120))) for _ in range(100)]
+    sizes = set()
+    for text in texts:
+        chosen = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
+        modules, size = qr_modules(text)
+        assert modules == bytes(chosen.to_image(scale=1, add_quiet_zones=False)), text
+        sizes.add(size)
+    assert len(sizes) >= 10
