@@ -648,3 +648,63 @@ def select(
         except KeyError:  # emptied by another thread meanwhile
             break
     return found
+
+
+# A series with this many occurrences in a span is walked per window instead:
+# far below the walks' caps, so the span's pass sees all a window's walk would.
+SPAN_DENSE = MAX_PER_EVENT // 2
+
+
+def _span_index(events: Selection, span: tuple[datetime, datetime], zone: tzinfo) -> tuple[dict, tuple[Event, ...]]:
+    """The selection's series occurrences in ``span``, walked once: by each
+    local month they touch, in ``listing`` order; and the series too dense to
+    keep, walked per window. Kept for the last span asked (it moves with the day)."""
+    kept = events.__dict__.get("span")
+    if kept is not None and kept[0] == (span, zone):
+        return kept[1]
+    after, before = span
+    by_month: dict[tuple[int, int], list[Occurrence]] = {}
+    dense = []
+    for event in events.near(after, before, zone, True):
+        if event.recurrence is None:
+            continue
+        found = list(islice(_stream(event, after, before, zone), SPAN_DENSE))
+        if len(found) == SPAN_DENSE:
+            dense.append(event)
+            continue
+        for occurrence in found:
+            first = local_day(occurrence.start, zone)
+            last = max(last_day_of(occurrence, zone), first)
+            for month in range(first.year * 12 + first.month - 1, last.year * 12 + last.month):
+                by_month.setdefault(divmod(month, 12), []).append(occurrence)
+    for found in by_month.values():
+        found.sort(key=lambda o: (o.instant(zone), o.event.id))  # stable: a series' own order stays
+    index = ({month: tuple(found) for month, found in by_month.items()}, tuple(dense))
+    events.__dict__["span"] = ((span, zone), index)
+    return index
+
+
+def span_listing(events: Selection, after: datetime, before: datetime, zone: tzinfo, limit: int, span: tuple[datetime, datetime]) -> list[Occurrence]:
+    """``listing`` of a window inside ``span`` (ongoing occurrences included):
+    the series are walked once for the whole span, not once per window, so
+    the month pages of a version share one walk."""
+    def order(occurrence: Occurrence) -> tuple:
+        return occurrence.instant(zone), occurrence.event.id
+
+    by_month, dense = _span_index(events, span, zone)
+    singles, seen, kept = [], set(), []
+    for event in events.near(after, before, zone, True):
+        if event.recurrence is not None:
+            break  # ``near`` gives the single events first
+        if _overlaps(event, after, before, zone):
+            singles.append(Occurrence(event, event.start, event.end))
+    first, last = local_day(after, zone), local_day(before, zone)
+    for month in range(first.year * 12 + first.month - 1, last.year * 12 + last.month):
+        for occurrence in by_month.get(divmod(month, 12), ()):
+            if id(occurrence) not in seen and _overlaps(occurrence, after, before, zone):
+                seen.add(id(occurrence))
+                kept.append(occurrence)
+    singles.sort(key=order)
+    kept.sort(key=order)
+    streams = [_stream(event, after, before, zone) for event in dense if _within_reach(event, after, before, zone)]
+    return list(islice(heapq.merge(singles, kept, *streams, key=order), limit))

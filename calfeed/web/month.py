@@ -12,7 +12,7 @@ from flask import Blueprint, Response, render_template, request
 
 from calfeed import timezones
 from calfeed.model import Calendar
-from calfeed.occurrences import Occurrence, last_day_of, listing, local_day, select
+from calfeed.occurrences import Occurrence, last_day_of, listing, local_day, select, span_listing
 from calfeed.web.http import current_calendar, refuse, selection, today
 from calfeed.published import FeedFilter, Published
 from calfeed.web.pages import kept_page, page_context
@@ -67,7 +67,10 @@ def days_covered(occurrence: Occurrence, zone, first: date, last: date) -> list[
 def month_range(calendar: Calendar, today: date) -> tuple[date, date]:
     """The first days of the first and last months worth a page: from the
     first event to a year ahead of today (or the last event, if later)."""
-    days = [e.start if not isinstance(e.start, datetime) else e.start.date() for e in calendar.events]
+    days = calendar.derived.get("month_days")
+    if days is None:  # asked by every month page: made once per version
+        starts = [e.start if not isinstance(e.start, datetime) else e.start.date() for e in calendar.events]
+        days = calendar.derived["month_days"] = [min(starts), max(starts)] if starts else []
     first = min([*days, today]).replace(day=1)
     ahead = date(today.year + 1, today.month, 1)
     last = max([*days, ahead]).replace(day=1)
@@ -93,13 +96,15 @@ def _page(published: Published, chosen: FeedFilter, year: int, month: int, now_d
     first_weekday = Locale.parse(cal.language).first_week_day
     rows = weeks(year, month, first_weekday)
     first, last = rows[0][0].day, rows[-1][-1].day
-    found = listing(
-        select(cal, chosen.categories, chosen.places),
-        datetime.combine(first, time(), zone),
-        datetime.combine(last + timedelta(days=1), time(), zone),
-        zone,
-        MONTH_LIMIT,
-    )
+    earliest, latest = month_range(cal, now_day)
+    after, before = datetime.combine(first, time(), zone), datetime.combine(last + timedelta(days=1), time(), zone)
+    events = select(cal, chosen.categories, chosen.places)
+    # The pages the month view links to share one walk of the series.
+    span = datetime.combine(earliest - timedelta(days=7), time(), zone), datetime.combine(latest + timedelta(days=45), time(), zone)
+    if span[0] <= after and before <= span[1]:
+        found = span_listing(events, after, before, zone, MONTH_LIMIT, span)
+    else:
+        found = listing(events, after, before, zone, MONTH_LIMIT)
     by_day = {d.day: d for week in rows for d in week}
     for occurrence in found:
         opening = local_day(occurrence.start, zone)
@@ -107,7 +112,6 @@ def _page(published: Published, chosen: FeedFilter, year: int, month: int, now_d
             by_day[day].occurrences.append(Shown(occurrence, continued=day != opening))
     previous = date(year, month, 1) - timedelta(days=1)
     following = date(year, month, 28) + timedelta(days=7)
-    earliest, latest = month_range(cal, now_day)
     query = request.query_string.decode("utf-8", "replace")
     suffix = f"?{query}" if query else ""
     names = get_day_names("wide", locale=cal.language)
