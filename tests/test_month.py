@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import itertools
 import re
+from datetime import date, timedelta
 
 import pytest
 import segno
@@ -84,6 +85,40 @@ def test_a_night_past_midnight_shows_on_both_days_and_an_end_at_midnight_on_one(
     # The next day shows it too, said to go on, not at a start time it does not have.
     assert "Notte bianca" in day(5) and "continua" in day(5) and "21:00" not in day(5)
     assert "Cena sociale" in day(10) and "Cena sociale" not in day(11)
+
+
+
+def test_series_across_months_show_on_every_page_and_in_the_neighbours_days(make_client):
+    client = make_client("""
+        [[events]]
+        id = "turno"
+        title = "Turno di notte"
+        start = 2022-01-28T22:00:00
+        end = 2022-01-29T01:00:00
+        rrule = "FREQ=WEEKLY;UNTIL=20220304T220000"
+
+        [[events]]
+        id = "apertura"
+        title = "Apertura sportello"
+        start = 2020-01-01T08:00:00
+        end = 2020-01-01T09:00:00
+        rrule = "FREQ=DAILY"
+    """, TODAY="2022-02-10")
+    nights = {date(2022, 1, 28), date(2022, 2, 4), date(2022, 2, 11), date(2022, 2, 18), date(2022, 2, 25), date(2022, 3, 4)}
+    # Each month's grid, from its Monday to its Sunday, written by hand.
+    for month, monday in (("2022-01", date(2021, 12, 27)), ("2022-02", date(2022, 1, 31)), ("2022-03", date(2022, 2, 28))):
+        cells = [Page("<td" + c).text for c in client.get(f"/month/{month}").data.decode().split("<td")[1:]]
+        assert len(cells) in (35, 42)
+        for n, cell in enumerate(cells):
+            day = monday + timedelta(days=n)
+            # The daily series every day, its single daily date once.
+            assert cell.count("Apertura sportello") == 1 and "08:00" in cell, (month, day)
+            if day in nights:
+                assert "Turno di notte" in cell and "22:00" in cell, (month, day)
+            elif day - timedelta(days=1) in nights:
+                assert "Turno di notte" in cell and "continua" in cell, (month, day)
+            else:
+                assert "Turno di notte" not in cell, (month, day)
 
 
 QUIET = 4  # modules of white around a code
