@@ -12,6 +12,7 @@ import segno
 
 from conftest import SAMPLE, Page
 from calfeed import create_app
+from calfeed.occurrences import select
 from calfeed.validation import load_calendar
 from calfeed.web.qr import qr_svg
 
@@ -119,6 +120,34 @@ def test_series_across_months_show_on_every_page_and_in_the_neighbours_days(make
                 assert "Turno di notte" in cell and "continua" in cell, (month, day)
             else:
                 assert "Turno di notte" not in cell, (month, day)
+
+
+
+def test_a_filters_month_pages_list_its_events_and_keep_no_index_of_their_own(make_client):
+    """The whole calendar's month pages share one walk of the series, kept
+    per version; a filter's, which any query can name, walk their own."""
+    client = make_client("""
+        [[events]]
+        id = "corso"
+        title = "Corso di cucito"
+        categories = ["Laboratori"]
+        start = 2022-02-01T18:00:00
+        rrule = "FREQ=WEEKLY;COUNT=6"
+
+        [[events]]
+        id = "assemblea"
+        title = "Assemblea"
+        start = 2022-02-02T18:00:00
+        rrule = "FREQ=WEEKLY;COUNT=6"
+    """, TODAY="2022-02-10")
+    whole = Page(client.get("/month/2022-03").data).text
+    # Tuesdays 1 and 8 March; Wednesdays 2 and 9 March (the grid starts on Monday 28 February).
+    assert whole.count("Corso di cucito") == 2 and whole.count("Assemblea") == 2
+    filtered = Page(client.get("/month/2022-03?category=laboratori").data).text
+    assert filtered.count("Corso di cucito") == 2 and "Assemblea" not in filtered
+    calendar = client.application.extensions["calfeed"].current().calendar
+    assert "span" in vars(select(calendar, frozenset(), frozenset()))
+    assert "span" not in vars(select(calendar, frozenset({"laboratori"}), frozenset()))
 
 
 QUIET = 4  # modules of white around a code

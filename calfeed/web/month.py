@@ -110,9 +110,11 @@ def _page(published: Published, chosen: FeedFilter, year: int, month: int, now_d
     earliest, latest = month_range(cal, now_day)
     after, before = datetime.combine(first, time(), zone), datetime.combine(last + timedelta(days=1), time(), zone)
     events = select(cal, chosen.categories, chosen.places)
-    # The pages the month view links to share one walk of the series.
+    # The whole calendar's pages the month view links to share one walk of
+    # the series (3.7 MB kept at 10,000 events); a filter's pages, which any
+    # query can multiply, walk their own.
     span = datetime.combine(earliest - timedelta(days=7), time(), zone), datetime.combine(latest + timedelta(days=45), time(), zone)
-    if span[0] <= after and before <= span[1]:
+    if not chosen.categories and not chosen.places and span[0] <= after and before <= span[1]:
         found = span_listing(events, after, before, zone, MONTH_LIMIT, span)
     else:
         found = listing(events, after, before, zone, MONTH_LIMIT)
