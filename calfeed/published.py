@@ -309,5 +309,9 @@ class Published:
             self._opening = ical.opening(self.calendar, subscribed=False)
         stamp = ical.stamp(self.calendar)
         compiled = self._compiled
-        vevent = compiled.vevents((event,), stamp)[0] if compiled else ical.vevent(event, stamp)
+        place = compiled._places.get(id(event)) if compiled is not None and compiled.stamp == stamp else None
+        if place is None:
+            vevent: bytes | memoryview = ical.vevent(event, stamp)
+        else:
+            vevent = memoryview(compiled.data)[compiled.starts[place] : compiled.starts[place + 1]]
         return b"".join([self._opening, ical.zones((event,)), vevent, ical.FOOTER])
