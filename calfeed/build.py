@@ -206,6 +206,9 @@ def write_site(site: Site, writer: Writer, previous: Previous, workers: int | No
             ]
             keys = Keys(published.calendar, site.today, site.settings())
             events = [EventFiles(site, published, keys, previous, writer, event) for event in published.calendar.events]
+            # Compiled before the fork: every process takes the filtered feeds'
+            # and the events' files' VEVENTs from it, none compiles them again.
+            _feed(published, FeedFilter(), site.today)
         found = fill_in_parallel(groups + events, workers or forked.available_cores())
     writer.write(MARKER, MARKER_TEXT + manifest({name: found[name] for files in events for name in files.names}))
 

@@ -303,6 +303,12 @@ def head(
     X-WR-CALNAME as a new calendar, instead of adding the event), description
     and refresh interval.
     """
+    return b"".join([opening(calendar, title, source, subscribed), zones(events)])
+
+
+def opening(calendar: Calendar, title: str | None = None, source: str | None = None, subscribed: bool = True) -> bytes:
+    """``head``'s lines before the VTIMEZONEs: the same for every event's
+    file of a calendar version, so ``published`` makes them once for all."""
     name = calendar.name if title is None else f"{calendar.name}: {title}"
     refresh = _duration(calendar.refresh)
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN", "METHOD:PUBLISH"]
@@ -321,8 +327,12 @@ def head(
         lines.append(f"SOURCE;VALUE=URI:{source}")
     if subscribed:
         lines += [f"REFRESH-INTERVAL;VALUE=DURATION:{refresh}", f"X-PUBLISHED-TTL:{refresh}"]
-    zones = [_vtimezone(vtimezone_lines(tzid, earliest, latest)) for tzid, (earliest, latest) in _zone_ranges(events).items()]
-    return b"".join([folded(lines), *zones])
+    return folded(lines)
+
+
+def zones(events: tuple[Event, ...]) -> bytes:
+    """``head``'s VTIMEZONEs: one per zone ``events`` use, covering their instants."""
+    return b"".join([_vtimezone(vtimezone_lines(tzid, earliest, latest)) for tzid, (earliest, latest) in _zone_ranges(events).items()])
 
 
 @lru_cache(maxsize=1024)  # most events of a calendar share one VTIMEZONE: each event's file has it

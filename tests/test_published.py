@@ -151,3 +151,28 @@ def test_when_the_second_process_fails_its_half_is_compiled_here(monkeypatch):
     forked_class = published.forked.Forked
     monkeypatch.setattr(published.forked, "Forked", lambda work: forked_class(lambda: os._exit(3)))  # the child dies
     assert Published(calendar).feed(FeedFilter(), TODAY).data == alone
+
+
+def test_event_downloads_take_their_vevent_from_the_whole_feed_while_its_dtstamp_holds(compiled):
+    """An event's file is its VEVENT as compiled into the whole feed; after an
+    edit that moves the calendar's DTSTAMP (an event with a newer ``updated``)
+    the previous version's VEVENTs no longer fit: the files carry the new one."""
+    import icalendar
+
+    reuse = EventReuse()
+    first = Published(build_calendar(loading.parse(_synthetic(5), "events.toml"), reuse=reuse))
+    first.feed(FeedFilter(), TODAY)
+    compiled.clear()
+    downloads = [first.event_feed(event).data for event in first.calendar.events]
+    assert compiled == []
+    assert downloads == [ical.feed(first.calendar, (e,), subscribed=False) for e in first.calendar.events]
+
+    text = _synthetic(5) + '[[events]]\nid = "nuovo"\ntitle = "Nuovo"\nstart = 2025-02-01T18:00:00\nupdated = 2023-01-01T09:00:00\n'
+    second = Published(build_calendar(loading.parse(text, "events.toml"), reuse=reuse), previous=first)
+    assert second.calendar.events[0] is first.calendar.events[0]  # unchanged: the same object, reused
+    for event in second.calendar.events:
+        parsed = icalendar.Calendar.from_ical(second.event_feed(event).data)
+        (vevent,) = parsed.walk("VEVENT")
+        assert str(vevent["UID"]).startswith(event.id)
+        assert vevent.decoded("DTSTAMP").strftime("%Y%m%dT%H%M%S%z") == "20230101T080000+0000"  # 09:00 in Rome
+        assert [str(zone["TZID"]) for zone in parsed.walk("VTIMEZONE")] == ["Europe/Rome"]

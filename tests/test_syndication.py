@@ -232,3 +232,18 @@ def test_each_calendar_and_filter_gets_its_own_items(make_client, client):
     assert [link.rsplit("/", 1)[-1] for link in theirs] == ["altro"]
     assert links(read(client.get("/feed.atom"))) == mine
     assert set(links(read(client.get("/categories/corsi.atom")))) < set(mine)
+
+
+def test_a_feeds_rss_and_atom_are_the_same_in_either_order():
+    """The entries made for one kind are written again as the other: each
+    file is the one made alone, with its own address and items."""
+    config = {"EVENTS": str(SAMPLE), "TODAY": "2021-11-25"}
+    path = "/categories/patti-di-collaborazione"
+    first, second = create_app(config).test_client(), create_app(config).test_client()
+    rss_then_atom = [first.get(path + ".rss").data, first.get(path + ".atom").data]
+    atom_then_rss = [second.get(path + ".atom").data, second.get(path + ".rss").data]
+    assert rss_then_atom == atom_then_rss[::-1]
+    rss, atom = (feedparser.parse(body) for body in rss_then_atom)
+    assert links(rss) == links(atom) and links(rss)
+    assert atom.feed.id == BASE + path + ".atom"
+    assert [link.href for link in rss.feed.links if link.rel == "self"] == [BASE + path + ".rss"]

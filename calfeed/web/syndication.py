@@ -13,6 +13,7 @@ import html
 import weakref
 from datetime import date, datetime, time, timedelta, tzinfo
 
+from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
 
 from calfeed import timezones
@@ -63,14 +64,14 @@ def _title(item: Entry, published: Published) -> str:
     return shown.title
 
 
-# The items last made, for the other kind of the same feed (RSS, then Atom):
-# (the version, held weakly, the selection, the day), and the items.
-_last: tuple[tuple, list[tuple[Entry, str, str, str, datetime]]] | None = None
+# The entries last made, for the other kind of the same feed (RSS, then Atom):
+# (the version, held weakly, the selection, the day), and the entries.
+_last: tuple[tuple, list[FeedEntry]] | None = None
 
 
-def _items(published: Published, selection: FeedFilter, today: date) -> list[tuple[Entry, str, str, str, datetime]]:
-    """Each item's entry, address, title, HTML and date: the same in the RSS
-    and the Atom of a feed, so made once for both."""
+def _entries(published: Published, selection: FeedFilter, today: date) -> list[FeedEntry]:
+    """Each item as a feed entry: the same in the RSS and the Atom of a feed
+    (feedgen writes either from one entry), so made once for both."""
     global _last
     key = (selection, today)
     last = _last
@@ -81,7 +82,18 @@ def _items(published: Published, selection: FeedFilter, today: date) -> list[tup
     found = []
     for item in upcoming(select(calendar, selection.categories, selection.places), today, zone):
         stamp = item.next.event.updated or item.event.updated or published.last_modified
-        found.append((item, page_url(calendar, item.event.id), _title(item, published), _text(item, published), stamp))
+        url = page_url(calendar, item.event.id)
+        entry = FeedEntry()
+        entry.id(url)
+        entry.guid(url, permalink=True)
+        entry.title(_title(item, published))
+        entry.link(href=url, rel="alternate")
+        entry.summary(_text(item, published), type="html")
+        entry.updated(stamp)
+        entry.published(stamp)
+        for category in item.event.categories:
+            entry.category(term=category.name)
+        found.append(entry)
     _last = ((weakref.ref(published), *key), found)
     return found
 
@@ -105,15 +117,6 @@ def syndication(published: Published, selection: FeedFilter, today: date, kind: 
     feed.author({"name": calendar.name})
     feed.generator("calfeed")
     feed.updated(published.last_modified)
-    for item, url, heading, text, stamp in _items(published, selection, today):
-        entry = feed.add_entry(order="append")
-        entry.id(url)
-        entry.guid(url, permalink=True)
-        entry.title(heading)
-        entry.link(href=url, rel="alternate")
-        entry.summary(text, type="html")
-        entry.updated(stamp)
-        entry.published(stamp)
-        for category in item.event.categories:
-            entry.category(term=category.name)
+    for entry in _entries(published, selection, today):
+        feed.add_entry(entry, order="append")
     return feed.rss_str(pretty=True) if kind == "rss" else feed.atom_str(pretty=True)
