@@ -148,3 +148,24 @@ class Forked:
             except (ProcessLookupError, ChildProcessError):  # already gone
                 self._status = -1
         self._file.close()
+
+
+def both(
+    here: Callable[[], Any], there: Callable[[], Any],
+    shared: Mapping[Hashable, object] | None = None, timeout: float | None = None,
+) -> tuple[Any, Any]:
+    """``here()`` in this process while a child runs ``there()``, where a
+    second core is free; both here, one after the other, where none is, no
+    child can be made, or the child fails (or has not answered within
+    ``timeout`` seconds). ``there`` must give the same either way."""
+    if available_cores() < 2 or not available():
+        return here(), there()
+    try:
+        child = Forked(there, shared=shared)
+    except OSError:  # no process to spare
+        return here(), there()
+    mine = here()
+    try:
+        return mine, child.result(timeout=timeout)
+    except ForkFailed:
+        return mine, there()

@@ -58,18 +58,15 @@ COMPILE_TIMEOUT = 120.0
 def compile_vevents(events: list[Event], stamp: datetime) -> list[bytes]:
     """The VEVENTs of ``events``, in order: bytes equal to ``ical.vevent``'s,
     however many processes made them."""
+    if len(events) < COMPILE_IN_TWO_FROM:
+        return [ical.vevent(event, stamp) for event in events]
     half = len(events) // 2
-    if len(events) < COMPILE_IN_TWO_FROM or forked.available_cores() < 2 or not forked.available():
-        return [ical.vevent(event, stamp) for event in events]
-    try:
-        child = forked.Forked(lambda: [ical.vevent(event, stamp) for event in events[half:]])
-    except OSError:  # no process to spare
-        return [ical.vevent(event, stamp) for event in events]
-    made = [ical.vevent(event, stamp) for event in events[:half]]
-    try:
-        return made + child.result(timeout=COMPILE_TIMEOUT)
-    except forked.ForkFailed:
-        return made + [ical.vevent(event, stamp) for event in events[half:]]
+    first, second = forked.both(
+        lambda: [ical.vevent(event, stamp) for event in events[:half]],
+        lambda: [ical.vevent(event, stamp) for event in events[half:]],
+        timeout=COMPILE_TIMEOUT,
+    )
+    return first + second
 
 
 def _fingerprint(data: memoryview) -> bytes:

@@ -136,7 +136,7 @@ def test_a_long_feed_compiled_by_two_processes_is_the_same_feed(monkeypatch):
     alone = Published(calendar).feed(FeedFilter(), TODAY).data
     children = []
     forked_class = published.forked.Forked
-    monkeypatch.setattr(published.forked, "Forked", lambda work: children.append(1) or forked_class(work))
+    monkeypatch.setattr(published.forked, "Forked", lambda work, shared=None: children.append(1) or forked_class(work))
     monkeypatch.setattr(published.forked, "available_cores", lambda: 2)
     monkeypatch.setattr(published, "COMPILE_IN_TWO_FROM", 100)
     assert Published(calendar).feed(FeedFilter(), TODAY).data == alone == _from_scratch(Published(calendar), FeedFilter())
@@ -149,7 +149,7 @@ def test_when_the_second_process_fails_its_half_is_compiled_here(monkeypatch):
     monkeypatch.setattr(published.forked, "available_cores", lambda: 2)
     monkeypatch.setattr(published, "COMPILE_IN_TWO_FROM", 100)
     forked_class = published.forked.Forked
-    monkeypatch.setattr(published.forked, "Forked", lambda work: forked_class(lambda: os._exit(3)))  # the child dies
+    monkeypatch.setattr(published.forked, "Forked", lambda work, shared=None: forked_class(lambda: os._exit(3)))  # the child dies
     assert Published(calendar).feed(FeedFilter(), TODAY).data == alone
 
 

@@ -87,3 +87,12 @@ def test_when_the_second_process_dies_its_half_is_checked_here(monkeypatch):
     monkeypatch.setattr(forked, "Forked", lambda work, shared=None: forked_class(lambda: os._exit(3)))
     text = _text(60, mistakes=True)
     assert len(_problems(text)) == 3
+
+
+def test_with_one_core_both_halves_are_checked_here_and_each_problem_told_once(monkeypatch):
+    text = _text(60, mistakes=True)
+    alone = _problems(text)
+    monkeypatch.setattr(forked, "available_cores", lambda: 1)
+    monkeypatch.setattr(builder, "CHECK_IN_TWO_FROM", 20)
+    monkeypatch.setattr(forked, "Forked", lambda *args, **kwargs: pytest.fail("no child with one core"))
+    assert _problems(text) == alone and len(alone) == 3
