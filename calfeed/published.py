@@ -79,7 +79,7 @@ class Segments:
 
     def __init__(self, ends: list[int], earlier: Segments | None):
         self.ends = ends
-        # Lent only once compressed: versions never made into gzip form no chain.
+        # Lent only when compressed, so that versions never gzipped do not chain up.
         self._earlier = earlier if earlier is not None and earlier.gzipped else None
         self.gzipped = b""
         self._packed: dict[bytes, tuple[int, int]] = {}
@@ -241,16 +241,16 @@ class Published:
                 return self._feeds[key]
         events = select(self.calendar, selection.categories, selection.places, since)
         whole = not selection.categories and not selection.places
-        data = self._compile(events, self._title(selection), self.calendar.base_url + selection.path(), whole)
-        body = Body(data, self._compiled.segments if whole else None)
+        body = Body(*self._compile(events, self._title(selection), self.calendar.base_url + selection.path(), whole))
         with self._lock:
             self._feeds[key] = body
             while len(self._feeds) > FEED_CACHE_SIZE:
                 self._feeds.popitem(last=False)
         return body
 
-    def _compile(self, events: tuple[Event, ...], title: str | None, source: str, whole: bool) -> bytes:
-        """``ical.feed``'s bytes, with VEVENTs reused from the last whole feed compiled."""
+    def _compile(self, events: tuple[Event, ...], title: str | None, source: str, whole: bool) -> tuple[bytes, Segments | None]:
+        """``ical.feed``'s bytes, with VEVENTs reused from the last whole feed
+        compiled; and for a whole feed, where its gzip segments end."""
         stamp = ical.stamp(self.calendar)
         compiled = self._compiled
         vevents = compiled.vevents(events, stamp) if compiled else compile_vevents(list(events), stamp)
@@ -266,7 +266,8 @@ class Published:
             ends.append(len(data))
             segments = Segments(ends, compiled.segments if compiled else None)
             self._compiled = _Compiled(data, stamp, events, starts, segments)
-        return data
+            return data, segments
+        return data, None
 
     def kept(self, key: tuple, make: Callable[[], bytes]) -> Body:
         """The body ``make`` gives, made once for ``key`` in this version (the
