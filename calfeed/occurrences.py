@@ -615,6 +615,22 @@ def ended(events: Selection, moment: datetime, zone: tzinfo, limit: int) -> list
 SELECTIONS_KEPT = 64
 
 
+def _positions(calendar: Calendar, kind: str) -> dict[str, array]:
+    """Where in ``calendar.events`` the events of each category's or place's
+    slug are (``kind`` "categories" or "places"), found once per version: a
+    site has a feed, RSS and Atom for each, and each looked at every event."""
+    key = "positions of " + kind
+    found = calendar.derived.get(key)
+    if found is None:
+        found = {}
+        for position, event in enumerate(calendar.events):
+            slugs = [c.slug for c in event.categories] if kind == "categories" else [event.place.slug] if event.place else []
+            for slug in slugs:
+                found.setdefault(slug, array("i")).append(position)
+        calendar.derived[key] = found
+    return found
+
+
 def select(
     calendar: Calendar,
     categories: frozenset[str] = frozenset(),
@@ -635,13 +651,13 @@ def select(
         day = last_day(event, cal_zone)
         return day is None or day >= since
 
-    found = kept[key] = Selection(
-        event
-        for event in calendar.events
-        if (not categories or any(c.slug in categories for c in event.categories))
-        and (not places or (event.place is not None and event.place.slug in places))
-        and (since is None or recent(event))
-    )
+    chosen: set[int] | None = None  # positions in calendar.events
+    for slugs, index in ((categories, _positions(calendar, "categories")), (places, _positions(calendar, "places"))):
+        if slugs:
+            found_here = set().union(*(index.get(slug, ()) for slug in slugs))
+            chosen = found_here if chosen is None else chosen & found_here
+    candidates = calendar.events if chosen is None else [calendar.events[i] for i in sorted(chosen)]
+    found = kept[key] = Selection(event for event in candidates if since is None or recent(event))
     while len(kept) > SELECTIONS_KEPT:
         try:
             kept.popitem(last=False)

@@ -471,3 +471,32 @@ def test_the_bound_of_a_last_date_is_never_before_it(case):
     event = Event("a", "a@x", "A", start, recurrence=Recurrence(parse_rule(rule)))
     bound = occurrences.last_start_bound(event)
     assert bound is None or bound >= last
+
+
+
+def _filtered_calendar():
+    """Events in every mix of two categories and two places, none, or both."""
+    tables = []
+    for n in range(24):
+        categories = [["Musica"], ["Laboratori"], ["Musica", "Laboratori"], []][n % 4]
+        place = ["sala", "cortile", None][n % 3]
+        tables.append(
+            f'[[events]]\nid = "e{n}"\ntitle = "Evento {n}"\nstart = 2025-03-{n + 1:02d}T18:00:00\n'
+            f"categories = {categories!r}\n".replace("'", '"') + (f'place = "{place}"\n' if place else "")
+        )
+    head = '[calendar]\nname = "Prova"\nbase_url = "https://example.org"\n[places.sala]\nname = "Sala"\n[places.cortile]\nname = "Cortile"\n'
+    return build_calendar(loading.parse(head + "".join(tables), "events.toml"))
+
+
+@given(
+    st.frozensets(st.sampled_from(["musica", "laboratori", "teatro"])),
+    st.frozensets(st.sampled_from(["sala", "cortile", "piazza"])),
+)
+def test_a_selection_holds_the_events_of_any_category_at_any_place_in_calendar_order(categories, places):
+    calendar = _filtered_calendar()
+    wanted = [
+        e.id for e in calendar.events
+        if (not categories or {c.slug for c in e.categories} & categories)
+        and (not places or (e.place is not None and e.place.slug in places))
+    ]
+    assert [e.id for e in occurrences.select(calendar, categories, places)] == wanted
