@@ -174,15 +174,15 @@ class _Compiled:
     segments: Segments
 
     @cached_property
-    def _places(self) -> dict[int, int]:
-        """Each event's place in the feed, by identity: made once, for every
+    def _positions(self) -> dict[int, int]:
+        """Each event's position in the feed, by identity: made once, for every
         filtered feed and event file that takes VEVENTs from this one."""
         return {id(event): i for i, event in enumerate(self.events)}
 
     def vevents(self, events: tuple[Event, ...], stamp: datetime) -> list[bytes | memoryview]:
         """The VEVENTs of ``events``: views of this feed for the events it
         holds (the same objects, so the same definitions), compiled for the rest."""
-        known = self._places if stamp == self.stamp else {}
+        known = self._positions if stamp == self.stamp else {}
         view = memoryview(self.data)
         made = iter(compile_vevents([event for event in events if id(event) not in known], stamp))
         found: list[bytes | memoryview] = []
@@ -307,9 +307,5 @@ class Published:
             self._opening = ical.opening(self.calendar, subscribed=False)
         stamp = ical.stamp(self.calendar)
         compiled = self._compiled
-        place = compiled._places.get(id(event)) if compiled is not None and compiled.stamp == stamp else None
-        if place is None:
-            vevent: bytes | memoryview = ical.vevent(event, stamp)
-        else:
-            vevent = memoryview(compiled.data)[compiled.starts[place] : compiled.starts[place + 1]]
+        vevent = compiled.vevents((event,), stamp)[0] if compiled is not None else ical.vevent(event, stamp)
         return b"".join([self._opening, ical.zones((event,)), vevent, ical.FOOTER])
