@@ -11,9 +11,10 @@ from collections.abc import Callable
 from datetime import date, datetime, tzinfo
 from functools import lru_cache
 from itertools import groupby
+from typing import NamedTuple
 
 from babel.dates import format_date
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request
 from markupsafe import Markup
 
 from calfeed import timezones
@@ -196,11 +197,6 @@ def past() -> Response:
     return kept_page(published, ("past",), moment, page)
 
 
-def _shown_occurrence(event: Event, published: Published) -> tuple[Occurrence, tuple[Occurrence, ...]]:
-    """The date an event page shows (the next one, else the last) and the next dates."""
-    return _shown(event, now(published), timezones.zone(published.calendar.timezone))
-
-
 def _part(published: Published, name: str) -> Markup:
     """A template part that every event page of this version shows alike
     (the masthead, the feeds' links): rendered once, not for each of a
@@ -209,24 +205,42 @@ def _part(published: Published, name: str) -> Markup:
     return Markup(body.data.decode())
 
 
-def _when_and_where(shown: Occurrence, published: Published) -> dict[str, str]:
-    """The shown date in words, and with the place after it (the pages'
-    description), worked out once for the places a page shows them."""
+class _Showing(NamedTuple):
+    """What an event's page and its printable page show alike."""
+
+    shown: Occurrence  # the date shown: the next one, else the last
+    upcoming: tuple[Occurrence, ...]  # the next dates
+    when: str  # the shown date in words
+    summary: str  # the same with the place after it: the pages' description
+    description: Markup  # the event's description, as paragraphs
+
+
+def _showing(event: Event, published: Published) -> _Showing:
     calendar = published.calendar
-    words = when(shown, timezones.zone(calendar.timezone), calendar.language)
-    where = shown.event.location_text
-    return {"shown_when": words, "summary": f"{words} — {where}" if where else words}
+    return _shown(event, now(published), timezones.zone(calendar.timezone), calendar.language)
 
 
 @lru_cache(maxsize=256)  # an event's page and its printable page show the same: a build makes both in turn
-def _shown(event: Event, moment: datetime, zone: tzinfo) -> tuple[Occurrence, tuple[Occurrence, ...]]:
-    upcoming = expand(event, moment, moment + HORIZON, zone, NEXT_DATES + 1)
+def _shown(event: Event, moment: datetime, zone: tzinfo, language: str) -> _Showing:
+    upcoming = tuple(expand(event, moment, moment + HORIZON, zone, NEXT_DATES + 1))
     if upcoming:
-        return upcoming[0], tuple(upcoming)
-    if event.recurrence is None:  # its one date, over or beyond the horizon: no walk back needed
-        return Occurrence(event, event.start, event.end), ()
-    latest = ended(Selection((event,)), moment, zone, 1)
-    return (latest[0] if latest else Occurrence(event, event.start, event.end)), ()
+        shown = upcoming[0]
+    elif event.recurrence is None:  # its one date, over or beyond the horizon: no walk back needed
+        shown = Occurrence(event, event.start, event.end)
+    else:
+        latest = ended(Selection((event,)), moment, zone, 1)
+        shown = latest[0] if latest else Occurrence(event, event.start, event.end)
+    words = when(shown, zone, language)
+    where = shown.event.location_text
+    return _Showing(shown, upcoming, words, f"{words} — {where}" if where else words, paragraphs(shown.event.description))
+
+
+def _render(name: str, published: Published, **extra: object) -> str:
+    """A page rendered by Jinja alone, without Flask's context processors:
+    the event pages use nothing they add (the request, ``g``, the proposals
+    link, which only the masthead shows, rendered apart), and running them
+    was a sixth of a page's rendering, which a build does 20,000 times."""
+    return current_app.jinja_env.get_template(name).render(page_context(published, **extra))
 
 
 _SCHEMA = "https://schema.org/"
@@ -319,27 +333,27 @@ def event_page(event_id: str) -> str:
     published = current_calendar()
     calendar = published.calendar
     event = event_or_404(published, event_id)
-    shown, upcoming = _shown_occurrence(event, published)
+    showing = _showing(event, published)
+    shown = showing.shown
     url = page_url(calendar, event.id)
-    return render_template(
+    return _render(
         "event.html",
-        **page_context(
-            published,
-            event=shown.event,
-            shown=shown,
-            **_when_and_where(shown, published),
-            masthead=_part(published, "_masthead.html"),
-            alternates=_part(published, "_alternates.html"),
-            next_dates=upcoming if event.recurrence else (),
-            page_url=url,
-            ics_url=f"/events/{event.id}.ics",
-            google_url=google_event_link(shown, calendar, url),
-            outlook_url=outlook_event_link(shown, url),
-            map_url=map_link(*event.place.geo) if event.place and event.place.geo else None,
-            description=paragraphs(shown.event.description),
-            json_ld=_json_ld(shown, published, url),
-            rule=rule_words(event, timezones.zone(calendar.timezone), calendar.language),
-        ),
+        published,
+        event=shown.event,
+        shown=shown,
+        shown_when=showing.when,
+        summary=showing.summary,
+        masthead=_part(published, "_masthead.html"),
+        alternates=_part(published, "_alternates.html"),
+        next_dates=showing.upcoming if event.recurrence else (),
+        page_url=url,
+        ics_url=f"/events/{event.id}.ics",
+        google_url=google_event_link(shown, calendar, url),
+        outlook_url=outlook_event_link(shown, url),
+        map_url=map_link(*event.place.geo) if event.place and event.place.geo else None,
+        description=showing.description,
+        json_ld=_json_ld(shown, published, url),
+        rule=rule_words(event, timezones.zone(calendar.timezone), calendar.language),
     )
 
 
@@ -347,18 +361,16 @@ def event_page(event_id: str) -> str:
 def print_page(event_id: str) -> str:
     """An A4 page for a neighbourhood house's noticeboard, with a QR code."""
     published = current_calendar()
-    event = event_or_404(published, event_id)
-    shown, _ = _shown_occurrence(event, published)
-    return render_template(
+    showing = _showing(event_or_404(published, event_id), published)
+    return _render(
         "print.html",
-        **page_context(
-            published,
-            event=shown.event,
-            shown=shown,
-            description=paragraphs(shown.event.description),
-            alternates=_part(published, "_alternates.html"),
-            **_when_and_where(shown, published),
-        ),
+        published,
+        event=showing.shown.event,
+        shown=showing.shown,
+        shown_when=showing.when,
+        summary=showing.summary,
+        description=showing.description,
+        alternates=_part(published, "_alternates.html"),
     )
 
 
