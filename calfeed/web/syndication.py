@@ -12,6 +12,8 @@ from __future__ import annotations
 import html
 import re
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from calfeed import timezones
@@ -115,26 +117,46 @@ def _written(item: Entry, published: Published) -> tuple[str, str]:
     )
 
 
-# The items made for a version (held weakly) and day, by event and next date:
-# the RSS and Atom of every feed take them from here.
+# Inside ``sharing()``: the items written for a version (held weakly) and
+# day, by event and next date. Always: the last feed's items, for the other
+# kind of the same feed (RSS, then Atom).
+_sharing = False
 _made: tuple[weakref.ref, date, dict[tuple[str, object], tuple[str, str]]] | None = None
+_last: tuple[tuple, list[tuple[str, str]]] | None = None
+
+
+@contextmanager
+def sharing() -> Iterator[None]:
+    """Inside (a whole site's build, which asks every feed): each event's
+    item written once for all the feeds it is in. Outside, a server holds
+    no items beyond the feed it answers (3,300 items, 12 MB at 10,000 events)."""
+    global _sharing, _made
+    _sharing = True
+    try:
+        yield
+    finally:
+        _sharing, _made = False, None
 
 
 def _items(published: Published, selection: FeedFilter, today: date) -> list[tuple[str, str]]:
     """The RSS and Atom of each of ``selection``'s upcoming items."""
-    global _made
+    global _made, _last
+    key = (selection, today)
+    last = _last
+    if last is not None and last[0][0]() is published and last[0][1:] == key:
+        return last[1]
     made = _made
-    if made is None or made[0]() is not published or made[1] != today:
+    if _sharing and (made is None or made[0]() is not published or made[1] != today):
         made = _made = (weakref.ref(published), today, {})
-    written = made[2]
+    written = made[2] if _sharing and made is not None else {}
     calendar = published.calendar
     found = []
     for item in upcoming(select(calendar, selection.categories, selection.places), today, timezones.zone(calendar.timezone)):
-        key = (item.event.id, item.next.start)
-        pair = written.get(key)
+        pair = written.get((item.event.id, item.next.start))
         if pair is None:
-            pair = written[key] = _written(item, published)
+            pair = written[item.event.id, item.next.start] = _written(item, published)
         found.append(pair)
+    _last = ((weakref.ref(published), *key), found)
     return found
 
 
