@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from calfeed import timezones
-from calfeed.occurrences import Entry, Selection, entries, select
+from calfeed.occurrences import Entry, Occurrence, Selection, entries, select
 from calfeed.published import FeedFilter, Published
 from calfeed.web.i18n import rule_words, strings, when
 from calfeed.web.links import page_url
@@ -29,12 +29,13 @@ MAX_ITEMS = 200
 TYPES = {"rss": "application/rss+xml; charset=utf-8", "atom": "application/atom+xml; charset=utf-8"}
 
 
-def upcoming(events: Selection, today: date, zone: tzinfo) -> list[Entry]:
+def upcoming(events: Selection, today: date, zone: tzinfo, known: dict[str, Occurrence | None] | None = None) -> list[Entry]:
     """Each event with a date not ended by the start of ``today`` and
     starting within ``AHEAD``, once, at its next date (a series: its next
-    date not cancelled, if it has one), nearest first, at most ``MAX_ITEMS``."""
+    date not cancelled, if it has one), nearest first, at most ``MAX_ITEMS``;
+    ``known``: the series' next dates already found for ``today``."""
     after = datetime.combine(today, time(), zone)
-    return entries(events, after, after + AHEAD, zone, MAX_ITEMS)
+    return entries(events, after, after + AHEAD, zone, MAX_ITEMS, known)
 
 
 def _text(item: Entry, published: Published) -> str:
@@ -118,10 +119,10 @@ def _written(item: Entry, published: Published) -> tuple[str, str]:
 
 
 # Inside ``sharing()``: the items written for a version (held weakly) and
-# day, by event and next date. Always: the last feed's items, for the other
+# day, by event and next date, and the series' next dates. Always: the last feed's items, for the other
 # kind of the same feed (RSS, then Atom).
 _sharing = False
-_made: tuple[weakref.ref, date, dict[tuple[str, object], tuple[str, str]]] | None = None
+_made: tuple[weakref.ref, date, dict[tuple[str, object], tuple[str, str]], dict[str, Occurrence | None]] | None = None
 _last: tuple[tuple, list[tuple[str, str]]] | None = None
 
 
@@ -147,11 +148,11 @@ def _items(published: Published, selection: FeedFilter, today: date) -> list[tup
         return last[1]
     made = _made
     if _sharing and (made is None or made[0]() is not published or made[1] != today):
-        made = _made = (weakref.ref(published), today, {})
-    written = made[2] if _sharing and made is not None else {}
+        made = _made = (weakref.ref(published), today, {}, {})
+    written, known = made[2:] if _sharing and made is not None else ({}, None)
     calendar = published.calendar
     found = []
-    for item in upcoming(select(calendar, selection.categories, selection.places), today, timezones.zone(calendar.timezone)):
+    for item in upcoming(select(calendar, selection.categories, selection.places), today, timezones.zone(calendar.timezone), known):
         pair = written.get((item.event.id, item.next.start))
         if pair is None:
             pair = written[item.event.id, item.next.start] = _written(item, published)
