@@ -130,7 +130,7 @@ _last: tuple[tuple, list[tuple[str, str]]] | None = None
 def sharing() -> Iterator[None]:
     """Inside (a whole site's build, which asks every feed): each event's
     item written once for all the feeds it is in. Outside, a server holds
-    no items beyond the feed it answers (3,300 items, 12 MB at 10,000 events)."""
+    no items beyond the feed it answers (3,300 items, 11 MiB at 10,000 events)."""
     global _sharing, _made
     _sharing = True
     try:
