@@ -536,11 +536,15 @@ class Entry:
 NEXT_LOOK = 10
 
 
-def entries(events: Selection, after: datetime, before: datetime, zone: tzinfo, limit: int) -> list[Entry]:
+def entries(
+    events: Selection, after: datetime, before: datetime, zone: tzinfo, limit: int, known: dict[str, Occurrence | None] | None = None
+) -> list[Entry]:
     """The first ``limit`` events with a date in the window (one still
     running at ``after`` too), each once, nearest first: a single event at
     its date, a series at its next date not cancelled among its next
-    ``NEXT_LOOK`` (else its next one).
+    ``NEXT_LOOK`` (else its next one). ``known``, given for several
+    selections of one calendar and the same window, keeps each series' date
+    found, by event id, for the next selection that has the series.
 
     Series are looked at in the order of their first occurrence of the day
     (``Selection.series_from``), which no later date can precede: once
@@ -567,12 +571,17 @@ def entries(events: Selection, after: datetime, before: datetime, zone: tzinfo, 
     for earliest, event in zip(firsts, series):
         if earliest >= before.timestamp() or (len(bound) >= limit and earliest > -bound[0]):
             break
-        first = None
-        for occurrence in islice(_stream(event, after, before, zone), NEXT_LOOK):
-            first = first or occurrence
-            if occurrence.event.status != "cancelled":
-                first = occurrence
-                break
+        if known is not None and event.id in known:
+            first = known[event.id]
+        else:
+            first = None
+            for occurrence in islice(_stream(event, after, before, zone), NEXT_LOOK):
+                first = first or occurrence
+                if occurrence.event.status != "cancelled":
+                    first = occurrence
+                    break
+            if known is not None:
+                known[event.id] = first
         if first is not None:
             found.append(Entry(event, first))
             heapq.heappush(bound, -first.instant(zone).timestamp())

@@ -247,3 +247,134 @@ def test_a_feeds_rss_and_atom_are_the_same_in_either_order():
     assert links(rss) == links(atom) and links(rss)
     assert atom.feed.id == BASE + path + ".atom"
     assert [link.href for link in rss.feed.links if link.rel == "self"] == [BASE + path + ".rss"]
+
+
+HOSTILE = """\
+[calendar]
+name = "Tom & Jerry's <b>\\"calendario\\"</b> ]]> — città 😀"
+base_url = "https://eventi.example.org"
+description = "Line one\\n\\tindented & <i>odd</i> 'quotes' \\"double\\" \\u2028 end"
+
+[places.sala-a]
+name = "Sala \\"A\\" & <co>"
+address = "Via Po' 1 > 2"
+
+[[events]]
+id = "uno"
+title = "<script>alert('x')</script> & \\"quoted\\" ]]> Ünïcödé ✓"
+start = 2030-01-05T18:00:00
+duration = "PT2H"
+place = "sala-a"
+categories = ["Arte & \\"Cultura\\" <x>", "Tab\\tIn name ' é"]
+description = "First <p> & paragraph\\n\\nSecond\\twith tab, \\"quotes\\" and 'apostrophes' ]]> 😀"
+online = ["https://example.org/a?b=1&c=<2>"]
+
+[[events]]
+id = "due"
+title = "Serie > settimanale"
+start = 2030-01-02T09:00:00
+duration = "PT1H"
+rrule = "FREQ=WEEKLY;COUNT=5"
+location = "Altrove & co"
+categories = ["Arte & \\"Cultura\\" <x>"]
+updated = 2029-12-01T10:00:00
+
+[[events]]
+id = "tre"
+title = "Annullato"
+status = "cancelled"
+start = 2030-02-01
+"""
+
+
+def feedgen_bytes(published, chosen, day, kind) -> bytes:
+    """The feed as feedgen 1.0.0 writes it from the same items (how calfeed
+    made its feeds before writing them itself): the bytes to keep."""
+    from feedgen.feed import FeedGenerator
+
+    from calfeed import timezones
+    from calfeed.web.links import page_url
+    from calfeed.web.syndication import _text, _title, upcoming
+    from calfeed.occurrences import select
+
+    calendar = published.calendar
+    names = [c.name for c in calendar.categories if c.slug in chosen.categories]
+    names += [p.name for p in calendar.places if p.slug in chosen.places]
+    title = f"{calendar.name}: {' + '.join(names)}" if names else calendar.name
+    own = calendar.base_url + chosen.path(kind)
+    feed = FeedGenerator()
+    feed.id(own)
+    feed.title(title)
+    feed.description(calendar.description or title)
+    query = "&".join([f"category={c}" for c in sorted(chosen.categories)] + [f"place={p}" for p in sorted(chosen.places)])
+    feed.link(href=own, rel="self")
+    feed.link(href=calendar.base_url + "/" + (f"?{query}" if query else ""), rel="alternate")
+    feed.language(calendar.language)
+    feed.author({"name": calendar.name})
+    feed.generator("calfeed")
+    feed.updated(published.last_modified)
+    zone = timezones.zone(calendar.timezone)
+    for item in upcoming(select(calendar, chosen.categories, chosen.places), day, zone):
+        url = page_url(calendar, item.event.id)
+        entry = feed.add_entry(order="append")
+        entry.id(url)
+        entry.guid(url, permalink=True)
+        entry.title(_title(item, published))
+        entry.link(href=url, rel="alternate")
+        entry.summary(_text(item, published), type="html")
+        stamp = item.next.event.updated or item.event.updated or published.last_modified
+        entry.updated(stamp)
+        entry.published(stamp)
+        for category in item.event.categories:
+            entry.category(term=category.name)
+    return feed.rss_str(pretty=True) if kind == "rss" else feed.atom_str(pretty=True)
+
+
+@pytest.mark.parametrize("events", [HOSTILE, SAMPLE], ids=["hostile", "sample"])
+def test_feeds_are_byte_for_byte_what_feedgen_writes(write_events, events):
+    """calfeed writes RSS and Atom itself; every byte stays feedgen's, so
+    readers' cached copies and ETags survive the change."""
+    from calfeed.published import FeedFilter
+    from calfeed.web.syndication import syndication
+
+    path = write_events(HOSTILE, header=False) if events is HOSTILE else events
+    day = "2030-01-01" if events is HOSTILE else "2021-11-25"
+    app = create_app({"EVENTS": str(path), "TODAY": day})
+    site = Site(app)
+    with site.rendering() as published:
+        calendar = published.calendar
+        chosen = [FeedFilter()] + [FeedFilter(categories=frozenset({c.slug})) for c in calendar.categories]
+        chosen += [FeedFilter(places=frozenset({p.slug})) for p in calendar.places]
+        chosen += [FeedFilter(categories=frozenset(c.slug for c in calendar.categories[:2]), places=frozenset(p.slug for p in calendar.places[:1]))]
+        for selection in chosen:
+            for kind in ("rss", "atom"):
+                expected = feedgen_bytes(published, selection, site.today, kind)
+                assert syndication(published, selection, site.today, kind) == expected, (selection, kind)
+    served = app.test_client().get("/feed.atom")
+    assert served.data == feedgen_bytes(published, FeedFilter(), site.today, "atom")
+    if events is HOSTILE:
+        parsed = read(served)
+        assert parsed.feed.title == "Tom & Jerry's <b>\"calendario\"</b> ]]> — città 😀"
+        assert [e.title for e in parsed.entries][:2] == ["Serie > settimanale", "<script>alert('x')</script> & \"quoted\" ]]> Ünïcödé ✓"]
+        assert [t.term for t in parsed.entries[1].tags] == ['Arte & "Cultura" <x>', "Tab\tIn name ' é"]
+
+
+def test_a_character_xml_cannot_hold_is_left_out_of_the_feeds(make_client):
+    """U+FFFE passes validation, but XML has no such character: the feeds
+    leave it out and stay readable (feedgen's lxml refused the whole feed)."""
+    client = make_client(
+        """
+        [[events]]
+        id = "strano"
+        title = "Stra\\ufffeno\\uffff"
+        start = 2030-01-05T18:00:00
+        description = "Te\\ufffesto"
+        """,
+        TODAY="2030-01-01",
+    )
+    for path in ("/feed.rss", "/feed.atom"):
+        response = client.get(path)
+        etree.fromstring(response.data)
+        (item,) = read(response).entries
+        assert item.title == "Strano"
+        assert "Testo" in summary_text(item)

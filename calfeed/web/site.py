@@ -14,7 +14,7 @@ from werkzeug.exceptions import NotFound
 
 from calfeed.model import Calendar, Event
 from calfeed.published import Published
-from calfeed.web import component, discovery, pages, qr
+from calfeed.web import component, discovery, pages, qr, syndication
 from calfeed.web.links import page_url
 from calfeed.web.month import month_range
 
@@ -36,8 +36,9 @@ class Site:
 
     @contextmanager
     def rendering(self) -> Iterator[Published]:
-        """Inside: the calendar the pages show."""
-        with self.app.test_request_context("/"):
+        """Inside: the calendar the pages show; the feeds share the items of
+        events in several of them."""
+        with self.app.test_request_context("/"), syndication.sharing():
             yield self.app.extensions["calfeed"].current()
 
     def paths(self, calendar: Calendar) -> list[str]:
