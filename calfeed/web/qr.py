@@ -64,28 +64,37 @@ def _modules(text: str, mask: int) -> bytes:
     return bytes(code.to_image(scale=1, add_quiet_zones=False))
 
 
-def _bits(modules: bytes) -> int:
-    """The modules as an integer whose bit ``i`` is module ``i`` (1 dark)."""
-    return int(modules.translate(_BITS)[::-1], 2)
+# Light modules around each line of ``_lines``: as many as the penalties look
+# past a line's end (4, for the light on either side of a 1:1:3:1:1 pattern),
+# so that the symbol's edge counts as light and no pattern spans two lines.
+_GAP = b"\xff" * 4
+
+
+def _lines(modules: bytes, size: int) -> int:
+    """A code's rows and then its columns as one integer (see ``_Masks``)."""
+    rows = [modules[start : start + size] for start in range(0, size * size, size)]
+    columns = [modules[x::size] for x in range(size)]
+    return int(_GAP.join([b"", *rows, *columns, b""]).translate(_BITS)[::-1], 2)
 
 
 @dataclass(frozen=True)
 class _Masks:
     """What scoring the eight masks of a code of one size needs. A code is
-    scored as one integer: bit ``y * size + x`` is module (x, y) of the rows,
-    and ``size * size`` bits higher the same for the columns (the transposed
-    code), 1 dark; a pattern may start only where it fits in its line."""
+    scored as one integer (``_lines``): its rows, then its columns (the
+    transposed code), each line ``len(_GAP)`` light modules after the one
+    before, and bit ``i`` the ``i``-th module of that layout, 1 dark. A
+    pattern may start only where it fits in its line."""
 
-    size: int
+    stride: int  # bits from a line's start to the next one's
     flips: tuple[int, ...]  # what each mask flips against mask 0, in the modules' bytes
-    line_flips: tuple[int, ...]  # the same in the integer of rows and columns
+    line_flips: tuple[int, ...]  # the same in the integer of lines
+    same_flips: tuple[int, ...]  # what each mask flips in ``same`` (see ``penalty``)
+    below_flips: tuple[int, ...]  # the same in ``below``
     full: int
-    rows: int  # the rows' half
     block: int  # starts of a 2×2 block: in the rows, not the last row or column
     run: int  # starts of 5 modules within the line
     finder: int  # starts of 7 modules within the line
-    edge_before: tuple[int, ...]  # modules with fewer than i before them in the line, i = 1..4
-    edge_after: tuple[int, ...]  # modules with fewer than 6 + i after them, i = 1..4
+    balance: tuple[int, ...]  # the dark modules' penalty, by their count
 
     @classmethod
     def of(cls, text: str) -> _Masks:
@@ -93,51 +102,60 @@ class _Masks:
         what a mask flips is the same for every code of one size."""
         codes = [_modules(text, mask) for mask in range(8)]
         size = round(len(codes[0]) ** 0.5)
-        area = size * size
+        area, stride = size * size, size + len(_GAP)
+        full = (1 << len(_GAP) + 2 * size * stride) - 1
 
-        def starts(test, both: bool = True) -> int:
-            half = sum(1 << (y * size + x) for y in range(size) for x in range(size) if test(x, y))
-            return half | half << area if both else half
+        def starts(last: int, lines: int = 2 * size) -> int:
+            return sum(1 << len(_GAP) + line * stride + x for line in range(lines) for x in range(last + 1))
 
+        line_flips = tuple(_lines(code, size) ^ _lines(codes[0], size) for code in codes)
         return cls(
-            size=size,
+            stride=stride,
             flips=tuple(int.from_bytes(code, "big") ^ int.from_bytes(codes[0], "big") for code in codes),
-            line_flips=tuple(_lines(code, size) ^ _lines(codes[0], size) for code in codes),
-            full=(1 << 2 * area) - 1,
-            rows=(1 << area) - 1,
-            block=starts(lambda x, y: x < size - 1 and y < size - 1, both=False),
-            run=starts(lambda x, y: x <= size - 5),
-            finder=starts(lambda x, y: x <= size - 7),
-            edge_before=tuple(starts(lambda x, y, i=i: x < i) for i in range(1, 5)),
-            edge_after=tuple(starts(lambda x, y, i=i: x + 6 + i >= size) for i in range(1, 5)),
+            line_flips=line_flips,
+            same_flips=tuple(flips ^ flips >> 1 for flips in line_flips),
+            below_flips=tuple(flips ^ flips >> stride for flips in line_flips),
+            full=full,
+            block=starts(size - 2, lines=size - 1),
+            run=starts(size - 5),
+            finder=starts(size - 7),
+            balance=tuple(10 * int(abs(100.0 * dark / area - 50.0) / 5.0) for dark in range(area + 1)),
         )
 
-    def penalty(self, dark: int) -> int:
+    def best(self, lines: int) -> int:
+        """The mask zint chooses for the code whose lines under mask 0 are
+        ``lines``: the first of the lowest penalties. A mask's ``same`` and
+        ``below`` are mask 0's XOR what it flips in them (XOR commutes with
+        the shifts), two operations where making them anew takes four."""
+        full = self.full
+        same, below = lines ^ lines >> 1 ^ full, lines ^ lines >> self.stride ^ full
+        scores = [
+            self.penalty(lines ^ flips, same ^ same_flips, below ^ below_flips)
+            for flips, same_flips, below_flips in zip(self.line_flips, self.same_flips, self.below_flips)
+        ]
+        return scores.index(min(scores))
+
+    def penalty(self, dark: int, same: int, below: int) -> int:
         """A code's penalty score (ISO/IEC 18004's four), as zint counts it:
         a run of 5 or more modules of one colour in a line scores its length
         less 2; each 2×2 block of one colour 3; a 1:1:3:1:1 dark-light pattern
         40 if 4 light modules (or the symbol's edge) precede or follow it; 10
-        for each 5% of dark modules away from half."""
-        size, light = self.size, dark ^ self.full
-        score = 0
-        for same in (dark, light):
-            runs = same & same >> 1 & same >> 2 & same >> 3 & same >> 4 & self.run
-            score += runs.bit_count() + 2 * (runs & ~(runs << 1)).bit_count()
-            score += 3 * (same & same >> 1 & same >> size & same >> (size + 1) & self.block).bit_count()
-        found = dark & light >> 1 & dark >> 2 & dark >> 3 & dark >> 4 & light >> 5 & dark >> 6 & self.finder
-        if found:
-            e1, e2, e3, e4 = self.edge_before
-            f1, f2, f3, f4 = self.edge_after
-            before = (light << 1 | e1) & (light << 2 | e2) & (light << 3 | e3) & (light << 4 | e4)
-            after = (light >> 7 | f1) & (light >> 8 | f2) & (light >> 9 | f3) & (light >> 10 | f4)
-            score += 40 * (found & (before | after)).bit_count()
-        share = 100.0 * (dark & self.rows).bit_count() / (size * size)
-        return score + 10 * int(abs(share - 50.0) / 5.0)
-
-
-def _lines(modules: bytes, size: int) -> int:
-    """A code's rows and columns as one integer (see ``_Masks``)."""
-    return _bits(modules) | _bits(b"".join(modules[x::size] for x in range(size))) << size * size
+        for each 5% of dark modules away from half. ``same`` has bit ``i``
+        set where module ``i`` has the colour of the next one, ``below``
+        where it has the colour of the one below it in the rows: runs of
+        both colours are found at once, in a few shifts and ANDs."""
+        three = same & same >> 1  # 3 modules of one colour from here
+        four = three & three >> 1
+        five = four & same >> 3 & self.run
+        # A run of n ≥ 5 has n - 4 starts, n - 5 of them followed by another: 3 (n - 4) - 2 (n - 5) = n - 2.
+        score = 3 * five.bit_count() - 2 * (five & five >> 1).bit_count()
+        score += 3 * (same & same >> self.stride & below & self.block).bit_count()
+        differ = same ^ self.full
+        turns = differ & differ >> 1  # a module of one colour between two of the other
+        found = dark & turns & turns >> 4 & three >> 2 & self.finder
+        light = four & ~dark  # 4 light modules from here
+        score += 40 * (found & (light << 4 | light >> 7)).bit_count()
+        return score + self.balance[dark.bit_count() >> 1]
 
 
 _known: dict[int, _Masks] = {}
@@ -157,9 +175,7 @@ def qr_modules(text: str) -> tuple[bytes, int]:
     first = _modules(text, 0)
     size = round(len(first) ** 0.5)
     masks = _known.get(size) or _known.setdefault(size, _Masks.of(text))
-    lines = _lines(first, size)
-    scores = [masks.penalty(lines ^ flips) for flips in masks.line_flips]
-    best = scores.index(min(scores))
+    best = masks.best(_lines(first, size))
     if not best:
         return first, size
     return (int.from_bytes(first, "big") ^ masks.flips[best]).to_bytes(len(first), "big"), size
