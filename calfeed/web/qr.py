@@ -68,12 +68,19 @@ def _modules(text: str, mask: int) -> bytes:
 # past a line's end (4, for the light on either side of a 1:1:3:1:1 pattern),
 # so that the symbol's edge counts as light and no pattern spans two lines.
 _GAP = b"\xff" * 4
+# Between the rows of a code as ``qr_svg`` cuts it: a row's end, then a cut.
+_ROW_END = b"\n" + _CUT
 
 
-def _lines(modules: bytes, size: int) -> int:
+def _rows(modules: bytes) -> list[bytes]:
+    """A code's rows, each one module a byte."""
+    size = round(len(modules) ** 0.5)
+    return [modules[start : start + size] for start in range(0, size * size, size)]
+
+
+def _lines(modules: bytes, rows: list[bytes]) -> int:
     """A code's rows and then its columns as one integer (see ``_Masks``)."""
-    rows = [modules[start : start + size] for start in range(0, size * size, size)]
-    columns = [modules[x::size] for x in range(size)]
+    columns = [modules[x :: len(rows)] for x in range(len(rows))]
     return int(_GAP.join([b"", *rows, *columns, b""]).translate(_BITS)[::-1], 2)
 
 
@@ -86,10 +93,8 @@ class _Masks:
     pattern may start only where it fits in its line."""
 
     stride: int  # bits from a line's start to the next one's
-    flips: tuple[int, ...]  # what each mask flips against mask 0, in the modules' bytes
-    line_flips: tuple[int, ...]  # the same in the integer of lines
-    same_flips: tuple[int, ...]  # what each mask flips in ``same`` (see ``penalty``)
-    below_flips: tuple[int, ...]  # the same in ``below``
+    flips: tuple[int, ...]  # what each mask flips against mask 0, in the rows joined by _ROW_END
+    line_flips: tuple[tuple[int, int, int], ...]  # the same in ``dark``, ``same`` and ``below`` (see ``scores``)
     full: int
     block: int  # starts of a 2×2 block: in the rows, not the last row or column
     run: int  # starts of 5 modules within the line
@@ -101,70 +106,84 @@ class _Masks:
         """The masks of codes of ``text``'s size, learnt from ``text`` itself:
         what a mask flips is the same for every code of one size."""
         codes = [_modules(text, mask) for mask in range(8)]
-        size = round(len(codes[0]) ** 0.5)
+        rows = [_rows(code) for code in codes]
+        size = len(rows[0])
         area, stride = size * size, size + len(_GAP)
-        full = (1 << len(_GAP) + 2 * size * stride) - 1
 
         def starts(last: int, lines: int = 2 * size) -> int:
             return sum(1 << len(_GAP) + line * stride + x for line in range(lines) for x in range(last + 1))
 
-        line_flips = tuple(_lines(code, size) ^ _lines(codes[0], size) for code in codes)
+        joined = [int.from_bytes(_ROW_END.join(code_rows), "big") for code_rows in rows]
+        lines = [_lines(code, code_rows) for code, code_rows in zip(codes, rows)]
+        line_flips = [flips ^ lines[0] for flips in lines]
         return cls(
             stride=stride,
-            flips=tuple(int.from_bytes(code, "big") ^ int.from_bytes(codes[0], "big") for code in codes),
-            line_flips=line_flips,
-            same_flips=tuple(flips ^ flips >> 1 for flips in line_flips),
-            below_flips=tuple(flips ^ flips >> stride for flips in line_flips),
-            full=full,
+            flips=tuple(code ^ joined[0] for code in joined),
+            line_flips=tuple((flips, flips ^ flips >> 1, flips ^ flips >> stride) for flips in line_flips),
+            full=(1 << len(_GAP) + 2 * size * stride) - 1,
             block=starts(size - 2, lines=size - 1),
             run=starts(size - 5),
             finder=starts(size - 7),
             balance=tuple(10 * int(abs(100.0 * dark / area - 50.0) / 5.0) for dark in range(area + 1)),
         )
 
-    def best(self, lines: int) -> int:
-        """The mask zint chooses for the code whose lines under mask 0 are
-        ``lines``: the first of the lowest penalties. A mask's ``same`` and
-        ``below`` are mask 0's XOR what it flips in them (XOR commutes with
-        the shifts), two operations where making them anew takes four."""
-        full = self.full
-        same, below = lines ^ lines >> 1 ^ full, lines ^ lines >> self.stride ^ full
-        scores = [
-            self.penalty(lines ^ flips, same ^ same_flips, below ^ below_flips)
-            for flips, same_flips, below_flips in zip(self.line_flips, self.same_flips, self.below_flips)
-        ]
-        return scores.index(min(scores))
+    def scores(self, lines: int) -> list[int]:
+        """The penalty scores of the eight masks of the code whose lines
+        under mask 0 are ``lines`` (ISO/IEC 18004's four), as zint counts
+        them: a run of 5 or more modules of one colour in a line scores its
+        length less 2; each 2×2 block of one colour 3; a 1:1:3:1:1 dark-light
+        pattern 40 if 4 light modules (or the symbol's edge) precede or
+        follow it; 10 for each 5% of dark modules away from half.
 
-    def penalty(self, dark: int, same: int, below: int) -> int:
-        """A code's penalty score (ISO/IEC 18004's four), as zint counts it:
-        a run of 5 or more modules of one colour in a line scores its length
-        less 2; each 2×2 block of one colour 3; a 1:1:3:1:1 dark-light pattern
-        40 if 4 light modules (or the symbol's edge) precede or follow it; 10
-        for each 5% of dark modules away from half. ``same`` has bit ``i``
-        set where module ``i`` has the colour of the next one, ``below``
-        where it has the colour of the one below it in the rows: runs of
-        both colours are found at once, in a few shifts and ANDs."""
-        three = same & same >> 1  # 3 modules of one colour from here
-        four = three & three >> 1
-        five = four & same >> 3 & self.run
-        # A run of n ≥ 5 has n - 4 starts, n - 5 of them followed by another: 3 (n - 4) - 2 (n - 5) = n - 2.
-        score = 3 * five.bit_count() - 2 * (five & five >> 1).bit_count()
-        score += 3 * (same & same >> self.stride & below & self.block).bit_count()
-        differ = same ^ self.full
-        turns = differ & differ >> 1  # a module of one colour between two of the other
-        found = dark & turns & turns >> 4 & three >> 2 & self.finder
-        light = four & ~dark  # 4 light modules from here
-        score += 40 * (found & (light << 4 | light >> 7)).bit_count()
-        return score + self.balance[dark.bit_count() >> 1]
+        ``same`` has bit ``i`` set where module ``i`` has the colour of the
+        next one, ``below`` where it has the colour of the one below it in
+        the rows: runs of both colours are found at once. A mask's ``same``
+        and ``below`` are mask 0's XOR what the mask flips in them (XOR
+        commutes with the shifts): one operation each, not three."""
+        full, stride, run, block, finder, balance = self.full, self.stride, self.run, self.block, self.finder, self.balance
+        same_0, below_0 = lines ^ lines >> 1 ^ full, lines ^ lines >> stride ^ full
+        scores = []
+        for flips, same_flips, below_flips in self.line_flips:
+            dark, same, below = lines ^ flips, same_0 ^ same_flips, below_0 ^ below_flips
+            three = same & same >> 1  # 3 modules of one colour from here
+            four = three & three >> 1
+            five = four & same >> 3 & run
+            # A run of n ≥ 5 has n - 4 starts, n - 5 of them followed by another: 3 (n - 4) - 2 (n - 5) = n - 2.
+            score = 3 * five.bit_count() - 2 * (five & five >> 1).bit_count()
+            score += 3 * (same & same >> stride & below & block).bit_count()
+            differ = same ^ full
+            turns = differ & differ >> 1  # a module of one colour between two of the other
+            found = dark & turns & turns >> 4 & three >> 2 & finder
+            light = four & ~dark  # 4 light modules from here
+            score += 40 * (found & (light << 4 | light >> 7)).bit_count()
+            scores.append(score + balance[dark.bit_count() >> 1])
+        return scores
 
 
 _known: dict[int, _Masks] = {}
 
 
+def _chosen(text: str) -> tuple[bytes, int]:
+    """The code zint makes of ``text`` at level M, best of the eight masks by
+    its own scores (the first of the lowest), and its size; its rows joined
+    by ``_ROW_END``, the form ``qr_svg`` cuts into runs, one byte a module, 0
+    dark and 255 light. The chosen mask's modules are mask 0's XOR what it
+    flips, in one operation on the whole code."""
+    first = _modules(text, 0)
+    rows = _rows(first)
+    masks = _known.get(len(rows)) or _known.setdefault(len(rows), _Masks.of(text))
+    scores = masks.scores(_lines(first, rows))
+    best = scores.index(min(scores))
+    joined = _ROW_END.join(rows)
+    if best:
+        joined = (int.from_bytes(joined, "big") ^ masks.flips[best]).to_bytes(len(joined), "big")
+    return joined, len(rows)
+
+
 def qr_modules(text: str) -> tuple[bytes, int]:
     """The code zint makes of ``text`` at level M, best of the eight masks by
     its own scores (the first of the lowest), and its size; one byte a
-    module, 0 dark and 255 light.
+    module, row after row, 0 dark and 255 light.
 
     >>> text = "https://e.example.org/events/festa"
     >>> modules, size = qr_modules(text)
@@ -172,13 +191,8 @@ def qr_modules(text: str) -> tuple[bytes, int]:
     >>> size, modules == bytes(zints.to_image(scale=1, add_quiet_zones=False))
     (29, True)
     """
-    first = _modules(text, 0)
-    size = round(len(first) ** 0.5)
-    masks = _known.get(size) or _known.setdefault(size, _Masks.of(text))
-    best = masks.best(_lines(first, size))
-    if not best:
-        return first, size
-    return (int.from_bytes(first, "big") ^ masks.flips[best]).to_bytes(len(first), "big"), size
+    rows, size = _chosen(text)
+    return rows.replace(_ROW_END, b""), size
 
 
 def qr_svg(text: str, title: str) -> bytes:
@@ -192,8 +206,7 @@ def qr_svg(text: str, title: str) -> bytes:
     <rect width="37" height="37" fill="#fff"/>
     <path stroke="#000" d="M4 4.5h7m2 0h1
     """
-    pixels, size = qr_modules(text)
-    rows = b"\n\x01".join(pixels[start : start + size] for start in range(0, size * size, size))
+    rows, size = _chosen(text)
     runs = rows.rstrip(b"\xff").replace(b"\xff\x00", b"\xff\x01\x00").split(_CUT)
     path = "".join(map(_pieces(size).__getitem__, runs))
     side = size + 2 * QUIET
