@@ -30,7 +30,8 @@ SVG_TYPE = "image/svg+xml"
 SCALE, QUIET = 4, 4
 # Cut before each run of dark modules that follows a light one, and after
 # each row's end: the pieces are a dark run with the light run after it (and
-# the end of its row), or a run of light modules that starts a row.
+# the end of its row), or a run of light modules that starts a row. ``qr_svg``
+# cuts fewer pieces, each one or more of these (see ``_Path``).
 _CUT = b"\x01"
 
 
@@ -56,7 +57,7 @@ def _pieces(size: int) -> dict[bytes, str]:
 # Pieces of a path cut only before a dark run after this many light modules:
 # under a third as many pieces as runs (most light runs are short); 10,000
 # event codes hold about 10,000 different pieces, 1% of the pieces they cut.
-# ``_Path`` learns at most ``_PATH_LIMIT`` pieces a size (about 2 MB).
+# ``_Path`` learns at most ``_PATH_LIMIT`` pieces a size (about 3 MB).
 _LONG_LIGHT, _PATH_LIMIT = b"\xff" * 3, 1 << 14
 
 
