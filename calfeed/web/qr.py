@@ -5,9 +5,10 @@ zxing-cpp (zint inside) encodes in C++, where segno's pure Python took 5 ms a
 code, which counted in a build with one code per event; the SVG is written
 here, smaller than either library's own. zint spends 85% of a code choosing
 its mask (it scores all eight module by module, 0.3 ms): calfeed asks it for
-the code under mask 0 and scores the eight here, a row or column of modules
+the code under mask 0 and scores the eight here, the code's rows and columns
 as the bits of one integer (``_Masks``), with zint's own rules, so the code
-is the one zint would choose, in less than half the time.
+is the one zint would choose, in a sixth of the time (0.05 ms). Of a
+code's 0.15 ms, zint's encoding is a third.
 """
 
 from __future__ import annotations
