@@ -144,7 +144,7 @@ class _Masks:
 
         joined = [int.from_bytes(_ROW_END.join(code_rows), "big") for code_rows in rows]
         lines = [_lines(code, code_rows) for code, code_rows in zip(codes, rows)]
-        line_flips = [flips ^ lines[0] for flips in lines]
+        line_flips = [code_lines ^ lines[0] for code_lines in lines]
         return cls(
             stride=stride,
             flips=tuple(code ^ joined[0] for code in joined),
