@@ -30,6 +30,8 @@ MARKER_TEXT = b"Written by calfeed build; the whole folder is replaced on each b
 # A group of the site's files made by one process: (file, what makes its bytes,
 # or None when it took the file from the previous build instead).
 Group = list[tuple[str, Callable[[], bytes | None]]]
+# Groups made by one process in turn (see ``fill_in_parallel``).
+Bundle = list["Group | EventFiles"]
 
 
 class BuildRefused(Exception):
@@ -136,27 +138,39 @@ class EventFiles:
         ]
 
 
-def site_files(site: Site, published: Published) -> list[list[tuple[str, Callable[[], bytes]]]]:
+def site_files(site: Site, published: Published) -> list[list[Group]]:
     """Every file of the site but the events' own (``EventFiles``) and what
-    makes it, in groups of similar cost (a feed, a page; a group is made by
-    one process): feeds straight from the compiler, the rest from the site's
-    pages. Call it inside ``site.rendering()``."""
+    makes it, in bundles of groups, each bundle made by one process because
+    its files share what the process keeps: the iCalendar feeds (straight
+    from the compiler), the RSS and Atom (each event's item written once),
+    the month pages (one walk of the series), the other pages. A feed's RSS
+    and Atom are one group: they share their items. Call it inside
+    ``site.rendering()``."""
     calendar = published.calendar
     selections = [FeedFilter()]
     selections += [FeedFilter(categories=frozenset({c.slug})) for c in calendar.categories]
     selections += [FeedFilter(places=frozenset({p.slug})) for p in calendar.places]
-    groups = [[(s.path().lstrip("/"), partial(_feed, published, s, site.today))] for s in selections]
-    # A feed's RSS and Atom (one path but for the extension) share their items: one group.
-    pages: dict[str, list[tuple[str, Callable[[], bytes]]]] = {}
+    feeds: list[Group] = [[(s.path().lstrip("/"), partial(_feed, published, s, site.today))] for s in selections]
+    pages: dict[str, Group] = {}
     for path in site.paths(calendar):
         pages.setdefault(os.path.splitext(path)[0], []).append((static_file(path), partial(site.page, path)))
-    return groups + [*pages.values(), [("404.html", site.not_found)]]
+    syndicated: list[Group] = []
+    months: list[Group] = []
+    others: list[Group] = [[("404.html", site.not_found)]]
+    for stem, group in pages.items():
+        if group[0][0].endswith((".rss", ".atom")):
+            syndicated.append(group)
+        elif stem == "/month" or stem.startswith("/month/"):
+            months.append(group)
+        else:
+            others.append(group)
+    return [months, syndicated, others, feeds]
 
 
-def _fill(groups: list[Group | EventFiles]) -> dict[str, str]:
-    """Make the groups' files (and their folders); the keys of the event files."""
+def _fill(groups: list[Group | EventFiles], folders: set[str]) -> dict[str, str]:
+    """Make the groups' files (and their folders not in ``folders``, which
+    it adds to); the keys of the event files."""
     keys: dict[str, str] = {}
-    folders: set[str] = set()
     for group in groups:
         if isinstance(group, EventFiles):
             found, group = group.keyed()
@@ -172,15 +186,51 @@ def _fill(groups: list[Group | EventFiles]) -> dict[str, str]:
     return keys
 
 
-def fill_in_parallel(groups: list[Group | EventFiles], workers: int) -> dict[str, str]:
-    """Fill the claimed files in ``workers`` forked processes, each with every
-    ``workers``-th group; the keys of the event files. Raises ``BuildFailed``
-    if any process failed."""
+# The most bundles a build hands out: their numbers (4 bytes each) fit in a
+# pipe's buffer, which is never less than 4 KiB, before any process reads.
+MAX_BUNDLES = 1024
+
+
+def _taking(bundles: list[Bundle], queue: int) -> dict[str, str]:
+    """Fill the bundles whose numbers this process reads from ``queue``
+    until it is empty; the keys of the event files."""
+    keys: dict[str, str] = {}
+    folders: set[str] = set()
+    while number := os.read(queue, 4):
+        keys.update(_fill(bundles[int.from_bytes(number, "little")], folders))
+    return keys
+
+
+def in_bundles(events: list[EventFiles], count: int) -> list[Bundle]:
+    """The events' files in at most ``count`` bundles of consecutive events,
+    as alike in size as can be.
+
+    >>> [len(bundle) for bundle in in_bundles(list(range(10)), 4)]
+    [3, 3, 2, 2]
+    """
+    size, extra = divmod(len(events), count)
+    starts = [n * size + min(n, extra) for n in range(count + 1)]
+    return [events[starts[n] : starts[n + 1]] for n in range(count) if starts[n + 1] > starts[n]]
+
+
+def fill_in_parallel(bundles: list[Bundle], workers: int) -> dict[str, str]:
+    """Fill the claimed files in ``workers`` forked processes; the keys of
+    the event files. Each process takes the next bundle no other has taken,
+    so all end together whatever a bundle costs: the bundles' numbers wait
+    in a pipe, written before the processes start, and a read of four bytes
+    takes one whole. Raises ``BuildFailed`` if any process failed."""
+    if len(bundles) > MAX_BUNDLES:
+        raise ValueError(f"{len(bundles)} bundles: at most {MAX_BUNDLES}")
     if workers < 2 or not forked.available():
-        return _fill(groups)
+        return _fill([group for bundle in bundles for group in bundle], set())
+    queue, numbers = os.pipe()
+    try:
+        os.write(numbers, b"".join(number.to_bytes(4, "little") for number in range(len(bundles))))
+    finally:
+        os.close(numbers)  # before the fork: an empty queue then reads as its end
     children: list[Forked] = []
     try:
-        children = [Forked(partial(_fill, groups[share::workers])) for share in range(workers)]
+        children = [Forked(partial(_taking, bundles, queue)) for _ in range(workers)]
         keys, failures = {}, []
         for child in children:
             try:
@@ -191,6 +241,7 @@ def fill_in_parallel(groups: list[Group | EventFiles], workers: int) -> dict[str
             raise BuildFailed("\n".join(failures))
         return keys
     finally:
+        os.close(queue)
         for child in children:
             child.cancel()
 
@@ -201,15 +252,18 @@ def write_site(site: Site, writer: Writer, previous: Previous, workers: int | No
     the marker, with the keys, last."""
     with site.rendering() as published:
         with collections_paused():
-            groups: list[Group | EventFiles] = [
-                [(writer.claim(name), make) for name, make in group] for group in site_files(site, published)
+            bundles: list[Bundle] = [
+                [[(writer.claim(name), make) for name, make in group] for group in bundle]
+                for bundle in site_files(site, published)
             ]
             keys = Keys(published.calendar, site.today, site.settings())
             events = [EventFiles(site, published, keys, previous, writer, event) for event in published.calendar.events]
             # Compiled before the fork: every process takes the filtered feeds'
             # and the events' files' VEVENTs from it, none compiles them again.
             _feed(published, FeedFilter(), site.today)
-        found = fill_in_parallel(groups + events, workers or forked.available_cores())
+        # The site's own bundles first, the longest first; then the events.
+        bundles += in_bundles(events, MAX_BUNDLES - len(bundles))
+        found = fill_in_parallel(bundles, workers or forked.available_cores())
     writer.write(MARKER, MARKER_TEXT + manifest({name: found[name] for files in events for name in files.names}))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import textwrap
+import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -217,11 +218,31 @@ def test_each_file_is_claimed_once_and_filled_by_one_process(tmp_path):
             writer.claim(name)
     made: list[str] = []
     groups = [[(writer.claim(f"g{n}/f{k}"), lambda n=n, k=k: f"{n}.{k}".encode()) for k in range(3)] for n in range(7)]
-    fill_in_parallel(groups, 3)
+    fill_in_parallel([groups[:2], groups[2:3], groups[3:]], 3)
     for n in range(7):
         for k in range(3):
             made.append((tmp_path / f"g{n}/f{k}").read_text())
     assert made == [f"{n}.{k}" for n in range(7) for k in range(3)]
+
+
+def test_a_slow_bundle_does_not_hold_up_the_others(tmp_path):
+    """Each process takes the next bundle free: while the first bundle waits
+    for every other one to be made, the other processes make them all (a
+    share fixed in advance would leave some to the waiting process)."""
+    writer = Writer(tmp_path)
+    others = [[(writer.claim(f"b{n}/f"), lambda: str(os.getpid()).encode())] for n in range(1, 12)]
+
+    def first() -> bytes:
+        deadline = time.monotonic() + 30
+        while not all((tmp_path / f"b{n}/f").exists() for n in range(1, 12)):
+            assert time.monotonic() < deadline, "the other bundles were not made while the first one waited"
+            time.sleep(0.01)
+        return str(os.getpid()).encode()
+
+    bundles = [[[(writer.claim("b0/f"), first)]], *([group] for group in others)]
+    fill_in_parallel(bundles, 2)
+    waiting = (tmp_path / "b0/f").read_text()
+    assert all((tmp_path / f"b{n}/f").read_text() != waiting for n in range(1, 12))
 
 
 def test_a_failing_build_process_fails_the_build_and_keeps_the_old_site(tmp_path, monkeypatch):
