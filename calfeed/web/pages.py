@@ -248,10 +248,11 @@ _SCHEMA = "https://schema.org/"
 _POSTAL = re.compile(r"^(?P<street>.+),\s*(?P<code>\d{4,6})\s+(?P<town>[^,\d][^,]*)$")
 
 
+@lru_cache(maxsize=1024)  # a place's address is on each of its events' pages
 def postal_address(text: str) -> dict:
     """A schema.org PostalAddress from an address written on one line: the
     street, postal code and town when it ends in "<code> <town>", else the
-    whole text as the street.
+    whole text as the street (one dict for equal texts: never change it).
 
     >>> postal_address("Via Agliè 9, 10154 Torino")["addressLocality"]
     'Torino'
@@ -336,11 +337,17 @@ def event_page(event_id: str) -> str:
     showing = _showing(event, published)
     shown = showing.shown
     url = page_url(calendar, event.id)
+    zone = timezones.zone(calendar.timezone)
     return _render(
         "event.html",
         published,
         event=shown.event,
         shown=shown,
+        # Worked out here, not called from the template: a call there costs
+        # Jinja's checks of the function each time.
+        datebox=date_block(local_day(shown.start, zone), calendar.language),
+        start_value=shown.start.isoformat(),
+        end=end_value(shown, zone),
         shown_when=showing.when,
         summary=showing.summary,
         masthead=_part(published, "_masthead.html"),
@@ -353,7 +360,7 @@ def event_page(event_id: str) -> str:
         map_url=map_link(*event.place.geo) if event.place and event.place.geo else None,
         description=showing.description,
         json_ld=_json_ld(shown, published, url),
-        rule=rule_words(event, timezones.zone(calendar.timezone), calendar.language),
+        rule=rule_words(event, zone, calendar.language),
     )
 
 
