@@ -33,11 +33,15 @@ from calfeed.validation.times import times
 MAX_REFRESH = timedelta(days=31)
 # Long enough for any real address, short enough for a QR code of any page.
 MAX_BASE_URL = 200
-# From this many [[events]] on, a child process checks the second half where a
+# From this many [[events]] on, a child process checks the last tables (CHILD_SHARE) where a
 # second core is free; one that has not answered by then is left, and its
-# half checked here.
+# tables checked here.
 CHECK_IN_TWO_FROM = 2000
 CHECK_TIMEOUT = 120.0
+# The child's share of the tables: it also hands its events back (a pickle
+# costs about a fifth of checking them), so it takes a little less than half
+# and both processes end together (measured at 10,000 events: 0.05 s sooner).
+CHILD_SHARE = 5 / 11
 
 
 def _calendar(checker: Checker, data: Any, base_url_override: str | None) -> dict:
@@ -236,18 +240,18 @@ def _in_two(
     checker: Checker, raw_events: list[dict], check: Callable[[int, int], list[tuple[bytes, Event]]],
     calendar: dict, places: dict[str, Place],
 ) -> list[tuple[bytes, Event]]:
-    """``check`` over every table; the second half in a child process when the
+    """``check`` over every table; the last ones in a child process when the
     file is long and a second core is free (a first load, a build and
     ``calfeed check`` of 10,000 events take 0.3 s less)."""
     if len(raw_events) < CHECK_IN_TWO_FROM:
         return check(0, len(raw_events))
-    half, before = len(raw_events) // 2, checker.overrides_seen
+    cut, before = len(raw_events) - int(len(raw_events) * CHILD_SHARE), checker.overrides_seen
 
-    def second_half() -> tuple[list[tuple[bytes, Event]], list]:
-        checker.overrides_seen = before + _overrides_in(raw_events[:half])
+    def the_rest() -> tuple[list[tuple[bytes, Event]], list]:
+        checker.overrides_seen = before + _overrides_in(raw_events[:cut])
         mark = len(checker.problems)
         with collections_paused():
-            found = check(half, len(raw_events))
+            found = check(cut, len(raw_events))
         problems = checker.problems[mark:]
         del checker.problems[mark:]  # handed back with the events, in either process
         return found, problems
@@ -256,7 +260,7 @@ def _in_two(
     shared = {("place", slug): place for slug, place in places.items()}
     if calendar["organizer"] is not None:
         shared["organizer"] = calendar["organizer"]
-    found, (later, problems) = forked.both(lambda: check(0, half), second_half, shared=shared, timeout=CHECK_TIMEOUT)
+    found, (later, problems) = forked.both(lambda: check(0, cut), the_rest, shared=shared, timeout=CHECK_TIMEOUT)
     checker.problems += problems
     return found + later
 
