@@ -661,8 +661,9 @@ def select(
         return day is None or day >= since
 
     chosen: set[int] | None = None  # positions in calendar.events
-    for slugs, index in ((categories, _positions(calendar, "categories")), (places, _positions(calendar, "places"))):
-        if slugs:
+    for slugs, kind in ((categories, "categories"), (places, "places")):
+        if slugs:  # the index only where it is asked: a whole feed needs none
+            index = _positions(calendar, kind)
             found_here = set().union(*(index.get(slug, ()) for slug in slugs))
             chosen = found_here if chosen is None else chosen & found_here
     candidates = calendar.events if chosen is None else [calendar.events[i] for i in sorted(chosen)]
