@@ -71,7 +71,8 @@ def _local(moment: datetime) -> str:
     return _TIME % (moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
 
 
-def _utc(moment: datetime) -> str:
+def utc_value(moment: datetime) -> str:
+    """A DATE-TIME in UTC (``20211201T170000Z``), as Google Calendar's links take it too."""
     return _local(moment.astimezone(UTC)) + "Z"
 
 
@@ -90,14 +91,14 @@ def _when(name: str, value: date | datetime) -> str:
         return f"{name};VALUE=DATE:{_DATE % (value.year, value.month, value.day)}"
     tzid = _tzid(value.tzinfo)
     if tzid is None:
-        return f"{name}:{_utc(value)}"
+        return f"{name}:{utc_value(value)}"
     return f"{name};TZID={tzid}:{_local(value)}"
 
 
 def _rrule(recurrence: Recurrence) -> str:
     until = recurrence.until
     if isinstance(until, datetime):
-        return recurrence.rule.with_until(_utc(until))
+        return recurrence.rule.with_until(utc_value(until))
     return recurrence.rule.with_until(_DATE % (until.year, until.month, until.day) if until else None)
 
 
@@ -168,8 +169,8 @@ def _organizer_line(organizer: Organizer) -> bytes:
 def _add_vevent(event: Event, stamp: datetime, pieces: list[bytes]) -> None:
     """Add the VEVENT of one event to ``pieces``, folded; the lines of its
     place and organizer, which many events share, folded once."""
-    updated = _utc(event.updated) if event.updated else None
-    lines = ["BEGIN:VEVENT", f"UID:{escape_text(event.uid)}", f"DTSTAMP:{updated or _utc(stamp)}"]
+    updated = utc_value(event.updated) if event.updated else None
+    lines = ["BEGIN:VEVENT", f"UID:{escape_text(event.uid)}", f"DTSTAMP:{updated or utc_value(stamp)}"]
     if event.recurrence_id is not None:
         lines.append(_when("RECURRENCE-ID", event.recurrence_id))
     lines.append(_when("DTSTART", event.start))
