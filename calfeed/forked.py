@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import os
 import pickle
+import select
 import signal
 import tempfile
 import threading
@@ -30,6 +31,12 @@ def available() -> bool:
     """Whether a child can be made and waited for here: not without fork, nor
     where SIGCHLD is ignored (children are then reaped unseen)."""
     return hasattr(os, "fork") and signal.getsignal(signal.SIGCHLD) != signal.SIG_IGN
+
+
+def second_core() -> bool:
+    """Whether a child could work beside this process now: a second core,
+    and children can be made here."""
+    return available_cores() >= 2 and available()
 
 
 def available_cores() -> int:
@@ -118,11 +125,20 @@ class Forked:
         """What ``work()`` returned; ForkFailed if the child failed or ran
         past ``timeout`` seconds (it is killed then)."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        while not self.done():
-            if deadline is not None and time.monotonic() > deadline:
-                self.cancel()
-                raise ForkFailed(f"the process did not finish within {timeout:g} s")
-            time.sleep(0.005)
+        ends = _ends(self.pid) if not self.done() else None
+        try:
+            while not self.done():
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left < 0:
+                    self.cancel()
+                    raise ForkFailed(f"the process did not finish within {timeout:g} s")
+                if ends is not None:
+                    ends[1].poll(None if left is None else left * 1000 + 1)
+                else:
+                    time.sleep(0.005)
+        finally:
+            if ends is not None:
+                os.close(ends[0])
         try:
             self._file.seek(0)
             if self._status != 0:
@@ -150,6 +166,19 @@ class Forked:
         self._file.close()
 
 
+def _ends(pid: int) -> tuple[int, select.poll] | None:
+    """A poll that wakes as child ``pid`` ends, and its pidfd (Linux 5.3
+    on); None where there is none, and ``result`` looks every 5 ms. The
+    child is not reaped yet, so its pid is still its own."""
+    try:
+        fd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
+    ends = select.poll()
+    ends.register(fd, select.POLLIN)
+    return fd, ends
+
+
 def both(
     here: Callable[[], Any], there: Callable[[], Any],
     shared: Mapping[Hashable, object] | None = None, timeout: float | None = None,
@@ -158,7 +187,7 @@ def both(
     second core is free; both here, one after the other, where none is, no
     child can be made, or the child fails (or has not answered within
     ``timeout`` seconds). ``there`` must give the same either way."""
-    if available_cores() < 2 or not available():
+    if not second_core():
         return here(), there()
     try:
         child = Forked(there, shared=shared)

@@ -21,6 +21,7 @@ from threading import Lock
 from calfeed import forked, ical, libc
 from calfeed.model import Calendar, Event
 from calfeed.occurrences import select
+from calfeed.reuse import fingerprint
 
 # Distinct filter combinations kept compiled; a client cannot grow it further.
 FEED_CACHE_SIZE = 128
@@ -69,10 +70,6 @@ def compile_vevents(events: list[Event], stamp: datetime) -> list[bytes]:
     return first + second
 
 
-def _fingerprint(data: memoryview) -> bytes:
-    return hashlib.blake2b(data, digest_size=16).digest()
-
-
 class Segments:
     """Where a whole feed's gzip segments end, and each compressed segment of
     it once made, to lend to the next version's feed."""
@@ -91,7 +88,7 @@ class Segments:
         parts, position, start = [GZIP_HEADER], len(GZIP_HEADER), 0
         for end in self.ends:
             window = view[max(0, start - WINDOW) : start]
-            key = _fingerprint(window) + _fingerprint(view[start:end])
+            key = fingerprint(window) + fingerprint(view[start:end])
             where = earlier._packed.get(key) if earlier is not None else None
             if where is not None:
                 piece: bytes | memoryview = memoryview(earlier.gzipped)[where[0] : where[1]]

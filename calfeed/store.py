@@ -11,7 +11,6 @@ served, and a bad edit leaves the last good calendar in service.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import time
@@ -27,7 +26,7 @@ from calfeed.errors import CalendarErrors, Problem
 from calfeed.forked import Forked
 from calfeed.model import Calendar
 from calfeed.published import Published
-from calfeed.reuse import EventReuse
+from calfeed.reuse import EventReuse, fingerprint
 from calfeed.timezones import UTC
 from calfeed.validation import build_calendar
 from calfeed.watch import Saves
@@ -66,13 +65,9 @@ def _release_free_memory() -> None:
         libc.malloc_trim(0)
 
 
-def _digest(raw: bytes) -> bytes:
-    return hashlib.blake2b(raw, digest_size=16).digest()
-
-
-def _digest_of(path: str) -> bytes | None:
+def _fingerprint_of(path: str) -> bytes | None:
     try:
-        return _digest(Path(path).read_bytes())
+        return fingerprint(Path(path).read_bytes())
     except OSError:
         return None
 
@@ -141,7 +136,7 @@ class CalendarStore:
             return Read(None, None, CalendarErrors(self.path, [Problem(f"cannot read the file: {error.strerror}", code="unreadable-file")]))
         if _signature(before) != _signature(after) or settled is not None and _signature(before) != settled:
             return None
-        signature, digest = _signature(after), _digest(raw)
+        signature, digest = _signature(after), fingerprint(raw)
         try:
             calendar = build_calendar(loading.decode(raw, self.path), self.base_url, self._reuse)
             published = Published(calendar, previous=self._published)
@@ -210,7 +205,7 @@ class CalendarStore:
             if over or quiet_on_disk or quiet_here:
                 started, self._loading = self._loading, None
                 read = self._load(started)
-                if read is not None and read.digest is not None and read.digest != _digest_of(self.path):
+                if read is not None and read.digest is not None and read.digest != _fingerprint_of(self.path):
                     # Read before the save was over (its size and times already
                     # final, as they can be for a moment): read it again.
                     read = self._read(signature)
@@ -236,7 +231,7 @@ class CalendarStore:
                 after = os.stat(self.path)
             except OSError:
                 return False
-            if _signature(before) != _signature(after) or _digest(on_disk) != _digest(raw):
+            if _signature(before) != _signature(after) or fingerprint(on_disk) != fingerprint(raw):
                 return False
             published = Published(calendar, previous=self._published)
             if self.warm is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 import pytest
@@ -116,3 +117,18 @@ def test_a_child_starts_without_the_cached_rules_and_their_locks():
     occurrences._dateutil_rule("FREQ=WEEKLY", datetime(2030, 1, 1, 18), None)
     assert occurrences._dateutil_rule.cache_info().currsize > 0
     assert Forked(lambda: occurrences._dateutil_rule.cache_info().currsize).result(timeout=30) == 0
+
+
+def test_the_parent_sleeps_until_the_child_ends_instead_of_looking(monkeypatch):
+    from calfeed import forked
+
+    open_files = len(os.listdir("/proc/self/fd"))
+    monkeypatch.setattr(forked.time, "sleep", lambda seconds: pytest.fail("looked again after a sleep"))
+    child = Forked(lambda: threading.Event().wait(0.2) or "done")
+    assert child.result(timeout=30) == "done"
+    assert len(os.listdir("/proc/self/fd")) == open_files  # its file and the pidfd closed
+
+
+def test_without_a_pidfd_the_parent_looks_every_few_milliseconds(monkeypatch):
+    monkeypatch.setattr(os, "pidfd_open", lambda pid: (_ for _ in ()).throw(OSError(38, "Function not implemented")))
+    assert Forked(lambda: time.sleep(0.05) or "done").result(timeout=30) == "done"
