@@ -15,6 +15,7 @@ import tomli
 
 from calfeed import forked
 from calfeed.errors import CalendarErrors, Problem
+from calfeed.heap import collections_paused
 
 # From this many characters on (some 2,000 events), where a second core is
 # free, a child process parses the last [[events]] tables while this process
@@ -118,7 +119,8 @@ def parse(text: str, path: str) -> Source:
     try:
         data = _parsed_in_two(text) if len(text) >= PARSE_IN_TWO_FROM and forked.second_core() else None
         if data is None:
-            data = tomli.loads(text)
+            with collections_paused():
+                data = tomli.loads(text)
     except tomli.TOMLDecodeError as error:
         message = str(error)
         line = None
@@ -171,7 +173,8 @@ def _parsed_in_two(text: str) -> dict | None:
 def _values(text: str) -> dict | None:
     """What ``tomli.loads`` gives, or None where it fails."""
     try:
-        return tomli.loads(text)
+        with collections_paused():
+            return tomli.loads(text)
     except (tomli.TOMLDecodeError, RecursionError):
         return None
 

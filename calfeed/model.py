@@ -9,8 +9,9 @@ slotted: every worker holds a whole calendar, 10,000 events and more.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import date, datetime, timedelta
+from functools import cached_property
+from operator import attrgetter
 
 from calfeed.rrules import Rule
 from calfeed.slugs import slugify
@@ -99,6 +100,12 @@ class Event:
     overrides: tuple[Event, ...] = ()
     recurrence_id: date | datetime | None = None
 
+    def __reduce__(self) -> tuple:
+        """Pickled as its fields in order, made again by ``__init__``: a
+        child process hands thousands back, and dataclasses' own state
+        (a dict, set back field by field) costs a fifth more both ways."""
+        return Event, _event_fields(self)
+
     @property
     def all_day(self) -> bool:
         return not isinstance(self.start, datetime)
@@ -106,6 +113,9 @@ class Event:
     @property
     def location_text(self) -> str | None:
         return self.place.location_text() if self.place else self.location
+
+
+_event_fields = attrgetter(*Event.__slots__)
 
 
 @dataclass(frozen=True)
