@@ -125,20 +125,23 @@ class Forked:
         """What ``work()`` returned; ForkFailed if the child failed or ran
         past ``timeout`` seconds (it is killed then)."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        ends = _ends(self.pid) if not self.done() else None
+        pidfd = _pidfd(self.pid) if not self.done() else None
         try:
+            if pidfd is not None:  # readable once the child has ended
+                ends = select.poll()
+                ends.register(pidfd, select.POLLIN)
             while not self.done():
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left < 0:
                     self.cancel()
                     raise ForkFailed(f"the process did not finish within {timeout:g} s")
-                if ends is not None:
-                    ends[1].poll(None if left is None else left * 1000 + 1)
+                if pidfd is not None:
+                    ends.poll(None if left is None else left * 1000 + 1)
                 else:
                     time.sleep(0.005)
         finally:
-            if ends is not None:
-                os.close(ends[0])
+            if pidfd is not None:
+                os.close(pidfd)
         try:
             self._file.seek(0)
             if self._status != 0:
@@ -166,17 +169,15 @@ class Forked:
         self._file.close()
 
 
-def _ends(pid: int) -> tuple[int, select.poll] | None:
-    """A poll that wakes as child ``pid`` ends, and its pidfd (Linux 5.3
-    on); None where there is none, and ``result`` looks every 5 ms. The
-    child is not reaped yet, so its pid is still its own."""
+def _pidfd(pid: int) -> int | None:
+    """A file descriptor of child ``pid`` that turns readable as it ends
+    (Linux 5.3 on), so that ``result`` wakes at once; None where there is
+    none, and ``result`` looks every 5 ms. The child is not reaped yet, so
+    its pid is still its own."""
     try:
-        fd = os.pidfd_open(pid)
+        return os.pidfd_open(pid)
     except (AttributeError, OSError):
         return None
-    ends = select.poll()
-    ends.register(fd, select.POLLIN)
-    return fd, ends
 
 
 def both(

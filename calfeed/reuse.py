@@ -21,9 +21,14 @@ def fingerprint(data: bytes | memoryview) -> bytes:
     return hashlib.sha256(data).digest()[:16]
 
 
+def pickled(value: Any) -> bytes:
+    """Parsed TOML as the bytes ``digest`` takes the fingerprint of."""
+    return pickle.dumps(value, protocol=5)
+
+
 def digest(value: Any) -> bytes:
     """A fingerprint of parsed TOML: equal fingerprints, equal values."""
-    return fingerprint(pickle.dumps(value, protocol=5))
+    return fingerprint(pickled(value))
 
 
 class EventReuse:

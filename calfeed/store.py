@@ -138,7 +138,7 @@ class CalendarStore:
             return None
         signature, digest = _signature(after), fingerprint(raw)
         try:
-            calendar = build_calendar(loading.decode(raw, self.path), self.base_url, self._reuse)
+            calendar = build_calendar(loading.decode(raw, self.path, fingerprints=True), self.base_url, self._reuse)
             published = Published(calendar, previous=self._published)
             if self.warm is not None:
                 self.warm(published)

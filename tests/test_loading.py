@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 
 from calfeed import forked, loading
 from calfeed.errors import CalendarErrors
+from calfeed.reuse import EventReuse, digest
+from calfeed.validation import build_calendar
 
 HEAD = '[calendar]\nname = "Prova"\nbase_url = "https://eventi.example.org"\n\n'
 
@@ -76,7 +78,7 @@ def in_two(monkeypatch):
     monkeypatch.setattr(forked, "available_cores", lambda: 2)
     monkeypatch.setattr(loading, "PARSE_IN_TWO_FROM", 0)
     parsed_in_two = loading._parsed_in_two
-    monkeypatch.setattr(loading, "_parsed_in_two", lambda text: made.append(parsed_in_two(text)) or made[-1])
+    monkeypatch.setattr(loading, "_parsed_in_two", lambda *args: made.append(parsed_in_two(*args)) or made[-1])
     return made
 
 
@@ -91,7 +93,16 @@ def test_a_long_file_is_parsed_in_two_and_gives_what_tomli_gives(in_two):
     text = HEAD + "".join(f'[[events]]\nid = "e{n}"\ntitle = "Evento {n}"\nstart = 2025-03-{1 + n % 28:02}T18:00:00\n\n' for n in range(60))
     assert loading.parse(text, "events.toml").data == tomli.loads(text)
     assert in_two and in_two[0] is not None  # the parts stood for the whole
-    assert [event["id"] for event in in_two[0]["events"]] == [f"e{n}" for n in range(60)]
+    assert [event["id"] for event in in_two[0][0]["events"]] == [f"e{n}" for n in range(60)]
+
+
+def test_a_reload_gets_each_tables_fingerprint_from_the_parse(in_two):
+    text = HEAD + "".join(f'[[events]]\nid = "e{n}"\nstart = 2025-03-01T18:00:00\ncategories = ["a", "b"]\n\n' for n in range(30))
+    source = loading.parse(text, "events.toml", fingerprints=True)
+    assert in_two[0] is not None
+    assert source.fingerprints == [digest(table) for table in tomli.loads(text)["events"]]
+    assert len(set(source.fingerprints)) == 30
+    assert loading.parse(text, "events.toml").fingerprints is None  # not asked: not made
 
 
 def test_wherever_the_cut_falls_the_values_are_tomlis(in_two, monkeypatch):
@@ -178,3 +189,17 @@ def test_any_text_cut_anywhere_parses_as_in_one_process(blocks):
         for at in _cuts(text):
             patch.setattr(loading, "cut", lambda text, at=at: at)
             assert _outcome(text) == alone
+
+
+def test_a_reload_parsed_in_two_takes_the_unchanged_events_from_the_last_load(in_two, monkeypatch):
+    text = HEAD + "".join(f'[[events]]\nid = "e{n}"\ntitle = "Evento {n}"\nstart = 2025-03-01T18:00:00\n\n' for n in range(30))
+    reuse = EventReuse()
+    monkeypatch.setattr(loading, "PARSE_IN_TWO_FROM", 10**9)  # the first load: fingerprints made by validation
+    first = build_calendar(loading.parse(text, "events.toml", fingerprints=True), reuse=reuse)
+    monkeypatch.setattr(loading, "PARSE_IN_TWO_FROM", 0)  # the reload: by the parse
+    edited = text.replace('title = "Evento 7"', 'title = "Evento sette"')
+    again = build_calendar(loading.parse(edited, "events.toml", fingerprints=True), reuse=reuse)
+    assert in_two[-1] is not None
+    kept = [new is old for new, old in zip(again.events, first.events)]
+    assert kept == [event.id != "e7" for event in first.events]
+    assert again.event("e7").title == "Evento sette"
