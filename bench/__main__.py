@@ -59,7 +59,7 @@ class Plan:
     edits: int
 
 
-FULL = Plan(compile_events=10_000, compile_runs=3, serve_rounds=7, serve_seconds=3, connections=4, edits=5)
+FULL = Plan(compile_events=10_000, compile_runs=5, serve_rounds=7, serve_seconds=3, connections=4, edits=5)
 QUICK = Plan(compile_events=1_000, compile_runs=1, serve_rounds=1, serve_seconds=2, connections=4, edits=2)
 
 
