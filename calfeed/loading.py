@@ -1,7 +1,9 @@
 """events.toml → plain dicts, plus where each table and key stands in the file.
 
 tomli gives values but no line numbers; ``KeyLines`` recovers them from the
-text so that every error can name the line an editor has to fix.
+text so that every error can name the line an editor has to fix. A long
+file is parsed by two processes, cut between two [[events]] tables: the
+same values, sooner where a second core is free.
 """
 
 from __future__ import annotations
@@ -23,10 +25,11 @@ from calfeed.reuse import digest, fingerprint, pickled
 # free, a child process parses the last [[events]] tables while this process
 # parses the rest: 10,000 events (5 MB) in 0.20-0.25 s instead of 0.27-0.29.
 PARSE_IN_TWO_FROM = 1_000_000
-# The child's share of the text: it also pickles its tables one by one (a
-# sixth of parsing them), while this process takes the fingerprints of its
-# own (a reload's), then unpickles the child's; so both end together.
-CHILD_SHARE = 0.47
+# The child's share of the text, without and with fingerprints (a reload's):
+# it also pickles its tables one by one (a sixth of parsing them), which this
+# process then unpickles; with fingerprints, this process takes those of its
+# own tables meanwhile. So both end together.
+CHILD_SHARE = {False: 0.42, True: 0.47}
 PARSE_TIMEOUT = 60.0
 _EVENTS_HEADER = "[[events]]\n"
 
@@ -145,10 +148,10 @@ def parse(text: str, path: str, fingerprints: bool = False) -> Source:
     return Source(path, parsed[0], text, parsed[1])
 
 
-def cut(text: str) -> int | None:
+def cut(text: str, share: float) -> int | None:
     """Where a long text may be cut in two: the start of an ``[[events]]``
-    line some way past the middle (CHILD_SHARE of the text after it)."""
-    found = text.find("\n" + _EVENTS_HEADER, int(len(text) * (1 - CHILD_SHARE)))
+    line near the end of the first ``1 - share`` of it."""
+    found = text.find("\n" + _EVENTS_HEADER, int(len(text) * (1 - share)))
     return found + 1 if found >= 0 else None
 
 
@@ -166,18 +169,18 @@ def _parsed_in_two(text: str, fingerprints: bool) -> tuple[dict, list[bytes] | N
     and nothing else: anything it defined outside them could clash with the
     first part, which a parse of each part alone would not see.
     """
-    at = cut(text)
+    at = cut(text, CHILD_SHARE[fingerprints])
     if at is None:
         return None
     first, rest = forked.both(
-        lambda: _first_part(text[: at + len(_EVENTS_HEADER)], fingerprints), lambda: _pickled_tables(text[at:]),
-        timeout=PARSE_TIMEOUT,
+        lambda: _first_part(text[: at + len(_EVENTS_HEADER)], fingerprints),
+        lambda: _pickled_tables(text[at:], fingerprints), timeout=PARSE_TIMEOUT,
     )
     if first is None or rest is None:
         return None
     (data, digests), (pickles, later) = first, rest
     data["events"] += [pickle.loads(table) for table in pickles]
-    return data, digests + later if digests is not None else None
+    return data, digests + later if fingerprints else None
 
 
 def _first_part(text: str, fingerprints: bool) -> tuple[dict, list[bytes] | None] | None:
@@ -199,16 +202,16 @@ def _values(text: str) -> dict | None:
         return None
 
 
-def _pickled_tables(text: str) -> tuple[list[bytes], list[bytes]] | None:
+def _pickled_tables(text: str, fingerprints: bool) -> tuple[list[bytes], list[bytes]] | None:
     """The [[events]] tables of ``text``, each pickled as ``reuse.digest``
-    pickles it, and their fingerprints: the pickles cross to the parent
-    (more cheaply than one pickle of them all) and give the fingerprints
-    on the way. None where the text fails or holds more than [[events]]."""
+    pickles it (one pickle per table crosses to the parent more cheaply
+    than one of them all), and with ``fingerprints`` their fingerprints.
+    None where the text fails or holds more than [[events]] tables."""
     values = _values(text)
     if values is None or list(values) != ["events"]:
         return None
     pickles = list(map(pickled, values["events"]))
-    return pickles, list(map(fingerprint, pickles))
+    return pickles, list(map(fingerprint, pickles)) if fingerprints else []
 
 
 def decode(raw: bytes, path: str, fingerprints: bool = False) -> Source:

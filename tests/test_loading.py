@@ -109,7 +109,7 @@ def test_wherever_the_cut_falls_the_values_are_tomlis(in_two, monkeypatch):
     cuts = _cuts(TRAPS)
     assert len(cuts) == 6  # four headers, two lines inside strings
     for at in cuts:
-        monkeypatch.setattr(loading, "cut", lambda text, at=at: at)
+        monkeypatch.setattr(loading, "cut", lambda text, share, at=at: at)
         assert loading.parse(TRAPS, "events.toml").data == tomli.loads(TRAPS), at
     # None is taken: after a header the part would hold [places] too; inside a
     # string, the part before it fails.
@@ -119,7 +119,7 @@ def test_wherever_the_cut_falls_the_values_are_tomlis(in_two, monkeypatch):
 def test_a_cut_between_events_only_is_taken(in_two, monkeypatch):
     taken = []
     for at in _cuts(EVENTS):
-        monkeypatch.setattr(loading, "cut", lambda text, at=at: at)
+        monkeypatch.setattr(loading, "cut", lambda text, share, at=at: at)
         assert loading.parse(EVENTS, "events.toml").data == tomli.loads(EVENTS)
         taken.append(in_two[-1] is not None)
     # The headers of a, b, c and d; not the two lines inside strings.
@@ -133,7 +133,7 @@ def test_a_refused_file_is_told_with_the_line_a_single_parse_gives(name, in_two,
         tomli.loads(text)
     found = []
     for at in _cuts(text):
-        monkeypatch.setattr(loading, "cut", lambda text, at=at: at)
+        monkeypatch.setattr(loading, "cut", lambda text, share, at=at: at)
         found.append(_error(text))
     monkeypatch.setattr(loading, "PARSE_IN_TWO_FROM", 10**9)
     alone = _error(text)
@@ -187,7 +187,7 @@ def test_any_text_cut_anywhere_parses_as_in_one_process(blocks):
         patch.setattr(loading, "PARSE_IN_TWO_FROM", 0)
         patch.setattr(forked, "available_cores", lambda: 2)
         for at in _cuts(text):
-            patch.setattr(loading, "cut", lambda text, at=at: at)
+            patch.setattr(loading, "cut", lambda text, share, at=at: at)
             assert _outcome(text) == alone
 
 
