@@ -177,6 +177,11 @@ class SourceFile:
         self._snapshot = snapshot
         return snapshot
 
+    def _parse(self, text: str) -> loading.Source:
+        """A new text of the file, parsed to be checked with ``_reuse``: the
+        parse of a long file makes the tables' fingerprints on the way."""
+        return loading.parse(text, str(self.path), fingerprints=True)
+
     def read(self) -> tuple[str, str]:
         """The file's text and its version (``version_of(None)``)."""
         snapshot = self._read()
@@ -216,7 +221,7 @@ class SourceFile:
         if event_id is not None and index is None:
             raise UnknownEvent(event_id)
         text, new_id, *_ = self._edit(snapshot, index, event_id, changes)
-        return new_id, build_calendar(loading.parse(text, str(self.path)), self.base_url, self._reuse)
+        return new_id, build_calendar(self._parse(text), self.base_url, self._reuse)
 
     def delete_event(self, event_id: str, version: str, author: str) -> Saved:
         """Remove one event (with its overrides); the same rules as ``save_event``."""
@@ -248,7 +253,7 @@ class SourceFile:
                 if event_id is not None and index is None:
                     raise UnknownEvent(event_id)
                 text, new_id, title, action, expected = make(snapshot, index)
-                source = loading.parse(text, str(self.path))
+                source = self._parse(text)
                 _check_result(snapshot, source.data, expected)
                 calendar = build_calendar(source, self.base_url, self._reuse)
                 if _signature(self.path) != snapshot.signature:
@@ -306,7 +311,7 @@ class SourceFile:
                 text = patch.undo(snapshot.text)
                 if text is None:
                     raise CannotUndo("the lines around the change are no longer in the file")
-                source = loading.parse(text, str(self.path))
+                source = self._parse(text)
                 _check_undone(snapshot, source.data, touched)
                 calendar = build_calendar(source, self.base_url, self._reuse)
                 if _signature(self.path) != snapshot.signature:
@@ -328,7 +333,7 @@ class SourceFile:
             snapshot = self._read()
             if snapshot.version(None) != version:
                 raise FileChanged(f"{self.path} changed since the preview")
-            source = loading.parse(text, str(self.path))
+            source = self._parse(text)
             calendar = build_calendar(source, self.base_url, self._reuse)
             if _signature(self.path) != snapshot.signature:
                 raise FileChanged(f"{self.path} changed during the import")
@@ -422,7 +427,7 @@ class SourceFile:
                         raise UnknownPlace(key[-1]) if key[0] == "places" else _unsafe()
                     self._check_table_version(snapshot, key, version)
                 text, saved_key, values, action = make(snapshot)
-                source = loading.parse(text, str(self.path))
+                source = self._parse(text)
                 if _without(source.data, saved_key) != _without(snapshot.data, saved_key) or (
                     _lookup(source.data, saved_key) != values
                 ):
